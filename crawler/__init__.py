@@ -1,0 +1,1 @@
+"""govwatch crawler: a Scrapy project whose spiders record observations."""

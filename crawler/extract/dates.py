@@ -1,0 +1,126 @@
+"""Dates as Chinese government pages write them, and dates hidden in URLs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+# After NFKC normalisation (full-width digits and punctuation become ASCII).
+_FULL = re.compile(
+    r"(?<![\d.])((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
+)
+_SHORT_YEAR = re.compile(r"(?<![\d.:/-])(\d{2})-(\d{2})-(\d{2})(?![\d:-])")
+_MONTH_DAY_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_MONTH_DAY = re.compile(r"(?<![\d.:/-])(\d{2})[-/](\d{2})(?![\d/-])")
+
+# /202406/t20240630_1.html, /art/2024/6/30/art_1_2.html, /2024-06-30/, /20240630/
+_URL_YMD = (
+    re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)"),
+    re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?=[/_.-])"),
+)
+_URL_YM = re.compile(r"/((?:19|20)\d{2})(?:[-/]?)(\d{2})/")
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    """A date as found in text: ``year`` is None for year-less forms such as ``[06-30]``."""
+
+    text: str
+    year: int | None
+    month: int
+    day: int
+
+    @property
+    def value(self) -> date | None:
+        if self.year is None:
+            return None
+        return _safe_date(self.year, self.month, self.day)
+
+
+@dataclass(frozen=True)
+class UrlDate:
+    """What a URL says about its date: a year and month, sometimes a day."""
+
+    year: int
+    month: int
+    day: int | None
+
+    @property
+    def value(self) -> date | None:
+        return _safe_date(self.year, self.month, self.day) if self.day else None
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def find_dates(text: str) -> list[DateMatch]:
+    """Every date in ``text``, in order: full dates first preference, then year-less ones."""
+    norm = normalize(text)
+    found: list[tuple[int, DateMatch]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(match: re.Match[str], year: int | None, month: int, day: int) -> None:
+        span = match.span()
+        if any(span[0] < end and start < span[1] for start, end in taken):
+            return
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return
+        if year is not None and _safe_date(year, month, day) is None:
+            return
+        taken.append(span)
+        found.append((span[0], DateMatch(match.group(0).strip(), year, month, day)))
+
+    for m in _FULL.finditer(norm):
+        add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _SHORT_YEAR.finditer(norm):
+        add(m, 2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _MONTH_DAY_CN.finditer(norm):
+        add(m, None, int(m.group(1)), int(m.group(2)))
+    for m in _MONTH_DAY.finditer(norm):
+        add(m, None, int(m.group(1)), int(m.group(2)))
+    return [match for _, match in sorted(found, key=lambda pair: pair[0])]
+
+
+def first_date(text: str) -> DateMatch | None:
+    """The first full date in ``text``, else its first year-less date."""
+    dates = find_dates(text)
+    for match in dates:
+        if match.year is not None:
+            return match
+    return dates[0] if dates else None
+
+
+def url_date(url: str) -> UrlDate | None:
+    """The date a government CMS writes into an article URL, if any (path only)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    path = path.split("://", 1)[-1]
+    path = path[path.find("/") :] if "/" in path else ""
+    for pattern in _URL_YMD:
+        for m in pattern.finditer(path):
+            year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if _safe_date(year, month, day):
+                return UrlDate(year, month, day)
+    for m in _URL_YM.finditer(path):
+        year, month = int(m.group(1)), int(m.group(2))
+        if 1 <= month <= 12:
+            return UrlDate(year, month, None)
+    return None
+
+
+def latest_not_after(month: int, day: int, limit: date) -> date | None:
+    """The latest ``month``-``day`` not after ``limit`` (year-less dates with nothing better)."""
+    for year in range(limit.year, limit.year - 8, -1):
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and candidate <= limit:
+            return candidate
+    return None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

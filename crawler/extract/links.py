@@ -1,0 +1,102 @@
+"""Every link a page makes (pages, images, attachments, scripts, styles, frames, media)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+
+from crawler.extract.html import HtmlElement, base_url, squash
+
+# (tag, attribute) pairs that make the browser fetch or navigate to a URL.
+_LINK_ATTRS: tuple[tuple[str, str], ...] = (
+    ("a", "href"),
+    ("area", "href"),
+    ("img", "src"),
+    ("script", "src"),
+    ("link", "href"),
+    ("iframe", "src"),
+    ("frame", "src"),
+    ("embed", "src"),
+    ("source", "src"),
+    ("video", "src"),
+    ("audio", "src"),
+    ("track", "src"),
+    ("object", "data"),
+    ("input", "src"),
+)
+_SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
+_NOT_FETCHED = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:")
+_CONTROL = re.compile(r"[\t\r\n]")
+_ANCHOR_TEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """One occurrence of a link on a page."""
+
+    url: str  # absolute, fragment removed, as the page wrote it (not percent-encoded)
+    tag: str
+    attr: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    links: tuple[LinkRef, ...]
+    not_fetched: int  # mailto:, tel:, javascript: …: counted, not fetched
+
+
+def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
+    base = base_url(doc, page_url)
+    links: list[LinkRef] = []
+    not_fetched = 0
+    for tag, attr in _LINK_ATTRS:
+        for element in doc.iter(tag):
+            raw = element.get(attr)
+            if raw is None:
+                continue
+            if tag == "link" and _SKIP_REL & set((element.get("rel") or "").lower().split()):
+                continue
+            href = _CONTROL.sub("", raw).strip()
+            if not href or href.startswith("#"):
+                continue
+            if href.lower().startswith(_NOT_FETCHED):
+                not_fetched += 1
+                continue
+            try:
+                absolute = _without_fragment(urljoin(base, href))
+            except ValueError:
+                continue
+            if urlsplit(absolute).scheme not in ("http", "https"):
+                not_fetched += 1
+                continue
+            links.append(LinkRef(absolute, tag, attr, _anchor_text(element)))
+    return PageLinks(tuple(links), not_fetched)
+
+
+def same_site(url: str, home: str) -> bool:
+    """Same host and port as the homepage (http and https on their usual ports are one site)."""
+    a, b = urlsplit(url), urlsplit(home)
+    return (a.hostname or "") == (b.hostname or "") and _port(a) == _port(b)
+
+
+def _port(parts: SplitResult) -> int:
+    """The explicit port, or 0 for a scheme's default port."""
+    try:
+        port = parts.port
+    except ValueError:
+        return -1
+    return 0 if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)) else port
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def _anchor_text(element: HtmlElement) -> str:
+    text = squash(element.text_content()) if element.tag in ("a", "area") else ""
+    if not text:
+        text = squash(element.get("title") or element.get("alt") or "")
+    return text[:_ANCHOR_TEXT_MAX]

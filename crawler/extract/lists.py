@@ -1,0 +1,286 @@
+"""Find a page's lists of dated items, and its main list, by structure rather than by selector.
+
+An *item* is the block around one title link (an ``li``, a table row, a ``div``) that also holds
+the item's date; a *list* is the set of sibling items under one container. The main list is the
+container with the most dated items outside page furniture (header, footer, navigation,
+sidebars, 热点/推荐/排行 boxes). Dates in banners ("今天是…") sit outside any item and never count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urljoin
+
+from crawler.extract.dates import DateMatch, UrlDate, find_dates, latest_not_after, url_date
+from crawler.extract.html import HtmlElement, base_url, squash, tag_of
+
+_ITEM_TAGS = frozenset({"li", "tr", "dd", "dt", "article"})
+_LIST_TAGS = frozenset({"body", "html", "table", "tbody", "ul", "ol", "dl"})
+_CONTAINER_LEVELS = 4
+_MIN_TITLE = 4
+_NOT_TITLES = frozenset({"更多", "更多>>", "more", "更多>", ">>", "查看更多", "详细", "详情"})
+_FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside"})
+_FURNITURE_WORDS = frozenset(
+    {
+        "header",
+        "head",
+        "top",
+        "topbar",
+        "footer",
+        "foot",
+        "bottom",
+        "copyright",
+        "nav",
+        "navbar",
+        "menu",
+        "sidebar",
+        "side",
+        "aside",
+        "hot",
+        "hots",
+        "rank",
+        "ranking",
+        "phb",
+        "paihang",
+        "tuijian",
+        "recommend",
+        "remen",
+        "rdph",
+        "rdtj",
+        "friend",
+        "yqlj",
+        "links",
+        "banner",
+        "breadcrumb",
+        "crumb",
+        "position",
+        "location",
+        "dqwz",
+        "share",
+        "related",
+        "xgwz",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One item of a list as the page shows it."""
+
+    title: str
+    url: str
+    date_text: str | None
+    list_date: DateMatch | None
+    url_date: UrlDate | None
+
+    @property
+    def needs_detail(self) -> bool:
+        """True when only the item's detail page can give it a full date."""
+        if self.list_date is not None and self.list_date.year is not None:
+            return False
+        if self.list_date is None:
+            return self.url_date is None or self.url_date.day is None
+        return self.url_date is None
+
+
+@dataclass(frozen=True)
+class DatedItem:
+    item: ListItem
+    date: date | None
+    source: str | None  # list, list+url, url, detail, list+crawl-date
+
+
+@dataclass(frozen=True)
+class ItemList:
+    items: tuple[ListItem, ...]
+    furniture: bool
+
+    @property
+    def dated_count(self) -> int:
+        return sum(1 for item in self.items if item.list_date or _full_url_date(item))
+
+
+def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
+    """Every list of linked items on the page, in document order."""
+    base = base_url(doc, page_url)
+    by_item: dict[HtmlElement, list[HtmlElement]] = {}
+    for anchor in doc.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:", "tel:")):
+            continue
+        if len(_anchor_title(anchor)) < _MIN_TITLE:
+            continue
+        item = _item_of(anchor)
+        if item is not None:
+            by_item.setdefault(item, []).append(anchor)
+
+    groups: dict[tuple[object, ...], list[ListItem]] = {}
+    furniture: dict[tuple[object, ...], bool] = {}
+    for item, anchors in by_item.items():
+        container = item.getparent()
+        if container is None:
+            continue
+        key = _group_key(container)
+        main = max(anchors, key=lambda a: len(_anchor_title(a)))
+        groups.setdefault(key, []).append(_list_item(item, main, base))
+        furniture[key] = furniture.get(key, False) or _is_furniture(item)
+    return [ItemList(tuple(items), furniture[key]) for key, items in groups.items()]
+
+
+def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
+    """The page's main list: most dated items outside furniture; None when there is no list."""
+    candidates = [lst for lst in find_lists(doc, page_url) if not lst.furniture]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
+    if best.dated_count == 0 and len(best.items) < 2:
+        return None
+    return best
+
+
+def content_items(doc: HtmlElement, page_url: str) -> list[ListItem]:
+    """Items of every non-furniture list (a homepage shows several lists side by side)."""
+    return [item for lst in find_lists(doc, page_url) if not lst.furniture for item in lst.items]
+
+
+def resolve_date(item: ListItem, detail: DateMatch | None, crawl_date: date) -> DatedItem:
+    """Give ``item`` a full date and say where it came from; never a date after ``crawl_date``."""
+    found = item.list_date
+    value: date | None = None
+    source: str | None = None
+    if found is not None and found.year is not None:
+        value, source = found.value, "list"
+    elif found is not None and item.url_date is not None:
+        year = item.url_date.year + (1 if found.month < item.url_date.month else 0)
+        value, source = DateMatch(found.text, year, found.month, found.day).value, "list+url"
+    elif found is None and _full_url_date(item):
+        value, source = _full_url_date(item), "url"
+    if value is None and detail is not None and detail.value is not None:
+        value, source = detail.value, "detail"
+    if value is None and found is not None and found.year is None:
+        value = latest_not_after(found.month, found.day, crawl_date)
+        source = "list+crawl-date" if value else None
+    if value is not None and value > crawl_date:
+        return DatedItem(item, None, None)
+    return DatedItem(item, value, source)
+
+
+def newest(items: list[DatedItem]) -> DatedItem | None:
+    """The newest dated item; on equal dates the first in page order (pinned items included)."""
+    dated = [entry for entry in items if entry.date is not None]
+    if not dated:
+        return None
+    return max(dated, key=lambda entry: entry.date or date.min)
+
+
+def _full_url_date(item: ListItem) -> date | None:
+    return item.url_date.value if item.url_date is not None else None
+
+
+def _anchor_title(anchor: HtmlElement) -> str:
+    text = squash(anchor.text_content())
+    title = squash(anchor.get("title"))
+    if title and (not text or text.endswith(("...", "…")) or len(title) > len(text)):
+        text = title
+    if text.lower() in _NOT_TITLES:
+        return ""
+    return text
+
+
+def _item_of(anchor: HtmlElement) -> HtmlElement | None:
+    """The block around ``anchor`` that is one list item: the nearest ``li``/``tr``/… ancestor,
+    or the nearest ancestor whose text outside the link holds exactly one date. A block with
+    several dates holds a whole list, not one item: the search stops there."""
+    if _date_inside_anchor(anchor) is not None:
+        parent = anchor.getparent()
+        if parent is None or tag_of(parent) in _LIST_TAGS:
+            return anchor
+        return parent
+    node = anchor
+    for _ in range(_CONTAINER_LEVELS):
+        parent = node.getparent()
+        if parent is None or tag_of(parent) in _LIST_TAGS:
+            return node if node is not anchor and tag_of(node) in _ITEM_TAGS else None
+        node = parent
+        if tag_of(node) in _ITEM_TAGS:
+            return node
+        dates = _dates_outside(node, anchor)
+        if len(dates) == 1:
+            return node
+        if len(dates) > 1:
+            return None
+    return None
+
+
+def _list_item(item: HtmlElement, anchor: HtmlElement, base: str) -> ListItem:
+    href = (anchor.get("href") or "").strip()
+    url = urljoin(base, re.sub(r"[\t\r\n]", "", href))
+    found = _date_outside(item, anchor) or _date_inside_anchor(anchor)
+    return ListItem(
+        title=_anchor_title(anchor),
+        url=url,
+        date_text=found.text if found else None,
+        list_date=found,
+        url_date=url_date(url),
+    )
+
+
+def _texts_outside(item: HtmlElement, anchor: HtmlElement) -> Iterator[str]:
+    for node in item.iter():
+        if not isinstance(node.tag, str) or node.tag in ("script", "style"):
+            continue
+        inside = node is anchor or any(a is anchor for a in node.iterancestors())
+        if node.text and not inside:
+            yield node.text
+        if node is not item and node.tail and node is not anchor and not inside:
+            yield node.tail
+        if node is anchor and node.tail:
+            yield node.tail
+
+
+def _dates_outside(item: HtmlElement, anchor: HtmlElement) -> list[DateMatch]:
+    return find_dates(" ".join(_texts_outside(item, anchor)))
+
+
+def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
+    dates = _dates_outside(item, anchor)
+    full = [d for d in dates if d.year is not None]
+    if full:
+        return full[0]
+    return dates[0] if dates else None
+
+
+def _date_inside_anchor(anchor: HtmlElement) -> DateMatch | None:
+    """A date in its own element inside the link (``<a><span>标题</span><i>2024-06-30</i></a>``)."""
+    for node in anchor.iterdescendants():
+        if not isinstance(node.tag, str):
+            continue
+        text = squash(node.text_content())
+        dates = find_dates(text)
+        if len(dates) == 1 and len(text) <= len(dates[0].text) + 4:
+            return dates[0]
+    return None
+
+
+def _group_key(container: HtmlElement) -> tuple[object, ...]:
+    """Sibling containers of one kind (``ul.list`` split in blocks of five) form one list."""
+    parent = container.getparent()
+    if tag_of(container) in ("tbody",) and parent is not None:
+        return (parent,)
+    return (parent, tag_of(container), container.get("class") or "")
+
+
+def _is_furniture(element: HtmlElement) -> bool:
+    node: HtmlElement | None = element
+    while node is not None and tag_of(node) not in ("body", "html"):
+        if tag_of(node) in _FURNITURE_TAGS:
+            return True
+        words = _WORD.findall(f"{node.get('class') or ''} {node.get('id') or ''}")
+        if any(word.lower() in _FURNITURE_WORDS for word in words):
+            return True
+        node = node.getparent()
+    return False

@@ -1,0 +1,70 @@
+"""One crawl of one site in this process: ``python -m crawler.main -c FILE --site ID --db URL``.
+
+The runner (monitor.runner) starts one such process per site; Twisted's reactor cannot be
+restarted, so one process per crawl is also what the scheduler needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.spiders.site import SiteSpider
+from monitor import store
+from monitor.config import load_config
+from monitor.database import open_database, session_scope
+
+
+def crawl_site(
+    config_path: str,
+    site_id: str,
+    db_url: str,
+    overrides: dict[str, str] | None = None,
+    crawl_date: date | None = None,
+) -> int:
+    """Crawl ``site_id`` into a new run; returns the run id."""
+    config = load_config(config_path)
+    site = config.site(site_id)
+    engine = open_database(db_url)
+    with session_scope(engine) as session:
+        store.mark_abandoned_runs(session, site_id)
+        run_id = store.start_run(session, site_id, kind="crawl")
+    engine.dispose()
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    settings.set("GOVWATCH_DB", db_url, priority="cmdline")
+    settings.set("GOVWATCH_RUN_ID", run_id, priority="cmdline")
+    process = CrawlerProcess(settings)
+    process.crawl(SiteSpider, site=site, crawl_date=crawl_date)
+    process.start()
+    return run_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.main", description=__doc__)
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Scrapy or GOVWATCH_* setting",
+    )
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.set)
+    crawl_site(args.config, args.site, args.db, overrides)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

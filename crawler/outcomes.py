@@ -1,0 +1,63 @@
+"""Name a failed request's cause the way an operator reads it (dns, timeout, refused…)."""
+
+from __future__ import annotations
+
+from scrapy import exceptions as scrapy_errors
+from scrapy.exceptions import IgnoreRequest
+from twisted.internet import error as tx
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+
+def _types(*candidates: object) -> tuple[type[BaseException], ...]:
+    """Exception types that exist in the installed Scrapy/Twisted (names moved in Scrapy 2.14+)."""
+    return tuple(c for c in candidates if isinstance(c, type) and issubclass(c, BaseException))
+
+
+def _scrapy(name: str) -> object:
+    return getattr(scrapy_errors, name, None)
+
+
+_BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    (_types(tx.DNSLookupError, _scrapy("CannotResolveHostError")), "dns"),
+    (_types(tx.TimeoutError, tx.TCPTimedOutError, _scrapy("DownloadTimeoutError")), "timeout"),
+    (
+        _types(tx.ConnectionRefusedError, _scrapy("DownloadConnectionRefusedError")),
+        "connection_refused",
+    ),
+    (
+        _types(
+            tx.ConnectionLost,
+            tx.ConnectionDone,
+            tx.ConnectError,
+            ResponseFailed,
+            ResponseNeverReceived,
+            _scrapy("ResponseDataLossError"),
+            _scrapy("DownloadFailedError"),
+        ),
+        "connection_lost",
+    ),
+)
+
+
+def describe_failure(failure: Failure) -> tuple[str, str]:
+    """(code, detail) for a request's failure."""
+    exc = failure.value
+    detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, IgnoreRequest) and "redirect" in str(exc):
+        return "too_many_redirects", detail
+    if _is_tls(exc):
+        return "tls", detail
+    for types, code in _BY_TYPE:
+        if isinstance(exc, types):
+            return code, detail
+    return "error", detail
+
+
+def _is_tls(exc: BaseException) -> bool:
+    seen: list[BaseException] = [exc]
+    reasons = getattr(exc, "reasons", None) or []
+    seen += [r.value for r in reasons if isinstance(r, Failure)]
+    if exc.__cause__ is not None:
+        seen.append(exc.__cause__)
+    return any("ssl" in f"{type(e).__module__}.{type(e).__name__}".lower() for e in seen)

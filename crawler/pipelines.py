@@ -1,0 +1,79 @@
+"""Hands observations to monitor.store in batches, and closes the run when the spider closes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlalchemy import Engine
+
+from monitor import store
+from monitor.database import make_engine, session_scope
+from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence
+
+log = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def __init__(self, db_url: str, run_id: int, batch_size: int) -> None:
+        if not db_url or not run_id:
+            raise ValueError("GOVWATCH_DB and GOVWATCH_RUN_ID must be set (the runner sets them)")
+        self.engine: Engine = make_engine(db_url)
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.checks: list[LinkCheck] = []
+        self.occurrences: list[LinkOccurrence] = []
+        self.columns: list[ColumnObservation] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        pipeline = cls(
+            settings.get("GOVWATCH_DB"),
+            settings.getint("GOVWATCH_RUN_ID"),
+            settings.getint("GOVWATCH_BATCH_SIZE"),
+        )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, LinkCheck):
+            self.checks.append(item)
+        elif isinstance(item, LinkOccurrence):
+            self.occurrences.append(item)
+        elif isinstance(item, ColumnObservation):
+            self.columns.append(item)
+        if len(self.checks) + len(self.occurrences) + len(self.columns) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not (self.checks or self.occurrences or self.columns):
+            return
+        with session_scope(self.engine) as session:
+            store.save_observations(
+                session, self.run_id, self.checks, self.occurrences, self.columns
+            )
+        self.checks, self.occurrences, self.columns = [], [], []
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush()
+        stats = getattr(spider, "progress", None)
+        pages = getattr(stats, "pages", 0)
+        links = getattr(stats, "links", 0)
+        complete = reason == "finished"
+        with session_scope(self.engine) as session:
+            store.finish_run(
+                session, self.run_id, complete=complete, reason=reason, pages=pages, links=links
+            )
+        log.info(
+            "run %s %s (%s): %s pages, %s links",
+            self.run_id,
+            "complete" if complete else "incomplete",
+            reason,
+            pages,
+            links,
+        )
+        self.engine.dispose()

@@ -1,0 +1,353 @@
+"""Crawl one government site: homepage, configured columns, every reachable page, every link.
+
+The spider decides what to request next and turns responses into observations; all reading of
+HTML is done by ``crawler.extract``. Each URL is requested once per crawl (pages by GET,
+other targets by HEAD with a GET fallback), and every (page → link) occurrence is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import StopDownload
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.extract.dates import DateMatch
+from crawler.extract.detail import publication_date
+from crawler.extract.html import HtmlElement, parse_html
+from crawler.extract.links import extract_links, same_site
+from crawler.extract.lists import (
+    ListItem,
+    content_items,
+    main_list,
+    newest,
+    resolve_date,
+)
+from crawler.extract.pagination import next_page_url
+from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence
+from crawler.outcomes import describe_failure
+from monitor.config import SiteConfig
+
+HOMEPAGE_NAME = "首页"
+_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
+_NOT_PAGES = frozenset(
+    (
+        "pdf doc docx xls xlsx ppt pptx wps et dps ofd zip rar 7z gz tar jpg jpeg png gif bmp"
+        " webp svg ico tif tiff css js mp4 mp3 avi flv wmv mov wav txt xml json swf apk exe csv"
+    ).split()
+)
+
+
+@dataclass
+class Progress:
+    pages: int = 0
+    links: int = 0
+    failed: int = 0
+
+
+@dataclass
+class ColumnState:
+    """A column (or the homepage's lists) being read: list pages, then detail pages."""
+
+    name: str
+    url: str
+    is_home: bool
+    pending: int = 0
+    pages_read: int = 0
+    http_status: int | None = None
+    error: str | None = None
+    final_url: str | None = None
+    items: list[ListItem] = field(default_factory=list)
+    details: dict[str, DateMatch | None] = field(default_factory=dict)
+    visited: set[str] = field(default_factory=set)
+
+
+class SiteSpider(Spider):
+    name = "site"
+
+    def __init__(self, site: SiteConfig, crawl_date: date | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site = site
+        self.crawl_date = crawl_date or date.today()
+        self.progress = Progress()
+        self.requested: set[str] = set()  # URL keys scheduled for a check or page fetch
+        self.recorded: set[str] = set()  # URL keys whose outcome is recorded
+        self.processed: set[str] = set()  # pages whose links were extracted
+        self.pages_scheduled = 0
+        self.list_pages = 3
+        self.detail_lookups = 20
+        self.head_fallback: set[int] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.list_pages = settings.getint("GOVWATCH_LIST_PAGES")
+        spider.detail_lookups = settings.getint("GOVWATCH_DETAIL_LOOKUPS")
+        spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
+        crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        home = ColumnState(HOMEPAGE_NAME, self.site.home, is_home=True)
+        yield self._list_request(home, self.site.home)
+        for column in self.site.columns:
+            yield self._list_request(
+                ColumnState(column.name, column.url, is_home=False), column.url
+            )
+
+    # ---------------------------------------------------------------- requests
+
+    def _list_request(self, state: ColumnState, url: str, encoding: str = "utf-8") -> Request:
+        state.pending += 1
+        request = self._request(url, url, "list", encoding, method="GET")
+        request.meta["gw_column"] = state
+        state.visited.add(request.url)
+        return request
+
+    def _request(self, url: str, shown: str, role: str, encoding: str, method: str) -> Request:
+        request = Request(
+            url,
+            method=method,
+            encoding=encoding,
+            dont_filter=True,
+            callback=self.on_response,
+            errback=self.on_failure,
+            meta={"gw_role": role, "gw_url": shown},
+        )
+        request.meta["gw_key"] = request.url
+        self.requested.add(request.url)
+        if role in ("page", "list", "detail"):
+            self.pages_scheduled += 1
+        return request
+
+    def _schedule_link(self, url: str, tag: str, encoding: str) -> Iterator[Request]:
+        probe = Request(url, encoding=encoding)
+        if probe.url in self.requested:
+            return
+        internal = same_site(url, self.site.home)
+        if (
+            internal
+            and tag in _NAVIGATION_TAGS
+            and _may_be_page(url)
+            and self.pages_scheduled < self.site.max_pages
+        ):
+            yield self._request(url, url, "page", encoding, method="GET")
+        else:
+            yield self._request(url, url, "check", encoding, method="HEAD")
+
+    # --------------------------------------------------------------- callbacks
+
+    def on_response(self, response: Response) -> Iterator[Any]:
+        request = response.request
+        assert request is not None
+        role = response.meta["gw_role"]
+        if (
+            request.method == "HEAD"
+            and response.status in self.head_fallback
+            and not response.meta.get("gw_fallback")
+        ):
+            retry = request.replace(method="GET")
+            retry.meta["gw_fallback"] = True
+            retry.meta["gw_headers_only"] = True
+            yield retry
+            return
+        yield from self._record(
+            response.meta["gw_key"], response.meta["gw_url"], request.method, response=response
+        )
+        doc = self._page_document(response)
+        if doc is not None and role in ("page", "list", "detail"):
+            yield from self._process_page(response, doc)
+        if role == "list":
+            yield from self._read_list(response, doc)
+        elif role == "detail":
+            yield from self._read_detail(response, doc)
+
+    def on_failure(self, failure: Failure) -> Iterator[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        code, detail = describe_failure(failure)
+        if (
+            request.method == "HEAD"
+            and code == "connection_lost"
+            and not request.meta.get("gw_fallback")
+        ):
+            retry = request.replace(method="GET")
+            retry.meta.update(gw_fallback=True, gw_headers_only=True)
+            yield retry
+            return
+        yield from self._record(
+            request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
+        )
+        role = request.meta["gw_role"]
+        state: ColumnState | None = request.meta.get("gw_column")
+        if state is not None and role == "list":
+            if state.pages_read == 0:
+                state.error = code
+            yield from self._settle(state)
+        elif state is not None and role == "detail":
+            state.details[request.meta["gw_item"]] = None
+            yield from self._settle(state)
+
+    def _headers_only(
+        self, headers: Any, body_length: int, request: Request, spider: Spider
+    ) -> None:
+        if request.meta.get("gw_headers_only"):
+            raise StopDownload(fail=False)
+
+    # ------------------------------------------------------------ observations
+
+    def _record(
+        self,
+        key: str,
+        shown: str,
+        method: str,
+        response: Response | None = None,
+        error: tuple[str, str] | None = None,
+    ) -> Iterator[Any]:
+        if key in self.recorded:
+            return
+        self.recorded.add(key)
+        self.progress.links += 1
+        redirects: list[str] = []
+        status = content_type = final_url = None
+        if response is not None:
+            status = response.status
+            redirects = [str(u) for u in response.meta.get("redirect_urls", [])]
+            final_url = response.url
+            raw_type = response.headers.get(b"Content-Type")
+            content_type = raw_type.decode("latin-1")[:255] if raw_type else None
+        if error is not None or (status is not None and status >= 400):
+            self.progress.failed += 1
+        yield LinkCheck(
+            url_key=key,
+            url=shown,
+            internal=same_site(shown, self.site.home),
+            method=method,
+            status=status,
+            error=error[0] if error else None,
+            error_detail=error[1] if error else None,
+            final_url=final_url,
+            redirects=redirects,
+            content_type=content_type,
+            checked_at=_utcnow(),
+        )
+
+    def _page_document(self, response: Response) -> HtmlElement | None:
+        if not isinstance(response, TextResponse) or response.status >= 400:
+            return None
+        if response.meta.get("gw_headers_only"):
+            return None
+        content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
+        if b"html" not in content_type:
+            return None
+        if not same_site(response.url, self.site.home):
+            return None
+        return parse_html(response.text)
+
+    def _process_page(self, response: TextResponse, doc: HtmlElement) -> Iterator[Any]:
+        if response.url in self.processed:
+            return
+        self.processed.add(response.url)
+        self.progress.pages += 1
+        encoding = response.encoding
+        for link in extract_links(doc, response.url).links:
+            key = Request(link.url, encoding=encoding).url
+            yield LinkOccurrence(
+                source_url=response.url,
+                target_key=key,
+                target_url=link.url,
+                tag=link.tag,
+                attr=link.attr,
+                text=link.text,
+            )
+            yield from self._schedule_link(link.url, link.tag, encoding)
+
+    # ----------------------------------------------------------------- columns
+
+    def _read_list(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
+        state: ColumnState = response.meta["gw_column"]
+        first = state.pages_read == 0
+        if first:
+            state.http_status = response.status
+            state.final_url = response.url
+        if doc is None:
+            if first:
+                state.error = f"HTTP {response.status}" if response.status >= 400 else "not HTML"
+            yield from self._settle(state)
+            return
+        state.pages_read += 1
+        assert isinstance(response, TextResponse)
+        if state.is_home:
+            items = content_items(doc, response.url)
+        else:
+            found = main_list(doc, response.url)
+            items = list(found.items) if found else []
+        state.items.extend(items)
+        next_url = None if state.is_home else next_page_url(doc, response.url)
+        if (
+            next_url
+            and state.pages_read < self.list_pages
+            and Request(next_url, encoding=response.encoding).url not in state.visited
+        ):
+            yield self._list_request(state, next_url, response.encoding)
+        for item in items:
+            if item.needs_detail and item.url not in state.details and self._detail_budget(state):
+                state.details[item.url] = None
+                state.pending += 1
+                detail = self._request(item.url, item.url, "detail", response.encoding, "GET")
+                detail.meta.update(gw_column=state, gw_item=item.url)
+                yield detail
+        yield from self._settle(state)
+
+    def _read_detail(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
+        state: ColumnState = response.meta["gw_column"]
+        state.details[response.meta["gw_item"]] = publication_date(doc) if doc is not None else None
+        yield from self._settle(state)
+
+    def _detail_budget(self, state: ColumnState) -> bool:
+        return len(state.details) < self.detail_lookups
+
+    def _settle(self, state: ColumnState) -> Iterator[ColumnObservation]:
+        state.pending -= 1
+        if state.pending > 0:
+            return
+        dated = [
+            resolve_date(item, state.details.get(item.url), self.crawl_date) for item in state.items
+        ]
+        best = newest(dated)
+        dated_count = sum(1 for entry in dated if entry.date is not None)
+        status = "error" if state.error is not None else ("ok" if best else "empty")
+        yield ColumnObservation(
+            column_name=state.name,
+            url=state.final_url if state.is_home and state.final_url else state.url,
+            is_homepage=state.is_home,
+            status=status,
+            http_status=state.http_status,
+            error=state.error,
+            item_count=len(state.items),
+            dated_count=dated_count,
+            pages_read=state.pages_read,
+            newest_date=best.date if best else None,
+            newest_title=best.item.title if best else None,
+            newest_url=best.item.url if best else None,
+            newest_date_text=best.item.date_text if best else None,
+            newest_date_source=best.source if best else None,
+            observed_at=_utcnow(),
+        )
+
+
+def _may_be_page(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    last = path.rsplit("/", 1)[-1]
+    return "." not in last or last.rsplit(".", 1)[-1] not in _NOT_PAGES
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,301 @@
+"""Operator config (YAML) → validated, typed objects. Errors name file, line, entry and field."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.durations import Window, parse_window
+from monitor.yamlsource import ConfigError, Location, YamlDocument, load_yaml
+
+DEFAULT_PRESET = "national-2019"
+BUNDLED_RULES_DIR = Path(__file__).resolve().parent.parent / "config" / "rules"
+_SITE_ID = re.compile(r"^[a-z0-9_-]+$")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _window(value: Any) -> Any:
+    if isinstance(value, Window) or value is None:
+        return value
+    return parse_window(str(value))
+
+
+def _http_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected an http:// or https:// URL")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r} ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    if any(ch.isspace() for ch in parts.netloc):
+        raise ValueError(f"the host part of {value!r} contains spaces")
+    return text
+
+
+WindowField = Annotated[Window, BeforeValidator(_window)]
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ColumnConfig(_Strict):
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    category: str = Field(min_length=1)
+    max_age: WindowField | None = None
+
+
+class SiteConfig(_Strict):
+    id: str
+    name: str = Field(min_length=1)
+    owner: str | None = None
+    home: HttpUrl
+    max_pages: int = Field(default=50000, gt=0)
+    columns: tuple[ColumnConfig, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _SITE_ID.match(value):
+            raise ValueError(f"expected lowercase letters, digits, '_' or '-', got {value!r}")
+        return value
+
+
+class CategoryRule(_Strict):
+    label: str
+    max_age: WindowField | None = None
+    days: Literal["calendar", "workdays"] = "calendar"
+
+
+class VetoRules(_Strict):
+    homepage_max_age: WindowField | None = None
+    stale_columns: int | None = Field(default=None, gt=0)
+    stale_categories: tuple[str, ...] = ()
+    empty_columns: int | None = Field(default=None, gt=0)
+
+
+class LinkRules(_Strict):
+    definite_status: frozenset[int] = frozenset({404, 410})
+    definite_status_internal: frozenset[int] = frozenset({403})
+    definite_errors: frozenset[str] = frozenset({"dns"})
+
+
+class WorkdayOverrides(_Strict):
+    """Operator corrections to the working-day calendar (a new year's holidays, local days)."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+
+class Preset(_Strict):
+    name: str
+    title: str = ""
+    categories: dict[str, CategoryRule]
+    vetoes: VetoRules = VetoRules()
+    warnings: VetoRules = VetoRules()
+    links: LinkRules = LinkRules()
+    workdays: WorkdayOverrides = WorkdayOverrides()
+
+
+class Config(_Strict):
+    sites: tuple[SiteConfig, ...] = ()
+    rules: str = DEFAULT_PRESET
+    path: Path = Path("govwatch.yaml")
+    preset: Preset | None = None
+
+    @property
+    def rule_preset(self) -> Preset:
+        assert self.preset is not None, "load_config() always sets the preset"
+        return self.preset
+
+    def site(self, site_id: str) -> SiteConfig:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        known = ", ".join(s.id for s in self.sites) or "none"
+        raise ConfigError([f"{self.path}: no site with id {site_id!r} (sites: {known})"])
+
+    def default_db_url(self) -> str:
+        """``--db`` or ``GOVWATCH_DB`` win; otherwise ``govwatch.db`` beside the config file."""
+        return f"sqlite:///{self.path.resolve().parent / 'govwatch.db'}"
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Load and validate an operator config file and the rule preset it names."""
+    config_path = Path(path)
+    document = load_yaml(config_path)
+    data = document.data if document.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{config_path}:1: expected a mapping with 'sites:' at the top level"])
+    model = _validate(
+        Config, {k: v for k, v in data.items() if k not in ("path", "preset")}, document
+    )
+    for reserved in ("path", "preset"):
+        if reserved in data:
+            raise ConfigError([_problem(document, (reserved,), f"unknown key {reserved!r}")])
+    preset = load_preset(model.rules, config_path.parent, document)
+    _check_sites(model, preset, document)
+    return model.model_copy(update={"path": config_path, "preset": preset})
+
+
+def load_preset(name: str, config_dir: Path, config_doc: YamlDocument | None = None) -> Preset:
+    """A preset by name (``config_dir/rules/NAME.yaml``, then the bundled ones) or by path."""
+    candidates = (
+        [config_dir / name]
+        if name.endswith((".yaml", ".yml"))
+        else [
+            config_dir / "rules" / f"{name}.yaml",
+            BUNDLED_RULES_DIR / f"{name}.yaml",
+        ]
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            document = load_yaml(candidate)
+            preset = _validate(Preset, document.data or {}, document)
+            problems = [
+                _problem(
+                    document,
+                    ("categories", cat, "max_age"),
+                    f"'days: workdays' needs a window in days (Nd), got {rule.max_age}",
+                )
+                for cat, rule in preset.categories.items()
+                if rule.days == "workdays" and rule.max_age and rule.max_age.unit != "d"
+            ]
+            problems += [
+                _problem(document, ("vetoes", "stale_categories"), f"unknown category {cat!r}")
+                for cat in preset.vetoes.stale_categories
+                if cat not in preset.categories
+            ]
+            if problems:
+                raise ConfigError(problems)
+            return preset
+    where = " or ".join(str(c) for c in candidates)
+    message = f"rule preset {name!r} not found (looked for {where})"
+    if config_doc is not None:
+        raise ConfigError([_problem(config_doc, ("rules",), message)])
+    raise ConfigError([message])
+
+
+def _check_sites(config: Config, preset: Preset, document: YamlDocument) -> None:
+    problems: list[str] = []
+    first_seen: dict[str, int] = {}
+    for index, site in enumerate(config.sites):
+        if site.id in first_seen:
+            line = document.line_of(("sites", first_seen[site.id]))
+            problems.append(
+                _problem(
+                    document,
+                    ("sites", index, "id"),
+                    f"duplicate site id {site.id!r} (first used on line {line})",
+                )
+            )
+        first_seen.setdefault(site.id, index)
+        names: set[str] = set()
+        for col_index, column in enumerate(site.columns):
+            where: Location = ("sites", index, "columns", col_index)
+            if column.category not in preset.categories:
+                known = ", ".join(preset.categories)
+                problems.append(
+                    _problem(
+                        document,
+                        (*where, "category"),
+                        f"unknown category {column.category!r}; expected one of: {known}"
+                        f" (rule preset {preset.name})",
+                    )
+                )
+            if column.name in names:
+                problems.append(
+                    _problem(
+                        document,
+                        (*where, "name"),
+                        f"duplicate column name {column.name!r} in this site",
+                    )
+                )
+            names.add(column.name)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _validate(model: type[M], data: Any, document: YamlDocument) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = tuple(error["loc"])
+            problems.append(_problem(document, location, _describe(error, model, location)))
+        raise ConfigError(problems) from None
+
+
+def _describe(error: Any, model: type[BaseModel], location: Location) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model, location[:-1])
+        known = ", ".join(owner.model_fields) if owner else ""
+        return f"unknown key {location[-1]!r}; expected one of: {known}"
+    if kind == "missing":
+        return "missing required field"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    if kind not in ("value_error", "assertion_error") and "input" in error:
+        message += f" (got {error['input']!r})"
+    return message
+
+
+def _model_at(model: type[BaseModel], location: Location) -> type[BaseModel] | None:
+    current: Any = model
+    for part in location:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    for arg in getattr(annotation, "__args__", ()):
+        inner = _inner_model(arg)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return annotation
+
+
+def _problem(document: YamlDocument, location: Location, message: str) -> str:
+    line = document.line_of(location)
+    return f"{document.path}:{line}: {_entry_name(document.data, location)}: {message}"
+
+
+def _entry_name(data: Any, location: Location) -> str:
+    """``sites[0] (longnan).columns[1] (政务动态).category``: the entry and the field."""
+    parts: list[str] = []
+    current = data
+    for part in location:
+        if isinstance(part, int):
+            label = f"{parts.pop() if parts else ''}[{part}]"
+            item = current[part] if isinstance(current, list) and part < len(current) else None
+            if isinstance(item, dict):
+                ident = item.get("id") or item.get("name")
+                if isinstance(ident, str | int):
+                    label += f" ({ident})"
+            parts.append(label)
+            current = item
+        else:
+            parts.append(str(part))
+            current = current.get(part) if isinstance(current, dict) else None
+    return ".".join(parts) or "(top level)"

@@ -1,0 +1,111 @@
+"""Opening the database: engine settings, schema migrations (Alembic) and the version check."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(Exception):
+    """A database problem phrased for the operator."""
+
+
+def resolve_db_url(option: str | None, default: str) -> str:
+    """``--db`` wins, then ``GOVWATCH_DB``, then the config's default."""
+    return option or os.environ.get("GOVWATCH_DB") or default
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError, OSError) as exc:
+        raise DatabaseError(f"--db: cannot use database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", "monitor:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Bring the schema to the newest revision; returns (before, after)."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, current_revision(engine)
+
+
+def open_database(url: str, *, create: bool = True) -> Engine:
+    """An engine whose schema is current. A new, empty database is created at the newest schema;
+    an older one is refused with the command that upgrades it."""
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+        if current is None and not inspect(engine).get_table_names():
+            if not create:
+                raise DatabaseError(f"{_safe(url)}: no govwatch database here yet (run a crawl)")
+            upgrade(engine)
+            return engine
+    except OperationalError as exc:
+        raise DatabaseError(f"{_safe(url)}: cannot open the database: {exc.orig}") from exc
+    head = head_revision(engine)
+    if current != head:
+        raise DatabaseError(
+            f"{_safe(url)}: the database schema is at {current or 'an unknown version'}, "
+            f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
+        )
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

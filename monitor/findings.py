@@ -1,0 +1,93 @@
+"""Findings: judgments computed from observations at an as-of date. Plain frozen dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+# kinds
+STALE_COLUMN = "stale_column"
+EMPTY_COLUMN = "empty_column"
+COLUMN_UNREACHABLE = "column_unreachable"
+DEAD_LINK = "dead_link"
+HOMEPAGE_UNREACHABLE = "homepage_unreachable"
+SITE_VETO = "site_veto"
+SITE_WARNING = "site_warning"
+NO_DATA = "no_data"
+
+
+@dataclass(frozen=True)
+class ColumnFinding:
+    kind: str  # stale_column, empty_column, column_unreachable
+    site: str
+    column: str
+    url: str
+    category: str
+    newest_date: date | None
+    age_days: int | None
+    max_age_days: int | None
+    window: str | None  # the window as configured: 14d, 6m…
+    newest_title: str | None
+    newest_url: str | None
+    newest_date_text: str | None
+    newest_date_source: str | None
+    item_count: int
+    status: int | None  # HTTP status of the list page
+    error: str | None
+
+
+@dataclass(frozen=True)
+class LinkSource:
+    page: str
+    tag: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DeadLinkFinding:
+    kind: str  # dead_link
+    site: str
+    url: str
+    status: int | None
+    error: str | None
+    definite: bool
+    internal: bool
+    on_homepage: bool
+    sources: tuple[str, ...]
+    occurrences: tuple[LinkSource, ...]
+    final_url: str | None
+    redirects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SiteFinding:
+    kind: str  # site_veto, site_warning, homepage_unreachable, no_data
+    site: str
+    check: str  # homepage_not_updated, columns_not_updated, empty_columns, homepage, crawl
+    count: int | None
+    threshold: int | None
+    detail: str
+    columns: tuple[str, ...] = ()
+    url: str | None = None
+    newest_date: date | None = None
+    status: int | None = None
+    error: str | None = None
+
+
+Finding = ColumnFinding | DeadLinkFinding | SiteFinding
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {key: _plain(value) for key, value in dataclasses.asdict(finding).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

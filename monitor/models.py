@@ -1,0 +1,95 @@
+"""SQLAlchemy 2.0 models: runs and the observations they made. Findings are computed, not stored."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Run(Base):
+    """One crawl (or later: scan, probe…) of one site."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="crawl")
+    status: Mapped[str] = mapped_column(
+        String(16), default="running"
+    )  # running/complete/incomplete
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    pages: Mapped[int] = mapped_column(default=0)
+    links: Mapped[int] = mapped_column(default=0)
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class ColumnObservationRow(Base):
+    __tablename__ = "column_observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    column_name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(Text)
+    is_homepage: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(default=0)
+    dated_count: Mapped[int] = mapped_column(default=0)
+    pages_read: Mapped[int] = mapped_column(default=0)
+    newest_date: Mapped[date | None]
+    newest_title: Mapped[str | None] = mapped_column(Text)
+    newest_url: Mapped[str | None] = mapped_column(Text)
+    newest_date_text: Mapped[str | None] = mapped_column(String(64))
+    newest_date_source: Mapped[str | None] = mapped_column(String(32))
+    observed_at: Mapped[datetime]
+
+
+class LinkCheckRow(Base):
+    __tablename__ = "link_checks"
+    __table_args__ = (UniqueConstraint("run_id", "url_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    url_key: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool]
+    method: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int | None] = mapped_column(index=True)
+    error: Mapped[str | None] = mapped_column(String(64))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    checked_at: Mapped[datetime]
+
+
+class LinkOccurrenceRow(Base):
+    __tablename__ = "link_occurrences"
+    __table_args__ = (Index("ix_link_occurrences_run_target", "run_id", "target_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    source_url: Mapped[str] = mapped_column(Text)
+    target_key: Mapped[str] = mapped_column(Text)
+    target_url: Mapped[str] = mapped_column(Text)
+    tag: Mapped[str] = mapped_column(String(16))
+    attr: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")

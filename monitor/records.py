@@ -1,0 +1,77 @@
+"""Records the store writes and reads back: runs and observations (facts, never judgments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass
+class LinkCheck:
+    """The outcome of requesting one URL once in a run (pages are links too)."""
+
+    url_key: str  # the URL as requested (percent-encoded): one row per run and key
+    url: str  # absolute, as the page linked it
+    internal: bool
+    method: str
+    status: int | None
+    error: str | None  # dns, timeout, connection_refused, connection_lost, tls, too_many_redirects…
+    error_detail: str | None
+    final_url: str | None
+    redirects: list[str] = field(default_factory=list)
+    content_type: str | None = None
+    checked_at: datetime | None = None
+
+
+@dataclass
+class LinkOccurrence:
+    """Page ``source_url`` links to ``target_key`` with ``tag``/``attr`` and anchor ``text``."""
+
+    source_url: str
+    target_key: str
+    target_url: str
+    tag: str
+    attr: str
+    text: str
+
+
+@dataclass
+class ColumnObservation:
+    """What a column's list pages (or the homepage's lists) showed at ``observed_at``."""
+
+    column_name: str
+    url: str
+    is_homepage: bool
+    status: str  # ok (dated items), empty (no dated item), error (list page failed)
+    http_status: int | None
+    error: str | None
+    item_count: int
+    dated_count: int
+    pages_read: int
+    newest_date: date | None
+    newest_title: str | None
+    newest_url: str | None
+    newest_date_text: str | None
+    newest_date_source: str | None
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    site_id: str
+    kind: str
+    status: str  # running, complete, incomplete
+    started_at: datetime
+    finished_at: datetime | None
+    pages: int
+    links: int
+    finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class LinkProblem:
+    """A link whose check did not succeed, with every place it was found on."""
+
+    check: LinkCheck
+    occurrences: tuple[LinkOccurrence, ...]

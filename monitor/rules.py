@@ -1,0 +1,292 @@
+"""Observations + rule preset + as-of date → findings. Pure functions: no I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit, urlunsplit
+
+from monitor.config import ColumnConfig, LinkRules, Preset, SiteConfig
+from monitor.durations import Window
+from monitor.findings import (
+    COLUMN_UNREACHABLE,
+    DEAD_LINK,
+    EMPTY_COLUMN,
+    HOMEPAGE_UNREACHABLE,
+    NO_DATA,
+    SITE_VETO,
+    SITE_WARNING,
+    STALE_COLUMN,
+    ColumnFinding,
+    DeadLinkFinding,
+    Finding,
+    LinkSource,
+    SiteFinding,
+)
+from monitor.records import ColumnObservation, LinkCheck, LinkProblem, RunRecord
+from monitor.workdays import WorkdayCalendar
+
+
+@dataclass(frozen=True)
+class ColumnVerdict:
+    """Every configured column at the as-of date, fresh ones included (for the report)."""
+
+    column: ColumnConfig
+    observation: ColumnObservation | None
+    window: Window | None
+    cutoff: date | None
+    state: str  # fresh, stale, empty, unreachable, unchecked, no-window
+
+
+@dataclass(frozen=True)
+class SiteAssessment:
+    site: SiteConfig
+    as_of: date
+    run: RunRecord | None
+    homepage: ColumnObservation | None
+    columns: tuple[ColumnVerdict, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def verdict(self) -> str:
+        """fail (a veto), warn (an early warning), pass, or unknown (no complete crawl)."""
+        kinds = {finding.kind for finding in self.findings}
+        if self.run is None:
+            return "unknown"
+        if SITE_VETO in kinds:
+            return "fail"
+        if SITE_WARNING in kinds:
+            return "warn"
+        return "pass"
+
+    def count(self, kind: str, **where: object) -> int:
+        return sum(
+            1
+            for f in self.findings
+            if f.kind == kind and all(getattr(f, k) == v for k, v in where.items())
+        )
+
+
+def window_cutoff(window: Window, days: str, as_of: date, calendar: WorkdayCalendar) -> date:
+    """The earliest fresh day for ``window`` at ``as_of``."""
+    if days == "workdays":
+        return calendar.subtract_workdays(as_of, window.amount)
+    return window.calendar_cutoff(as_of)
+
+
+def column_window(column: ColumnConfig, preset: Preset) -> tuple[Window | None, str]:
+    rule = preset.categories[column.category]
+    return (column.max_age or rule.max_age), rule.days
+
+
+def judge_column(
+    site: SiteConfig,
+    column: ColumnConfig,
+    observation: ColumnObservation | None,
+    preset: Preset,
+    as_of: date,
+    calendar: WorkdayCalendar,
+) -> tuple[ColumnVerdict, ColumnFinding | None]:
+    window, days = column_window(column, preset)
+    cutoff = window_cutoff(window, days, as_of, calendar) if window else None
+    if observation is None:
+        return ColumnVerdict(column, None, window, cutoff, "unchecked"), None
+    if observation.status == "error":
+        state, kind = "unreachable", COLUMN_UNREACHABLE
+    elif observation.newest_date is None:
+        state, kind = "empty", EMPTY_COLUMN
+    elif cutoff is None:
+        state, kind = "no-window", None
+    elif observation.newest_date < cutoff:
+        state, kind = "stale", STALE_COLUMN
+    else:
+        state, kind = "fresh", None
+    verdict = ColumnVerdict(column, observation, window, cutoff, state)
+    if kind is None:
+        return verdict, None
+    newest = observation.newest_date
+    return verdict, ColumnFinding(
+        kind=kind,
+        site=site.id,
+        column=column.name,
+        url=column.url,
+        category=column.category,
+        newest_date=newest,
+        age_days=(as_of - newest).days if newest else None,
+        max_age_days=(as_of - cutoff).days if cutoff else None,
+        window=str(window) if window else None,
+        newest_title=observation.newest_title,
+        newest_url=observation.newest_url,
+        newest_date_text=observation.newest_date_text,
+        newest_date_source=observation.newest_date_source,
+        item_count=observation.item_count,
+        status=observation.http_status,
+        error=observation.error,
+    )
+
+
+def is_definite(check: LinkCheck, rules: LinkRules) -> bool:
+    """Dead for sure (404/410, 403 on a same-site link, DNS failure); otherwise suspected."""
+    if check.status is not None:
+        return check.status in rules.definite_status or (
+            check.internal and check.status in rules.definite_status_internal
+        )
+    return check.error in rules.definite_errors
+
+
+def judge_link(
+    site: SiteConfig, problem: LinkProblem, homepage_urls: set[str], rules: LinkRules
+) -> DeadLinkFinding:
+    check = problem.check
+    sources = tuple(dict.fromkeys(o.source_url for o in problem.occurrences))
+    shown = problem.occurrences[0].target_url if problem.occurrences else check.url
+    return DeadLinkFinding(
+        kind=DEAD_LINK,
+        site=site.id,
+        url=shown,
+        status=check.status,
+        error=check.error,
+        definite=is_definite(check, rules),
+        internal=check.internal,
+        on_homepage=any(_normal(s) in homepage_urls for s in sources),
+        sources=sources,
+        occurrences=tuple(LinkSource(o.source_url, o.tag, o.text) for o in problem.occurrences),
+        final_url=check.final_url if check.final_url != check.url_key else None,
+        redirects=tuple(check.redirects),
+    )
+
+
+def assess_site(
+    site: SiteConfig,
+    preset: Preset,
+    as_of: date,
+    calendar: WorkdayCalendar,
+    run: RunRecord | None,
+    observations: Sequence[ColumnObservation],
+    problems: Sequence[LinkProblem],
+) -> SiteAssessment:
+    """All findings for one site from its latest complete run at ``as_of``."""
+    if run is None:
+        missing = SiteFinding(
+            kind=NO_DATA,
+            site=site.id,
+            check="crawl",
+            count=None,
+            threshold=None,
+            detail="no complete crawl of this site before the as-of date",
+        )
+        return SiteAssessment(site, as_of, None, None, (), (missing,))
+    homepage = next((o for o in observations if o.is_homepage), None)
+    by_name = {o.column_name: o for o in observations if not o.is_homepage}
+    verdicts: list[ColumnVerdict] = []
+    findings: list[Finding] = []
+    for column in site.columns:
+        verdict, finding = judge_column(
+            site, column, by_name.get(column.name), preset, as_of, calendar
+        )
+        verdicts.append(verdict)
+        if finding:
+            findings.append(finding)
+    homepage_urls = {_normal(site.home)} | ({_normal(homepage.url)} if homepage else set())
+    findings += [judge_link(site, p, homepage_urls, preset.links) for p in problems]
+    findings += _site_checks(site, preset, as_of, homepage, verdicts)
+    return SiteAssessment(site, as_of, run, homepage, tuple(verdicts), tuple(findings))
+
+
+def _site_checks(
+    site: SiteConfig,
+    preset: Preset,
+    as_of: date,
+    homepage: ColumnObservation | None,
+    verdicts: list[ColumnVerdict],
+) -> list[SiteFinding]:
+    found: list[SiteFinding] = []
+    if homepage is not None and homepage.status == "error":
+        found.append(
+            SiteFinding(
+                kind=HOMEPAGE_UNREACHABLE,
+                site=site.id,
+                check="homepage",
+                count=None,
+                threshold=None,
+                detail="the homepage could not be read during the crawl",
+                url=homepage.url,
+                status=homepage.http_status,
+                error=homepage.error,
+            )
+        )
+    else:
+        found += _homepage_freshness(site, preset, as_of, homepage, verdicts)
+    stale = tuple(
+        v.column.name
+        for v in verdicts
+        if v.state == "stale" and v.column.category in preset.vetoes.stale_categories
+    )
+    empty = tuple(v.column.name for v in verdicts if v.state == "empty")
+    checks = (
+        ("columns_not_updated", stale, preset.vetoes.stale_columns, preset.warnings.stale_columns),
+        ("empty_columns", empty, preset.vetoes.empty_columns, preset.warnings.empty_columns),
+    )
+    for check, names, veto, warn in checks:
+        if veto and len(names) >= veto:
+            found.append(
+                SiteFinding(
+                    SITE_VETO, site.id, check, len(names), veto, f"{len(names)} ≥ {veto}", names
+                )
+            )
+        elif warn and len(names) >= warn:
+            found.append(
+                SiteFinding(
+                    SITE_WARNING, site.id, check, len(names), warn, f"{len(names)} ≥ {warn}", names
+                )
+            )
+    return found
+
+
+def _homepage_freshness(
+    site: SiteConfig,
+    preset: Preset,
+    as_of: date,
+    homepage: ColumnObservation | None,
+    verdicts: list[ColumnVerdict],
+) -> list[SiteFinding]:
+    newest = homepage.newest_date if homepage else None
+    source = "homepage"
+    if newest is None:
+        # A homepage that is only navigation: judge by its newest second-level page.
+        dates = [
+            v.observation.newest_date
+            for v in verdicts
+            if v.observation and v.observation.newest_date
+        ]
+        newest, source = (max(dates), "columns") if dates else (None, source)
+    if newest is None:
+        return []
+    age = (as_of - newest).days
+    for kind, window in (
+        (SITE_VETO, preset.vetoes.homepage_max_age),
+        (SITE_WARNING, preset.warnings.homepage_max_age),
+    ):
+        if window is not None and newest < window.calendar_cutoff(as_of):
+            limit = (as_of - window.calendar_cutoff(as_of)).days
+            return [
+                SiteFinding(
+                    kind,
+                    site.id,
+                    "homepage_not_updated",
+                    age,
+                    limit,
+                    f"newest {source} item {newest.isoformat()}, {age} days > {limit}",
+                    url=homepage.url if homepage else site.home,
+                    newest_date=newest,
+                )
+            ]
+    return []
+
+
+def _normal(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )

@@ -1,0 +1,1 @@
+"""Reports: findings → view models → HTML (Jinja2), CSV and text."""

@@ -1,0 +1,203 @@
+"""View models: everything a report template shows, computed before the template sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from monitor.config import Preset
+from monitor.findings import (
+    SITE_VETO,
+    ColumnFinding,
+    DeadLinkFinding,
+    SiteFinding,
+)
+from monitor.rules import ColumnVerdict, SiteAssessment
+from reports.labels import CHECKS, DATE_SOURCES, ERRORS, STATES, VERDICTS
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: str
+    name: str
+    owner: str
+    home: str
+    verdict: str
+    verdict_label: str
+    run_label: str
+    pages: int
+    links: int
+    stale: int
+    empty: int
+    unreachable: int
+    dead_definite: int
+    dead_suspected: int
+    dead_on_homepage: int
+    homepage_newest: str
+    vetoes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ColumnRow:
+    site_name: str
+    column: str
+    url: str
+    category: str
+    state: str
+    state_label: str
+    newest_date: str
+    age_days: int | None
+    max_age_days: int | None
+    window: str
+    newest_title: str
+    newest_url: str
+    date_text: str
+    date_source: str
+    item_count: int | None
+    error: str
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    page: str
+    tag: str
+    text: str
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    site_name: str
+    url: str
+    outcome: str
+    definite: bool
+    internal: bool
+    on_homepage: bool
+    occurrences: tuple[Occurrence, ...]
+    redirects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    lang: str
+    as_of: date
+    generated: str
+    sites: tuple[SiteRow, ...]
+    columns: tuple[ColumnRow, ...]  # every configured column, problems first
+    problem_columns: tuple[ColumnRow, ...]
+    links: tuple[LinkRow, ...]
+
+    @property
+    def has_data(self) -> bool:
+        return any(site.verdict != "unknown" for site in self.sites)
+
+
+def build_view(
+    assessments: list[SiteAssessment], preset: Preset, lang: str, generated_at: datetime
+) -> ReportView:
+    as_of = assessments[0].as_of if assessments else generated_at.date()
+    columns = [row for a in assessments for row in _column_rows(a, preset, lang)]
+    order = {"unreachable": 0, "stale": 1, "empty": 2}
+    columns.sort(key=lambda row: order.get(row.state, 9))
+    links = [
+        _link_row(a, f, lang)
+        for a in assessments
+        for f in a.findings
+        if isinstance(f, DeadLinkFinding)
+    ]
+    links.sort(key=lambda row: (not row.definite, not row.on_homepage, not row.internal, row.url))
+    return ReportView(
+        lang=lang,
+        as_of=as_of,
+        generated=generated_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        sites=tuple(_site_row(a, lang) for a in assessments),
+        columns=tuple(columns),
+        problem_columns=tuple(row for row in columns if row.state in order),
+        links=tuple(links),
+    )
+
+
+def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
+    dead = [f for f in a.findings if isinstance(f, DeadLinkFinding)]
+    site_findings = [f for f in a.findings if isinstance(f, SiteFinding)]
+    run_label = "—"
+    if a.run is not None:
+        started = a.run.started_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL_TZ)
+        run_label = f"#{a.run.id} {started:%Y-%m-%d %H:%M}"
+    homepage = a.homepage.newest_date.isoformat() if a.homepage and a.homepage.newest_date else "—"
+    return SiteRow(
+        id=a.site.id,
+        name=a.site.name,
+        owner=a.site.owner or "",
+        home=a.site.home,
+        verdict=a.verdict,
+        verdict_label=VERDICTS[lang][a.verdict],
+        run_label=run_label,
+        pages=a.run.pages if a.run else 0,
+        links=a.run.links if a.run else 0,
+        stale=sum(1 for v in a.columns if v.state == "stale"),
+        empty=sum(1 for v in a.columns if v.state == "empty"),
+        unreachable=sum(1 for v in a.columns if v.state == "unreachable"),
+        dead_definite=sum(1 for f in dead if f.definite),
+        dead_suspected=sum(1 for f in dead if not f.definite),
+        dead_on_homepage=sum(1 for f in dead if f.on_homepage),
+        homepage_newest=homepage,
+        vetoes=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind == SITE_VETO),
+        warnings=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind != SITE_VETO),
+    )
+
+
+def _site_finding_label(f: SiteFinding, lang: str) -> str:
+    name = CHECKS[lang].get(f.check, f.check)
+    return f"{name}: {f.detail}" + (f" ({'、'.join(f.columns)})" if f.columns else "")
+
+
+def _column_rows(a: SiteAssessment, preset: Preset, lang: str) -> list[ColumnRow]:
+    by_column = {f.column: f for f in a.findings if isinstance(f, ColumnFinding)}
+    return [_column_row(a, v, by_column.get(v.column.name), preset, lang) for v in a.columns]
+
+
+def _column_row(
+    a: SiteAssessment, v: ColumnVerdict, finding: ColumnFinding | None, preset: Preset, lang: str
+) -> ColumnRow:
+    obs = v.observation
+    newest = obs.newest_date if obs else None
+    return ColumnRow(
+        site_name=a.site.name,
+        column=v.column.name,
+        url=v.column.url,
+        category=preset.categories[v.column.category].label if lang == "zh" else v.column.category,
+        state=v.state,
+        state_label=STATES[lang][v.state],
+        newest_date=newest.isoformat() if newest else "—",
+        age_days=(a.as_of - newest).days if newest else None,
+        max_age_days=(a.as_of - v.cutoff).days if v.cutoff else None,
+        window=str(v.window) if v.window else "—",
+        newest_title=(obs.newest_title or "") if obs else "",
+        newest_url=(obs.newest_url or "") if obs else "",
+        date_text=(obs.newest_date_text or "") if obs else "",
+        date_source=DATE_SOURCES[lang].get(obs.newest_date_source or "", "") if obs else "",
+        item_count=obs.item_count if obs else None,
+        error=(finding.error or "") if finding else "",
+    )
+
+
+def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
+    outcome = (
+        f"HTTP {f.status}"
+        if f.status is not None
+        else ERRORS[lang].get(f.error or "error", f.error or "")
+    )
+    return LinkRow(
+        site_name=a.site.name,
+        url=f.url,
+        outcome=outcome,
+        definite=f.definite,
+        internal=f.internal,
+        on_homepage=f.on_homepage,
+        occurrences=tuple(Occurrence(o.page, o.tag, o.text) for o in f.occurrences),
+        redirects=f.redirects,
+    )

@@ -1,0 +1,85 @@
+"""A scriptable HTTP server on 127.0.0.1 for tests: routes with status, headers, body, delays."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (bounded by the test's crawl timeout)
+    head_status: int | None = None  # answer HEAD differently (e.g. 405)
+
+
+class RouteServer:
+    """Serve ``routes`` (path → Route, paths unquoted as UTF-8); anything else is 404.
+
+    ``requests`` records (method, path) of every request, for assertions.
+    """
+
+    def __init__(self, routes: dict[str, Route] | None = None, root: Path | None = None) -> None:
+        self.routes: dict[str, Route] = routes if routes is not None else {}
+        self.root = root
+        self.requests: list[tuple[str, str]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                server._answer(self, "GET")
+
+            def do_HEAD(self) -> None:
+                server._answer(self, "HEAD")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        path = unquote(urlsplit(handler.path).path, encoding="utf-8")
+        query = urlsplit(handler.path).query
+        self.requests.append((method, handler.path))
+        route = self.routes.get(path + ("?" + query if query else "")) or self.routes.get(path)
+        if route is None and self.root is not None:
+            candidate = self.root / path.lstrip("/")
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
+            if candidate.is_file():
+                ctype = "text/html" if candidate.suffix == ".html" else "application/octet-stream"
+                route = Route(200, candidate.read_bytes(), {"Content-Type": ctype})
+        route = route or Route(
+            404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}
+        )
+        if route.delay:
+            time.sleep(route.delay)
+        status = route.head_status if method == "HEAD" and route.head_status else route.status
+        handler.send_response(status)
+        headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(route.body)))
+        handler.end_headers()
+        if method == "GET":
+            handler.wfile.write(route.body)
+
+    def __enter__(self) -> RouteServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,129 @@
+"""Link outcomes a real crawl must get right, on a scripted server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from tests.conftest import FAST, ROOT, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _html(body: str) -> bytes:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
+
+
+def _config(tmp_path: Path, home: str, columns: str = "") -> Path:
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - id: edge\n    name: 边界测试站\n    home: {home}\n"
+        + (f"    columns:\n{columns}" if columns else ""),
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_link_outcomes(tmp_path: Path) -> None:
+    refused = _closed_port()
+    routes = {
+        "/moved.html": Route(301, headers={"Location": "/target.html"}),
+        "/target.html": Route(200, _html("目标页")),
+        "/to-dead.html": Route(302, headers={"Location": "/nowhere.html"}),
+        "/error.html": Route(500, _html("服务器错误")),
+        "/forbidden.pdf": Route(403),
+        "/no-head.pdf": Route(200, b"%PDF", {"Content-Type": "application/pdf"}, head_status=405),
+        "/loop.html": Route(302, headers={"Location": "/loop.html"}),
+    }
+    with RouteServer(routes) as server, RouteServer({"/denied": Route(403)}) as other:
+        routes["/"] = Route(
+            200,
+            _html(
+                '<a href="/moved.html">跳转的页面</a><a href="/to-dead.html">跳到死链</a>'
+                '<a href="/error.html">出错页面</a><a href="/forbidden.pdf">禁止访问</a>'
+                '<a href="/no-head.pdf">不支持HEAD</a><a href="/loop.html">循环跳转</a>'
+                f'<a href="http://127.0.0.1:{refused}/x.html">拒绝连接</a>'
+                f'<a href="{other.url}denied">外站403</a>'
+                '<a href="mailto:zwgk@example.gov.cn">信箱</a>'
+            ),
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, server.url)
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST, check=False)
+        findings = findings_json(config, db, date.today())
+        head_then_get = [m for m, p in server.requests if p == "/no-head.pdf"]
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {
+        "to-dead.html",
+        "error.html",
+        "forbidden.pdf",
+        "loop.html",
+        f"http://127.0.0.1:{refused}/x.html",
+        f"{other.url}denied",
+    }
+    assert dead["to-dead.html"]["status"] == 404
+    assert dead["to-dead.html"]["definite"] is True
+    assert dead["error.html"]["status"] == 500
+    assert dead["error.html"]["definite"] is False  # 5xx is suspected until confirmed
+    assert dead["forbidden.pdf"]["definite"] is True  # 403 on a same-site link
+    assert dead[f"{other.url}denied"]["definite"] is False  # 403 elsewhere: suspected
+    assert dead["loop.html"]["error"] == "too_many_redirects"
+    refused_link = dead[f"http://127.0.0.1:{refused}/x.html"]
+    assert refused_link["error"] == "connection_refused"
+    assert refused_link["status"] is None
+    assert refused_link["definite"] is False
+    assert head_then_get == ["HEAD", "GET"]
+
+
+def test_interrupted_crawl_keeps_the_last_complete_view(tmp_path: Path) -> None:
+    slow_pages = {f"/p{i}.html": Route(200, _html(f"第{i}页"), delay=0.5) for i in range(40)}
+    links = "".join(f'<a href="/p{i}.html">第{i}页链接</a>' for i in range(40))
+    routes: dict[str, Route] = {"/": Route(200, _html('<a href="/gone.html">死链</a>'))}
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db_path = tmp_path / "g.db"
+        db = f"sqlite:///{db_path}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        first = findings_json(config, db, date.today())
+        routes.update(slow_pages)
+        routes["/"] = Route(200, _html(links))  # the dead link is gone in the new crawl
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler.main", "-c", str(config), "--site", "edge", "--db", db],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with sqlite3.connect(db_path) as conn:
+                started = conn.execute(
+                    "select count(*) from runs where status='running'"
+                ).fetchone()[0]
+            if started:
+                break
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        after = findings_json(config, db, date.today())
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        with sqlite3.connect(db_path) as conn:
+            statuses = [row[0] for row in conn.execute("select status from runs order by id")]
+        final = findings_json(config, db, date.today())
+    assert [f["url"] for f in first] == [f"{server.url}gone.html"]
+    assert after == first  # the killed run never replaces the complete one
+    assert statuses == ["complete", "incomplete", "complete"]
+    assert final == []

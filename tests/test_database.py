@@ -1,0 +1,56 @@
+"""The schema comes from Alembic migrations; an out-of-date database is refused, never guessed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from monitor.database import DatabaseError, head_revision, open_database
+from tests.conftest import govwatch
+
+
+def test_new_database_is_created_at_head(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'sub' / 'g.db'}")
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "runs",
+        "column_observations",
+        "link_checks",
+        "link_occurrences",
+        "alembic_version",
+    } <= tables
+    with sqlite3.connect(tmp_path / "sub" / "g.db") as db:
+        assert db.execute("select version_num from alembic_version").fetchone()[0] == head_revision(
+            engine
+        )
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_database_behind_the_code_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table runs (id integer primary key)")
+        db.execute("insert into runs values (1)")
+    with pytest.raises(DatabaseError, match="run `govwatch db upgrade"):
+        open_database(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        assert db.execute("select count(*) from runs").fetchone()[0] == 1  # nothing lost
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    result = govwatch("db", "upgrade", "--db", url)
+    assert "schema at" in result.stdout
+    again = govwatch("db", "upgrade", "--db", url)
+    assert f"(was {head_revision(open_database(url))})" in again.stdout
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("sites: []\n", encoding="utf-8")
+    result = govwatch("findings", "-c", str(config), "--db", "nonsense://", check=False)
+    assert result.returncode == 1
+    assert "nonsense://" in result.stderr

@@ -1,0 +1,205 @@
+"""Extraction on saved pages: dates, main lists, links, pagination, detail pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.extract.dates import find_dates, first_date, latest_not_after, url_date
+from crawler.extract.detail import publication_date
+from crawler.extract.html import parse_html
+from crawler.extract.links import extract_links, same_site
+from crawler.extract.lists import content_items, main_list, newest, resolve_date
+from crawler.extract.pagination import next_page_url
+
+PAGES = Path(__file__).resolve().parent / "pages"
+CRAWL_DAY = date(2024, 7, 20)
+
+
+def page(name: str, encoding: str = "utf-8") -> str:
+    return (PAGES / name).read_bytes().decode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-06-30", (2024, 6, 30)),
+        ("2024/6/30 10:20", (2024, 6, 30)),
+        ("2024.06.30", (2024, 6, 30)),
+        ("2024年6月30日", (2024, 6, 30)),
+        ("发布时间：2024-06-30 12:30:11", (2024, 6, 30)),
+        ("２０２４－０６－３０", (2024, 6, 30)),
+        ("<span>2024</span>-06-30", None),  # markup is never part of a date (text only)
+        ("24-06-30", (2024, 6, 30)),
+        ("[06-30]", (None, 6, 30)),
+        ("6月30日", (None, 6, 30)),
+        ("10:20", None),
+        ("第3-5期", None),
+        ("2024-02-30", None),
+    ],
+)
+def test_date_forms(text: str, expected: tuple[int | None, int, int] | None) -> None:
+    found = first_date(text)
+    if expected is None:
+        assert found is None or text.startswith("<")
+    else:
+        assert found is not None
+        assert (found.year, found.month, found.day) == expected
+
+
+def test_full_dates_come_first_and_in_order() -> None:
+    dates = find_dates("成文日期：2024年6月28日 发布日期：2024-07-01")
+    assert [d.value for d in dates] == [date(2024, 6, 28), date(2024, 7, 1)]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://a.gov.cn/zwdt/202406/t20240630_1.html", date(2024, 6, 30)),
+        ("http://a.gov.cn/art/2024/6/30/art_1_2.html", date(2024, 6, 30)),
+        ("http://a.gov.cn/2024-06-30/x.html", date(2024, 6, 30)),
+        ("http://127.0.0.1:8080/zwdt/index.html", None),
+        ("http://a.gov.cn/x.html?id=20240630", None),  # queries are not dates
+    ],
+)
+def test_url_dates(url: str, expected: date | None) -> None:
+    found = url_date(url)
+    assert (found.value if found else None) == expected
+
+
+def test_year_month_directory_gives_the_year() -> None:
+    found = url_date("http://a.gov.cn/zwdt/202406/abc.html")
+    assert found is not None
+    assert (found.year, found.month, found.day) == (2024, 6, None)
+
+
+def test_latest_not_after() -> None:
+    assert latest_not_after(7, 20, CRAWL_DAY) == date(2024, 7, 20)
+    assert latest_not_after(7, 21, CRAWL_DAY) == date(2023, 7, 21)
+    assert latest_not_after(2, 29, date(2025, 3, 1)) == date(2024, 2, 29)
+
+
+def test_trs_list_ignores_banner_sidebar_and_footer() -> None:
+    doc = parse_html(page("trs_list.html"))
+    found = main_list(doc, "http://x.gov.cn/zwdt/gzdt/")
+    assert found is not None
+    assert len(found.items) == 4
+    dated = [resolve_date(item, None, CRAWL_DAY) for item in found.items]
+    best = newest(dated)
+    assert best is not None
+    assert best.date == date(2024, 7, 1)
+    assert best.source == "list+url"
+    assert best.item.title == "县长主持召开县政府第12次常务会议"  # the full title attribute
+    assert best.item.url == "http://x.gov.cn/zwdt/gzdt/202407/t20240701_5512.html"
+    # [12-30] with a 202312 URL is 2023, not "the latest 12-30 before the crawl".
+    assert dated[3].date == date(2023, 12, 30)
+
+
+def test_gbk_table_list() -> None:
+    doc = parse_html(page("table_gbk.html", "gbk"))
+    found = main_list(doc, "http://x.gov.cn/zcwj/")
+    assert found is not None
+    assert found.items[0].title == "关于印发某县2024年重点工作任务的通知"
+    best = newest([resolve_date(i, None, CRAWL_DAY) for i in found.items])
+    assert best is not None
+    assert best.date == date(2024, 5, 9)
+
+
+def test_empty_list_is_empty_despite_a_dated_sidebar() -> None:
+    doc = parse_html(page("empty_list.html"))
+    assert main_list(doc, "http://x.gov.cn/ghjh/") is None
+
+
+def test_dates_inside_the_link_and_dates_inside_titles() -> None:
+    doc = parse_html(page("div_items.html"))
+    found = main_list(doc, "http://x.gov.cn/tzgg/")
+    assert found is not None
+    dated = [resolve_date(i, None, CRAWL_DAY) for i in found.items]
+    # The title mentions 2024年6月30日; the item's date is its own 2024-06-03.
+    assert [d.date for d in dated] == [date(2024, 6, 3), date(2024, 5, 20), date(2024, 1, 8)]
+
+
+def test_undated_list_uses_url_dates_and_asks_for_detail_pages() -> None:
+    doc = parse_html(page("undated_list.html"))
+    found = main_list(doc, "http://x.gov.cn/rsrm/")
+    assert found is not None
+    items = list(found.items)
+    assert [i.needs_detail for i in items] == [False, False, True]
+    dated = [resolve_date(i, None, CRAWL_DAY) for i in items]
+    assert dated[0].date == date(2024, 5, 12)
+    assert dated[0].source == "url"
+    assert dated[2].date is None
+    detail = first_date("2024-06-01")
+    assert resolve_date(items[2], detail, CRAWL_DAY).source == "detail"
+
+
+def test_future_dates_never_count() -> None:
+    doc = parse_html(
+        "<ul><li><a href='/a.html'>明年的一篇文章标题</a> 2030-01-01</li>"
+        "<li><a href='/b.html'>今年的一篇文章标题</a> 2024-07-01</li></ul>"
+    )
+    found = main_list(doc, "http://x.gov.cn/")
+    assert found is not None
+    best = newest([resolve_date(i, None, CRAWL_DAY) for i in found.items])
+    assert best is not None
+    assert best.date == date(2024, 7, 1)
+
+
+def test_homepage_items_come_from_every_content_list() -> None:
+    html = (
+        "<div class='nav'><ul><li><a href='/a/'>导航栏目一</a></li></ul></div>"
+        "<div class='b1'><ul><li><a href='/n/1.html'>要闻标题第一条</a><span>2024-07-18</span>"
+        "</li></ul></div><div class='b2'><ul><li><a href='/t/1.html'>公告标题第一条</a>"
+        "<span>2024-07-10</span></li></ul></div>"
+    )
+    items = content_items(parse_html(html), "http://x.gov.cn/")
+    assert {i.title for i in items} == {"要闻标题第一条", "公告标题第一条"}
+
+
+def test_detail_page_publication_date() -> None:
+    doc = parse_html(page("detail.html"))
+    found = publication_date(doc)
+    assert found is not None
+    assert found.value == date(2024, 7, 1)
+    meta = parse_html("<html><head><meta name='PubDate' content='2024-05-06 09:00'></head></html>")
+    assert publication_date(meta).value == date(2024, 5, 6)  # type: ignore[union-attr]
+
+
+def test_links_of_every_kind() -> None:
+    html = """<html><head><base href="http://x.gov.cn/sub/">
+    <link rel="stylesheet" href="/css/a.css"><link rel="canonical" href="/c">
+    <script src="js/a.js"></script></head><body>
+    <a href=" 附件/2024年 工作要点.pdf ">附件 一</a><a href="#top">顶部</a>
+    <a href="mailto:a@x.gov.cn">信箱</a><a href="javascript:void(0)">脚本</a>
+    <a href="//other.gov.cn/p.html#frag">外链</a><img src="img/a.png" alt="图片">
+    <iframe src="/frame.html"></iframe><a href="tel:0797-1234567">电话</a></body></html>"""
+    found = extract_links(parse_html(html), "http://x.gov.cn/page.html")
+    got = {(link.url, link.tag, link.text) for link in found.links}
+    assert got == {
+        ("http://x.gov.cn/css/a.css", "link", ""),
+        ("http://x.gov.cn/sub/js/a.js", "script", ""),
+        ("http://x.gov.cn/sub/附件/2024年 工作要点.pdf", "a", "附件 一"),
+        ("http://other.gov.cn/p.html", "a", "外链"),
+        ("http://x.gov.cn/sub/img/a.png", "img", "图片"),
+        ("http://x.gov.cn/frame.html", "iframe", ""),
+    }
+    assert found.not_fetched == 3
+
+
+def test_same_site_compares_host_and_port() -> None:
+    assert same_site("https://x.gov.cn/a", "http://x.gov.cn/")
+    assert not same_site("http://x.gov.cn:8080/a", "http://x.gov.cn/")
+    assert not same_site("http://y.gov.cn/a", "http://x.gov.cn/")
+
+
+def test_pagination() -> None:
+    doc = parse_html(page("trs_list.html"))
+    assert (
+        next_page_url(doc, "http://x.gov.cn/zwdt/gzdt/") == "http://x.gov.cn/zwdt/gzdt/index_1.html"
+    )
+    last = parse_html("<script>createPageHTML(6, 5, 'index', 'html');</script>")
+    assert next_page_url(last, "http://x.gov.cn/l/index_5.html") is None
+    linked = parse_html("<div class='page'><a href='list_3.html'>下一页</a></div>")
+    assert next_page_url(linked, "http://x.gov.cn/l/list_2.html") == "http://x.gov.cn/l/list_3.html"

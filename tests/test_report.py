@@ -1,0 +1,163 @@
+"""Reports rendered from a real SQLite file: content, evidence, escaping, CSV, no-data."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+from sqlalchemy import update
+
+from monitor import store
+from monitor.assessments import assess
+from monitor.config import Config, load_config
+from monitor.database import open_database, session_scope
+from monitor.models import Run
+from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
+from reports.render import write_reports
+
+AS_OF = date(2024, 7, 20)
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    path = tmp_path / "sites.yaml"
+    path.write_text(
+        "sites:\n  - id: x\n    name: 某县人民政府\n    home: http://x.gov.cn/\n    columns:\n"
+        "      - {name: 政务动态, url: 'http://x.gov.cn/zwdt/', category: news}\n"
+        "      - {name: 通知公告, url: 'http://x.gov.cn/tzgg/', category: notice}\n"
+        "      - {name: 规划计划, url: 'http://x.gov.cn/ghjh/', category: planning}\n",
+        encoding="utf-8",
+    )
+    return load_config(path)
+
+
+def column(name: str, url: str, newest: date | None, title: str = "标题") -> ColumnObservation:
+    return ColumnObservation(
+        column_name=name,
+        url=url,
+        is_homepage=name == "首页",
+        status="ok" if newest else "empty",
+        http_status=200,
+        error=None,
+        item_count=5 if newest else 0,
+        dated_count=5 if newest else 0,
+        pages_read=1,
+        newest_date=newest,
+        newest_title=title if newest else None,
+        newest_url=f"{url}a.html" if newest else None,
+        newest_date_text="[06-30]",
+        newest_date_source="list+url",
+        observed_at=datetime(2024, 7, 19, 18),
+    )
+
+
+def crawl_into(db: str) -> None:
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        run = store.start_run(session, "x")
+        store.save_observations(
+            session,
+            run,
+            checks=[
+                LinkCheck(
+                    "http://x.gov.cn/f.pdf",
+                    "http://x.gov.cn/f.pdf",
+                    True,
+                    "HEAD",
+                    404,
+                    None,
+                    None,
+                    "http://x.gov.cn/f.pdf",
+                )
+            ],
+            occurrences=[
+                LinkOccurrence(
+                    "http://x.gov.cn/",
+                    "http://x.gov.cn/f.pdf",
+                    "http://x.gov.cn/f.pdf",
+                    "a",
+                    "href",
+                    HOSTILE,
+                )
+            ],
+            columns=[
+                column("首页", "http://x.gov.cn/", date(2024, 7, 19)),
+                column("政务动态", "http://x.gov.cn/zwdt/", date(2024, 6, 30), title=HOSTILE),
+                column("通知公告", "http://x.gov.cn/tzgg/", date(2024, 5, 1)),
+                column("规划计划", "http://x.gov.cn/ghjh/", None),
+            ],
+        )
+        store.finish_run(session, run, complete=True, reason="finished", pages=4, links=9)
+        # As if crawled the evening before the as-of date (runs after it are not used).
+        session.execute(update(Run).values(started_at=datetime(2024, 7, 19, 10)))
+
+
+def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    crawl_into(db)
+    assessments = assess(open_database(db), config, AS_OF)
+    written = write_reports(assessments, config.rule_preset, tmp_path / "out")
+    assert [p.name for p in written] == [
+        "index.html",
+        "columns.html",
+        "links.html",
+        "columns.csv",
+        "links.csv",
+    ]
+
+    overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<style>" in overview and "stylesheet" not in overview  # self-contained
+    assert "某县人民政府" in overview
+    assert "2024-07-20" in overview
+
+    columns_html = (tmp_path / "out" / "columns.html").read_text(encoding="utf-8")
+    assert HOSTILE not in columns_html
+    assert "&lt;script&gt;" in columns_html
+    tree = lxml_html.fromstring(columns_html)
+    rows = tree.xpath("//table[@class='columns']/tr[td]")
+    states = {r.xpath("string(td[2]/a)"): r.xpath("string(td[4])").strip() for r in rows}
+    assert states == {"政务动态": "不更新", "通知公告": "正常", "规划计划": "空白"}
+    stale = next(r for r in rows if r.xpath("string(td[2]/a)") == "政务动态")
+    assert stale.xpath("string(td[5])") == "2024-06-30"
+    assert "20" in stale.xpath("string(td[6])")
+    assert stale.xpath("td[8]/a/@href") == ["http://x.gov.cn/zwdt/a.html"]
+    assert not tree.xpath("//script")  # crawled text never becomes markup
+
+    links_html = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
+    assert HOSTILE not in links_html
+    link_rows = lxml_html.fromstring(links_html).xpath("//table[@class='links']/tr[td]")
+    assert len(link_rows) == 1
+    assert "HTTP 404" in link_rows[0].xpath("string(td[2])")
+    assert link_rows[0].xpath("string(td[5])") == "首页"
+
+    with (tmp_path / "out" / "columns.csv").open(encoding="utf-8-sig") as handle:
+        table = list(csv.reader(handle))
+    assert table[0][:2] == ["网站", "栏目"]
+    assert len(table) == 4
+    with (tmp_path / "out" / "links.csv").open(encoding="utf-8-sig") as handle:
+        links_table = list(csv.reader(handle))
+    assert links_table[1][1] == "http://x.gov.cn/f.pdf"
+    assert links_table[1][-1] == f"http://x.gov.cn/ ({HOSTILE})"
+
+
+def test_english_reports(tmp_path: Path, config: Config) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    crawl_into(db)
+    write_reports(
+        assess(open_database(db), config, AS_OF), config.rule_preset, tmp_path / "out", lang="en"
+    )
+    assert "Stale, empty and unreachable columns" in (tmp_path / "out" / "columns.html").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_report_without_data_says_so(tmp_path: Path, config: Config) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    write_reports(assess(open_database(db), config, AS_OF), config.rule_preset, tmp_path / "out")
+    overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "没有可用的采集数据" in overview
+    assert "无数据" in overview

@@ -1,0 +1,263 @@
+"""Each rule at its threshold and one day past, on observations built here."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ColumnConfig, Preset, SiteConfig, load_preset
+from monitor.durations import Window, parse_window, subtract_months
+from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence, LinkProblem, RunRecord
+from monitor.rules import assess_site, is_definite
+from monitor.workdays import WorkdayCalendar
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = date(2024, 7, 20)
+HOME = "http://x.gov.cn/"
+RUN = RunRecord(
+    1, "x", "crawl", "complete", datetime(2024, 7, 19), datetime(2024, 7, 19), 10, 20, "finished"
+)
+
+
+@pytest.fixture(scope="module")
+def preset() -> Preset:
+    return load_preset("national-2019", ROOT / "config")
+
+
+def site(*columns: tuple[str, str] | tuple[str, str, str]) -> SiteConfig:
+    return SiteConfig(
+        id="x",
+        name="某县",
+        home=HOME,
+        columns=tuple(
+            ColumnConfig(
+                name=c[0],
+                url=f"{HOME}{i}/",
+                category=c[1],
+                max_age=parse_window(c[2]) if len(c) > 2 else None,
+            )  # type: ignore[misc]
+            for i, c in enumerate(columns)
+        ),
+    )
+
+
+def observed(
+    name: str, newest: date | None, status: str = "ok", home: bool = False
+) -> ColumnObservation:
+    return ColumnObservation(
+        column_name=name,
+        url=HOME if home else f"{HOME}{name}/",
+        is_homepage=home,
+        status=status if newest or status == "error" else "empty",
+        http_status=404 if status == "error" else 200,
+        error="HTTP 404" if status == "error" else None,
+        item_count=3 if newest else 0,
+        dated_count=3 if newest else 0,
+        pages_read=1,
+        newest_date=newest,
+        newest_title="标题" if newest else None,
+        newest_url=f"{HOME}a.html" if newest else None,
+        newest_date_text=None,
+        newest_date_source="list" if newest else None,
+        observed_at=datetime(2024, 7, 19),
+    )
+
+
+def kinds(
+    preset: Preset,
+    s: SiteConfig,
+    observations: list[ColumnObservation],
+    problems: tuple[LinkProblem, ...] = (),
+    as_of: date = AS_OF,
+) -> list[tuple[str, str]]:
+    result = assess_site(
+        s,
+        preset,
+        as_of,
+        WorkdayCalendar(),
+        RUN,
+        [observed("首页", as_of, home=True), *observations],
+        problems,
+    )
+    return [
+        (f.kind, getattr(f, "column", None) or getattr(f, "check", "")) for f in result.findings
+    ]
+
+
+@pytest.mark.parametrize(
+    ("category", "boundary"),
+    [
+        ("news", date(2024, 7, 6)),  # 14 days
+        ("notice", date(2024, 1, 20)),  # 6 calendar months
+        ("policy", date(2024, 1, 20)),
+        ("personnel", date(2023, 7, 20)),  # 1 year
+        ("planning", date(2023, 7, 20)),
+    ],
+)
+def test_window_boundary_is_fresh_and_one_day_past_is_stale(
+    preset: Preset, category: str, boundary: date
+) -> None:
+    s = site(("栏目", category))
+    assert kinds(preset, s, [observed("栏目", boundary)]) == []
+    before = date.fromordinal(boundary.toordinal() - 1)
+    assert kinds(preset, s, [observed("栏目", before)]) == [("stale_column", "栏目")]
+
+
+def test_stale_evidence(preset: Preset) -> None:
+    s = site(("政务动态", "news"))
+    result = assess_site(
+        s, preset, AS_OF, WorkdayCalendar(), RUN, [observed("政务动态", date(2024, 7, 5))], ()
+    )
+    finding = result.findings[0]
+    assert finding.kind == "stale_column"
+    assert (finding.age_days, finding.max_age_days, finding.window) == (15, 14, "14d")  # type: ignore[union-attr]
+
+
+def test_operator_override_and_categories_without_window(preset: Preset) -> None:
+    s = site(("专题", "other"), ("动态", "news", "30d"))
+    observations = [observed("专题", date(2020, 1, 1)), observed("动态", date(2024, 6, 25))]
+    assert kinds(preset, s, observations) == []
+    observations[1] = observed("动态", date(2024, 6, 19))
+    assert kinds(preset, s, observations) == [("stale_column", "动态")]
+
+
+def test_empty_and_unreachable_columns(preset: Preset) -> None:
+    s = site(("空栏目", "other"), ("坏栏目", "news"), ("未采集", "news"))
+    found = kinds(preset, s, [observed("空栏目", None), observed("坏栏目", None, "error")])
+    assert found == [("empty_column", "空栏目"), ("column_unreachable", "坏栏目")]
+
+
+def test_workday_windows(preset: Preset) -> None:
+    workday_preset = preset.model_copy(
+        update={
+            "categories": {
+                **preset.categories,
+                "news": preset.categories["news"].model_copy(
+                    update={"days": "workdays", "max_age": Window(5, "d")}
+                ),
+            }
+        }
+    )
+    s = site(("动态", "news"))
+    # 2024-10-08 (Tue) minus 5 working days skips the National Day holiday (10-01..10-07)
+    # and counts the 调休 Sunday 2024-09-29 (30, 29, 27, 26, 25): the boundary is 2024-09-25.
+    as_of = date(2024, 10, 8)
+    assert kinds(workday_preset, s, [observed("动态", date(2024, 9, 25))], as_of=as_of) == []
+    assert kinds(workday_preset, s, [observed("动态", date(2024, 9, 24))], as_of=as_of) == [
+        ("stale_column", "动态")
+    ]
+
+
+def test_workday_calendar_falls_back_to_weekdays_for_unknown_years(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calendar = WorkdayCalendar()
+    assert calendar.is_workday(date(2099, 1, 5)) is True  # a Monday
+    assert calendar.is_workday(date(2099, 1, 3)) is False  # a Saturday
+    assert "does not know 2099" in caplog.text
+    overridden = WorkdayCalendar(holidays=frozenset({date(2099, 1, 5)}))
+    assert overridden.is_workday(date(2099, 1, 5)) is False
+
+
+def test_calendar_months_clamp() -> None:
+    assert subtract_months(date(2024, 8, 31), 6) == date(2024, 2, 29)
+    assert subtract_months(date(2024, 1, 31), 1) == date(2023, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"), [(2, []), (3, ["site_warning"]), (5, ["site_veto"])]
+)
+def test_stale_column_veto_and_warning(preset: Preset, count: int, expected: list[str]) -> None:
+    names = [f"栏目{i}" for i in range(count)]
+    s = site(*[(n, "news") for n in names])
+    found = kinds(preset, s, [observed(n, date(2024, 1, 1)) for n in names])
+    assert [k for k, check in found if check == "columns_not_updated"] == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(1, []), (2, ["site_warning"]), (4, ["site_warning"]), (5, ["site_veto"])],
+)
+def test_empty_column_veto(preset: Preset, count: int, expected: list[str]) -> None:
+    names = [f"空{i}" for i in range(count)]
+    s = site(*[(n, "other") for n in names])
+    found = kinds(preset, s, [observed(n, None) for n in names])
+    assert [k for k, check in found if check == "empty_columns"] == expected
+
+
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [
+        (date(2024, 7, 10), []),
+        (date(2024, 7, 9), ["site_warning"]),
+        (date(2024, 7, 6), ["site_warning"]),
+        (date(2024, 7, 5), ["site_veto"]),
+    ],
+)
+def test_homepage_not_updated(preset: Preset, newest: date, expected: list[str]) -> None:
+    s = site()
+    result = assess_site(
+        s, preset, AS_OF, WorkdayCalendar(), RUN, [observed("首页", newest, home=True)], ()
+    )
+    assert [f.kind for f in result.findings] == expected
+
+
+def check(status: int | None, error: str | None = None, internal: bool = True) -> LinkCheck:
+    return LinkCheck(
+        url_key=f"{HOME}a",
+        url=f"{HOME}a",
+        internal=internal,
+        method="GET",
+        status=status,
+        error=error,
+        error_detail=None,
+        final_url=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "definite"),
+    [
+        (check(404), True),
+        (check(410), True),
+        (check(403), True),
+        (check(403, internal=False), False),
+        (check(None, "dns"), True),
+        (check(500), False),
+        (check(503), False),
+        (check(429), False),
+        (check(None, "timeout"), False),
+        (check(None, "connection_refused"), False),
+        (check(None, "connection_lost"), False),
+    ],
+)
+def test_definite_versus_suspected(preset: Preset, link: LinkCheck, definite: bool) -> None:
+    assert is_definite(link, preset.links) is definite
+
+
+def test_dead_link_on_homepage(preset: Preset) -> None:
+    occurrence = LinkOccurrence(HOME, f"{HOME}a", f"{HOME}a", "a", "href", "附件")
+    elsewhere = replace(occurrence, source_url=f"{HOME}p.html")
+    problems = (LinkProblem(check(404), (occurrence, elsewhere)),)
+    result = assess_site(
+        site(),
+        preset,
+        AS_OF,
+        WorkdayCalendar(),
+        RUN,
+        [observed("首页", AS_OF, home=True)],
+        problems,
+    )
+    link = result.findings[0]
+    assert link.kind == "dead_link"
+    assert link.on_homepage is True  # type: ignore[union-attr]
+    assert link.sources == (HOME, f"{HOME}p.html")  # type: ignore[union-attr]
+
+
+def test_no_complete_run_is_said_loudly(preset: Preset) -> None:
+    result = assess_site(site(("动态", "news")), preset, AS_OF, WorkdayCalendar(), None, [], ())
+    assert result.verdict == "unknown"
+    assert [f.kind for f in result.findings] == ["no_data"]
