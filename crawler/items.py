@@ -1,5 +1,5 @@
 """The observation types the spiders yield (defined with the store that keeps them)."""
 
-from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence
+from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
 
-__all__ = ["ColumnObservation", "LinkCheck", "LinkOccurrence"]
+__all__ = ["ColumnObservation", "LinkCheck", "LinkOccurrence", "PageLinks"]

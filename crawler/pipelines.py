@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from monitor import store
 from monitor.database import make_engine, session_scope
-from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence
+from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, LinkCheck):
             self.checks.append(item)
-        elif isinstance(item, LinkOccurrence):
-            self.occurrences.append(item)
+        elif isinstance(item, PageLinks):
+            self.occurrences.extend(item.occurrences)
         elif isinstance(item, ColumnObservation):
             self.columns.append(item)
         if len(self.checks) + len(self.occurrences) + len(self.columns) >= self.batch_size:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,11 @@ def assess(
             run = store.latest_complete_run(session, site.id, end_of_day_utc(as_of))
             observations = store.column_observations(session, run.id) if run else []
             problems = store.link_problems(session, run.id) if run else []
-            results.append(
-                rules.assess_site(site, preset, as_of, calendar, run, observations, problems)
+            assessment = rules.assess_site(
+                site, preset, as_of, calendar, run, observations, problems
             )
+            newest = store.latest_runs(session, site.id, 1, end_of_day_utc(as_of))
+            if newest and (run is None or newest[0].id != run.id):
+                assessment = replace(assessment, latest_run=newest[0])
+            results.append(assessment)
     return results

@@ -36,6 +36,14 @@ class LinkOccurrence:
 
 
 @dataclass
+class PageLinks:
+    """Every link occurrence of one page: one item per page keeps the crawl's overhead low."""
+
+    source_url: str
+    occurrences: list[LinkOccurrence]
+
+
+@dataclass
 class ColumnObservation:
     """What a column's list pages (or the homepage's lists) showed at ``observed_at``."""
 

@@ -47,6 +47,7 @@ class SiteAssessment:
     homepage: ColumnObservation | None
     columns: tuple[ColumnVerdict, ...]
     findings: tuple[Finding, ...]
+    latest_run: RunRecord | None = None  # the newest run of any status, when it is not ``run``
 
     @property
     def verdict(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
@@ -17,6 +16,7 @@ from monitor.records import (
     LinkCheck,
     LinkOccurrence,
     LinkProblem,
+    PageLinks,
     RunRecord,
 )
 
@@ -25,6 +25,7 @@ __all__ = [
     "LinkCheck",
     "LinkOccurrence",
     "LinkProblem",
+    "PageLinks",
     "RunRecord",
     "finish_run",
     "latest_complete_run",
@@ -97,19 +98,19 @@ def save_observations(
         session.execute(
             insert(LinkCheckRow),
             [
-                {**asdict(check), "run_id": run_id, "checked_at": check.checked_at or now}
+                {**vars(check), "run_id": run_id, "checked_at": check.checked_at or now}
                 for check in checks
             ],
         )
     if occurrences:
         session.execute(
             insert(LinkOccurrenceRow),
-            [{**asdict(occurrence), "run_id": run_id} for occurrence in occurrences],
+            [{**vars(occurrence), "run_id": run_id} for occurrence in occurrences],
         )
     if columns:
         session.execute(
             insert(ColumnObservationRow),
-            [{**asdict(column), "run_id": run_id} for column in columns],
+            [{**vars(column), "run_id": run_id} for column in columns],
         )
 
 
@@ -124,8 +125,13 @@ def latest_complete_run(
     return _run_record(run) if run else None
 
 
-def latest_runs(session: Session, site_id: str, limit: int = 5) -> list[RunRecord]:
-    query = select(Run).where(Run.site_id == site_id).order_by(Run.id.desc()).limit(limit)
+def latest_runs(
+    session: Session, site_id: str, limit: int = 5, started_before: datetime | None = None
+) -> list[RunRecord]:
+    query = select(Run).where(Run.site_id == site_id)
+    if started_before is not None:
+        query = query.where(Run.started_at < started_before)
+    query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
     return [_run_record(run) for run in session.scalars(query)]
 
 

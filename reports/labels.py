@@ -198,3 +198,13 @@ ERRORS = {
         "error": "request error",
     },
 }
+
+RUN_STATES = {
+    "zh": {"running": "进行中或已中断", "incomplete": "未完成", "complete": "完成"},
+    "en": {"running": "running or interrupted", "incomplete": "incomplete", "complete": "complete"},
+}
+
+RUN_NOTE = {
+    "zh": "最近一次采集 #{id}（{state}）未采用",
+    "en": "latest crawl #{id} ({state}) not used",
+}

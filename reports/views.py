@@ -14,7 +14,7 @@ from monitor.findings import (
     SiteFinding,
 )
 from monitor.rules import ColumnVerdict, SiteAssessment
-from reports.labels import CHECKS, DATE_SOURCES, ERRORS, STATES, VERDICTS
+from reports.labels import CHECKS, DATE_SOURCES, ERRORS, RUN_NOTE, RUN_STATES, STATES, VERDICTS
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -28,6 +28,7 @@ class SiteRow:
     verdict: str
     verdict_label: str
     run_label: str
+    run_note: str  # a newer run that was not used (incomplete or still running)
     pages: int
     links: int
     stale: int
@@ -127,6 +128,10 @@ def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
     if a.run is not None:
         started = a.run.started_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL_TZ)
         run_label = f"#{a.run.id} {started:%Y-%m-%d %H:%M}"
+    run_note = ""
+    if a.latest_run is not None:
+        state = RUN_STATES[lang].get(a.latest_run.status, a.latest_run.status)
+        run_note = RUN_NOTE[lang].format(id=a.latest_run.id, state=state)
     homepage = a.homepage.newest_date.isoformat() if a.homepage and a.homepage.newest_date else "—"
     return SiteRow(
         id=a.site.id,
@@ -136,6 +141,7 @@ def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
         verdict=a.verdict,
         verdict_label=VERDICTS[lang][a.verdict],
         run_label=run_label,
+        run_note=run_note,
         pages=a.run.pages if a.run else 0,
         links=a.run.links if a.run else 0,
         stale=sum(1 for v in a.columns if v.state == "stale"),

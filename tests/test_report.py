@@ -161,3 +161,20 @@ def test_report_without_data_says_so(tmp_path: Path, config: Config) -> None:
     overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "没有可用的采集数据" in overview
     assert "无数据" in overview
+
+
+def test_report_says_which_run_it_used(tmp_path: Path, config: Config) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    crawl_into(db)
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        interrupted = store.start_run(session, "x")
+        store.finish_run(session, interrupted, complete=False, reason="shutdown", pages=1, links=1)
+        session.execute(
+            update(Run).where(Run.id == interrupted).values(started_at=datetime(2024, 7, 20, 1))
+        )
+    write_reports(assess(engine, config, AS_OF), config.rule_preset, tmp_path / "out")
+    overview = lxml_html.fromstring((tmp_path / "out" / "index.html").read_bytes())
+    run_cell = overview.xpath("string(//table[@class='sites']/tr[td]/td[3])")
+    assert "#1 2024-07-19" in run_cell
+    assert f"最近一次采集 #{interrupted}（未完成）未采用" in run_cell

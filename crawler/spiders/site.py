@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from crawler.extract.dates import DateMatch
 from crawler.extract.detail import publication_date
@@ -31,7 +32,7 @@ from crawler.extract.lists import (
     resolve_date,
 )
 from crawler.extract.pagination import next_page_url
-from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence
+from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
 from crawler.outcomes import describe_failure
 from monitor.config import SiteConfig
 
@@ -109,7 +110,7 @@ class SiteSpider(Spider):
         state.pending += 1
         request = self._request(url, url, "list", encoding, method="GET")
         request.meta["gw_column"] = state
-        state.visited.add(request.url)
+        state.visited.add(request.meta["gw_key"])
         return request
 
     def _request(self, url: str, shown: str, role: str, encoding: str, method: str) -> Request:
@@ -122,15 +123,15 @@ class SiteSpider(Spider):
             errback=self.on_failure,
             meta={"gw_role": role, "gw_url": shown},
         )
-        request.meta["gw_key"] = request.url
-        self.requested.add(request.url)
+        key = request_key(url, encoding)
+        request.meta["gw_key"] = key
+        self.requested.add(key)
         if role in ("page", "list", "detail"):
             self.pages_scheduled += 1
         return request
 
-    def _schedule_link(self, url: str, tag: str, encoding: str) -> Iterator[Request]:
-        probe = Request(url, encoding=encoding)
-        if probe.url in self.requested:
+    def _schedule_link(self, url: str, key: str, tag: str, encoding: str) -> Iterator[Request]:
+        if key in self.requested:
             return
         internal = same_site(url, self.site.home)
         if (
@@ -154,10 +155,7 @@ class SiteSpider(Spider):
             and response.status in self.head_fallback
             and not response.meta.get("gw_fallback")
         ):
-            retry = request.replace(method="GET")
-            retry.meta["gw_fallback"] = True
-            retry.meta["gw_headers_only"] = True
-            yield retry
+            yield self._get_instead_of_head(request)
             return
         yield from self._record(
             response.meta["gw_key"], response.meta["gw_url"], request.method, response=response
@@ -178,9 +176,7 @@ class SiteSpider(Spider):
             and code == "connection_lost"
             and not request.meta.get("gw_fallback")
         ):
-            retry = request.replace(method="GET")
-            retry.meta.update(gw_fallback=True, gw_headers_only=True)
-            yield retry
+            yield self._get_instead_of_head(request)
             return
         yield from self._record(
             request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
@@ -194,6 +190,12 @@ class SiteSpider(Spider):
         elif state is not None and role == "detail":
             state.details[request.meta["gw_item"]] = None
             yield from self._settle(state)
+
+    def _get_instead_of_head(self, request: Request) -> Request:
+        """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
+        meta = {k: v for k, v in request.meta.items() if k.startswith("gw_")}
+        meta.update(gw_fallback=True, gw_headers_only=True)
+        return request.replace(method="GET", meta=meta)
 
     def _headers_only(
         self, headers: Any, body_length: int, request: Request, spider: Spider
@@ -257,17 +259,21 @@ class SiteSpider(Spider):
         self.processed.add(response.url)
         self.progress.pages += 1
         encoding = response.encoding
+        occurrences = []
         for link in extract_links(doc, response.url).links:
-            key = Request(link.url, encoding=encoding).url
-            yield LinkOccurrence(
-                source_url=response.url,
-                target_key=key,
-                target_url=link.url,
-                tag=link.tag,
-                attr=link.attr,
-                text=link.text,
+            key = request_key(link.url, encoding)
+            occurrences.append(
+                LinkOccurrence(
+                    source_url=response.url,
+                    target_key=key,
+                    target_url=link.url,
+                    tag=link.tag,
+                    attr=link.attr,
+                    text=link.text,
+                )
             )
-            yield from self._schedule_link(link.url, link.tag, encoding)
+            yield from self._schedule_link(link.url, key, link.tag, encoding)
+        yield PageLinks(response.url, occurrences)
 
     # ----------------------------------------------------------------- columns
 
@@ -294,7 +300,7 @@ class SiteSpider(Spider):
         if (
             next_url
             and state.pages_read < self.list_pages
-            and Request(next_url, encoding=response.encoding).url not in state.visited
+            and request_key(next_url, response.encoding) not in state.visited
         ):
             yield self._list_request(state, next_url, response.encoding)
         for item in items:
@@ -341,6 +347,12 @@ class SiteSpider(Spider):
             newest_date_source=best.source if best else None,
             observed_at=_utcnow(),
         )
+
+
+def request_key(url: str, encoding: str) -> str:
+    """The URL as it is requested: percent-encoded the way browsers do (path in UTF-8, query in
+    the page's encoding). Two spellings of one URL share one key, so one check per crawl."""
+    return safe_url_string(url, encoding)
 
 
 def _may_be_page(url: str) -> bool:

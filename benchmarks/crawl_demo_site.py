@@ -1,0 +1,91 @@
+"""Crawl a generated demo site of about N pages and print speed and memory figures.
+
+    .venv/bin/python -m benchmarks.crawl_demo_site --pages 1000
+
+Everything is served on 127.0.0.1; nothing leaves the machine. Figures are for the whole
+`govwatch crawl` (process start-up, crawl, link checks, column dating, storing every occurrence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from demo.__main__ import write_config
+from demo.server import StaticServer
+from demo.site import build_external, build_site
+from monitor.assessments import today_local
+
+PAGES_PER_SCALE = 25  # each scale step adds 25 news items: 25 detail pages and a list page
+
+
+def run(pages: int) -> dict[str, float]:
+    scale = max(1, pages // PAGES_PER_SCALE)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "site").mkdir()
+        build_external(base / "external")
+        with StaticServer(base / "site") as site, StaticServer(base / "external") as ext:
+            build_site(base / "site", today_local(), ext.url, scale=scale)
+            config = base / "bench.yaml"
+            write_config(config, site.url)
+            text = config.read_text(encoding="utf-8")
+            config.write_text(
+                text.replace("max_pages: 2000", "max_pages: 100000"), encoding="utf-8"
+            )
+            db = base / "bench.db"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "monitor.cli",
+                    "crawl",
+                    "-c",
+                    str(config),
+                    "--db",
+                    f"sqlite:///{db}",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with sqlite3.connect(db) as conn:
+            crawled, links = conn.execute("select pages, links from runs").fetchone()
+            occurrences = conn.execute("select count(*) from link_occurrences").fetchone()[0]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "pages": crawled,
+        "links_checked": links,
+        "occurrences": occurrences,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "pages_per_s": round(crawled / wall, 1),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    results = [run(args.pages) for _ in range(args.repeat)]
+    for result in results:
+        print(json.dumps(result))
+    walls = sorted(r["wall_s"] for r in results)
+    print(f"median wall: {walls[len(walls) // 2]} s for {results[0]['pages']} pages")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
