@@ -30,21 +30,33 @@ def end_of_day_utc(day: date) -> datetime:
 def assess(
     engine: Engine, config: Config, as_of: date, site_ids: list[str] | None = None
 ) -> list[SiteAssessment]:
+    """Judge every site (or the chosen ones) at ``as_of`` from what its runs saw before the
+    end of that day: the latest complete full crawl, overlaid by later partial runs."""
     preset = config.rule_preset
     calendar = WorkdayCalendar(preset.workdays.holidays, preset.workdays.workdays)
+    end = end_of_day_utc(as_of)
+    window = preset.availability.window
+    start = end - (end.date() - window.calendar_cutoff(end.date()))
     results = []
     with session_scope(engine) as session:
         for site in config.sites:
             if site_ids and site.id not in site_ids:
                 continue
-            run = store.latest_complete_run(session, site.id, end_of_day_utc(as_of))
-            observations = store.column_observations(session, run.id) if run else []
-            problems = store.link_problems(session, run.id) if run else []
+            view = store.site_view(session, site.id, end)
             assessment = rules.assess_site(
-                site, preset, as_of, calendar, run, observations, problems
+                site, preset, as_of, calendar, view.base, view.columns, view.problems
             )
-            newest = store.latest_runs(session, site.id, 1, end_of_day_utc(as_of))
-            if newest and (run is None or newest[0].id != run.id):
-                assessment = replace(assessment, latest_run=newest[0])
+            probes = store.probes_between(session, site.id, start, end)
+            availability, unavailable = rules.judge_availability(site, preset, probes, start, end)
+            newest = store.latest_runs(session, site.id, 1, end)
+            used = {run.id for run in (view.base, *view.overlays) if run is not None}
+            assessment = replace(
+                assessment,
+                findings=(*assessment.findings, *unavailable),
+                overlays=view.overlays,
+                fixes=view.fixes,
+                availability=availability if probes else None,
+                latest_run=newest[0] if newest and newest[0].id not in used else None,
+            )
             results.append(assessment)
     return results

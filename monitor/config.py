@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from monitor.durations import Window, parse_window
+from monitor.durations import Window, format_interval, parse_interval, parse_window
 from monitor.yamlsource import ConfigError, Location, YamlDocument, load_yaml
 
 DEFAULT_PRESET = "national-2019"
@@ -42,7 +44,36 @@ def _http_url(value: Any) -> str:
     return text
 
 
+def _interval(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
+    return parse_interval(str(value))
+
+
+def _cron(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        CronTrigger.from_crontab(text, timezone="Asia/Shanghai")
+    except ValueError as exc:
+        raise ValueError(
+            f'expected a cron expression like "0 2 * * *" (minute hour day month weekday), '
+            f"got {text!r}: {exc}"
+        ) from exc
+    return text
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"expected a time zone such as Asia/Shanghai, got {value!r}") from exc
+    return str(value)
+
+
 WindowField = Annotated[Window, BeforeValidator(_window)]
+IntervalField = Annotated[timedelta, BeforeValidator(_interval)]
+CronField = Annotated[str, BeforeValidator(_cron)]
+TimezoneField = Annotated[str, BeforeValidator(_timezone)]
 HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 
 
@@ -73,6 +104,57 @@ class SiteConfig(_Strict):
         return value
 
 
+class ScheduleConfig(_Strict):
+    """When the scheduler crawls, probes and writes reports (``govwatch schedule``)."""
+
+    timezone: TimezoneField = "Asia/Shanghai"
+    crawl: CronField | None = None  # full nightly crawl of every site
+    crawl_spread: IntervalField = timedelta(0)  # site starts spread over this much time
+    freshness: CronField | None = None  # homepage + column list pages only
+    probe_interval: IntervalField | None = None  # homepage availability probes
+    probe_timeout: IntervalField = timedelta(seconds=15)
+    reports: Literal["after_crawl", "off"] = "after_crawl"
+    reports_dir: Path = Path("reports")
+    crawl_time_limit: IntervalField = timedelta(hours=6)
+
+    @field_validator("probe_interval")
+    @classmethod
+    def _probe_bounds(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and not timedelta(seconds=1) <= value <= timedelta(days=1):
+            raise ValueError(f"expected between 1s and 1d, got {format_interval(value)}")
+        return value
+
+    @field_validator("probe_timeout", "crawl_time_limit")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("expected a positive duration")
+        return value
+
+
+class NotifyChannel(_Strict):
+    """Where new and fixed findings are sent after each scheduled crawl."""
+
+    name: str = Field(min_length=1)
+    type: Literal["wecom", "dingtalk", "webhook", "email"]
+    url: HttpUrl | None = None  # webhooks
+    sites: tuple[str, ...] = ()  # only these sites (default: all)
+    owners: tuple[str, ...] = ()  # only sites of these owners (主办单位)
+    smtp: str | None = None  # email: host:port
+    tls: Literal["ssl", "starttls", "none"] = "starttls"
+    sender: str | None = Field(default=None, alias="from")
+    to: tuple[str, ...] = ()
+    username_env: str | None = None  # credentials come from the environment, never the YAML
+    password_env: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def wants(self, site: SiteConfig) -> bool:
+        if self.sites and site.id not in self.sites:
+            return False
+        return not self.owners or (site.owner or "") in self.owners
+
+
 class CategoryRule(_Strict):
     label: str
     max_age: WindowField | None = None
@@ -92,6 +174,12 @@ class LinkRules(_Strict):
     definite_errors: frozenset[str] = frozenset({"dns"})
 
 
+class AvailabilityRules(_Strict):
+    window: WindowField = Window(7, "d")
+    veto_rate: float = Field(default=0.05, gt=0, le=1)
+    warning_rate: float | None = Field(default=0.03, gt=0, le=1)
+
+
 class WorkdayOverrides(_Strict):
     """Operator corrections to the working-day calendar (a new year's holidays, local days)."""
 
@@ -106,12 +194,15 @@ class Preset(_Strict):
     vetoes: VetoRules = VetoRules()
     warnings: VetoRules = VetoRules()
     links: LinkRules = LinkRules()
+    availability: AvailabilityRules = AvailabilityRules()
     workdays: WorkdayOverrides = WorkdayOverrides()
 
 
 class Config(_Strict):
     sites: tuple[SiteConfig, ...] = ()
     rules: str = DEFAULT_PRESET
+    schedule: ScheduleConfig = ScheduleConfig()
+    notify: tuple[NotifyChannel, ...] = ()
     path: Path = Path("govwatch.yaml")
     preset: Preset | None = None
 
@@ -126,6 +217,11 @@ class Config(_Strict):
                 return site
         known = ", ".join(s.id for s in self.sites) or "none"
         raise ConfigError([f"{self.path}: no site with id {site_id!r} (sites: {known})"])
+
+    def reports_dir(self) -> Path:
+        """``schedule.reports_dir``, relative to the config file's folder."""
+        folder = self.schedule.reports_dir
+        return folder if folder.is_absolute() else self.path.resolve().parent / folder
 
     def default_db_url(self) -> str:
         """``--db`` or ``GOVWATCH_DB`` win; otherwise ``govwatch.db`` beside the config file."""
@@ -147,6 +243,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
             raise ConfigError([_problem(document, (reserved,), f"unknown key {reserved!r}")])
     preset = load_preset(model.rules, config_path.parent, document)
     _check_sites(model, preset, document)
+    _check_notify(model, document)
     return model.model_copy(update={"path": config_path, "preset": preset})
 
 
@@ -224,6 +321,40 @@ def _check_sites(config: Config, preset: Preset, document: YamlDocument) -> None
                     )
                 )
             names.add(column.name)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_notify(config: Config, document: YamlDocument) -> None:
+    problems: list[str] = []
+    site_ids = {site.id for site in config.sites}
+    names: set[str] = set()
+    for index, channel in enumerate(config.notify):
+        where: Location = ("notify", index)
+        if channel.name in names:
+            problems.append(
+                _problem(document, (*where, "name"), f"duplicate channel name {channel.name!r}")
+            )
+        names.add(channel.name)
+        if channel.type != "email" and not channel.url:
+            problems.append(_problem(document, where, f"a {channel.type} channel needs 'url'"))
+        if channel.type == "email":
+            for needed in ("smtp", "to"):
+                if not getattr(channel, needed):
+                    problems.append(_problem(document, where, f"an email channel needs {needed!r}"))
+            if not channel.sender:
+                problems.append(_problem(document, where, "an email channel needs 'from'"))
+            if channel.smtp and not re.match(r"^[\w.-]+:\d+$", channel.smtp):
+                problems.append(
+                    _problem(
+                        document, (*where, "smtp"), f"expected host:port, got {channel.smtp!r}"
+                    )
+                )
+        for site_id in channel.sites:
+            if site_id not in site_ids:
+                problems.append(
+                    _problem(document, (*where, "sites"), f"unknown site id {site_id!r}")
+                )
     if problems:
         raise ConfigError(problems)
 

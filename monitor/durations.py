@@ -49,3 +49,24 @@ def subtract_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_INTERVAL_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> timedelta:
+    """Parse an operations interval: ``15s``, ``72m`` (minutes), ``2h``, ``1d``."""
+    match = _INTERVAL.match(str(text))
+    if not match:
+        raise ValueError(f"expected a duration like 15s, 72m (minutes), 2h or 1d, got {text!r}")
+    return timedelta(seconds=float(match.group(1)) * _INTERVAL_SECONDS[match.group(2)])
+
+
+def format_interval(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        size = _INTERVAL_SECONDS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 # kinds
@@ -16,6 +16,8 @@ HOMEPAGE_UNREACHABLE = "homepage_unreachable"
 SITE_VETO = "site_veto"
 SITE_WARNING = "site_warning"
 NO_DATA = "no_data"
+SITE_UNAVAILABLE = "site_unavailable"
+AVAILABILITY_WARNING = "availability_warning"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,26 @@ class SiteFinding:
     error: str | None = None
 
 
-Finding = ColumnFinding | DeadLinkFinding | SiteFinding
+@dataclass(frozen=True)
+class FailedProbe:
+    time: datetime  # UTC
+    status: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class AvailabilityFinding:
+    kind: str  # site_unavailable (veto), availability_warning
+    site: str
+    probes: int
+    failures: int
+    failure_rate: float
+    threshold: float
+    window_days: int
+    failed_probes: tuple[FailedProbe, ...]
+
+
+Finding = ColumnFinding | DeadLinkFinding | SiteFinding | AvailabilityFinding
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
@@ -84,7 +105,10 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -21,16 +32,14 @@ class Base(DeclarativeBase):
 
 
 class Run(Base):
-    """One crawl (or later: scan, probe…) of one site."""
+    """One piece of work on one site: a crawl, a freshness pass, a scan, a recheck or a probe."""
 
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="crawl")
-    status: Mapped[str] = mapped_column(
-        String(16), default="running"
-    )  # running/complete/incomplete
+    status: Mapped[str] = mapped_column(String(16), default="running")  # complete, incomplete
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     pid: Mapped[int | None]
@@ -38,6 +47,65 @@ class Run(Base):
     pages: Mapped[int] = mapped_column(default=0)
     links: Mapped[int] = mapped_column(default=0)
     finish_reason: Mapped[str | None] = mapped_column(String(64))
+    # full: saw the whole site (a base for findings); partial: only some columns, pages or links.
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    command: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[datetime | None]
+    findings: Mapped[int | None]
+
+
+class SiteLock(Base):
+    """At most one crawl, freshness pass or scan of a site at a time."""
+
+    __tablename__ = "site_locks"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    command: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+
+
+class ProbeRow(Base):
+    """One availability probe of a site's homepage."""
+
+    __tablename__ = "probes"
+    __table_args__ = (Index("ix_probes_site_time", "site_id", "probed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    probed_at: Mapped[datetime]
+    status: Mapped[int | None]
+    latency_ms: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationRow(Base):
+    """An outgoing notification: kept until delivered, retried with backoff."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    site_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))  # the channel's name in the config
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerJobRow(Base):
+    """APScheduler's job store table (its own layout), migrated with the rest of the schema."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ColumnObservationRow(Base):

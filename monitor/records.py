@@ -75,6 +75,48 @@ class RunRecord:
     pages: int
     links: int
     finish_reason: str | None
+    scope: str = "full"
+    command: str | None = None
+    findings: int | None = None
+    heartbeat_at: datetime | None = None
+    pid: int | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkFix:
+    """A link that failed in an earlier run and answered in a later one."""
+
+    url: str
+    url_key: str
+    fixed_at: datetime
+    run_id: int
+    was_status: int | None
+    was_error: str | None
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    site_id: str
+    command: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+
+
+@dataclass(frozen=True)
+class Probe:
+    site_id: str
+    url: str
+    probed_at: datetime
+    status: int | None
+    latency_ms: float | None
+    error: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or self.status is None or self.status >= 400
 
 
 @dataclass(frozen=True)
@@ -83,3 +125,15 @@ class LinkProblem:
 
     check: LinkCheck
     occurrences: tuple[LinkOccurrence, ...]
+
+
+@dataclass(frozen=True)
+class SiteView:
+    """What is known of a site at a moment: its latest complete full run (the base), overlaid
+    by the complete partial runs after it (column scans, page scans, rechecks, freshness)."""
+
+    base: RunRecord | None
+    overlays: tuple[RunRecord, ...]
+    columns: tuple[ColumnObservation, ...]
+    problems: tuple[LinkProblem, ...]
+    fixes: tuple[LinkFix, ...]

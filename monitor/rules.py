@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from monitor.config import ColumnConfig, LinkRules, Preset, SiteConfig
 from monitor.durations import Window
 from monitor.findings import (
+    AVAILABILITY_WARNING,
     COLUMN_UNREACHABLE,
     DEAD_LINK,
     EMPTY_COLUMN,
     HOMEPAGE_UNREACHABLE,
     NO_DATA,
+    SITE_UNAVAILABLE,
     SITE_VETO,
     SITE_WARNING,
     STALE_COLUMN,
+    AvailabilityFinding,
     ColumnFinding,
     DeadLinkFinding,
+    FailedProbe,
     Finding,
     LinkSource,
     SiteFinding,
 )
-from monitor.records import ColumnObservation, LinkCheck, LinkProblem, RunRecord
+from monitor.records import (
+    ColumnObservation,
+    LinkCheck,
+    LinkFix,
+    LinkProblem,
+    Probe,
+    RunRecord,
+)
 from monitor.workdays import WorkdayCalendar
 
 
@@ -40,6 +51,20 @@ class ColumnVerdict:
 
 
 @dataclass(frozen=True)
+class Availability:
+    """Homepage probes over the availability window before the as-of date."""
+
+    probes: int
+    failures: int
+    start: datetime
+    end: datetime
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.probes if self.probes else 0.0
+
+
+@dataclass(frozen=True)
 class SiteAssessment:
     site: SiteConfig
     as_of: date
@@ -48,16 +73,19 @@ class SiteAssessment:
     columns: tuple[ColumnVerdict, ...]
     findings: tuple[Finding, ...]
     latest_run: RunRecord | None = None  # the newest run of any status, when it is not ``run``
+    overlays: tuple[RunRecord, ...] = ()  # partial runs laid over ``run``
+    fixes: tuple[LinkFix, ...] = ()
+    availability: Availability | None = None
 
     @property
     def verdict(self) -> str:
         """fail (a veto), warn (an early warning), pass, or unknown (no complete crawl)."""
         kinds = {finding.kind for finding in self.findings}
+        if kinds & {SITE_VETO, SITE_UNAVAILABLE}:
+            return "fail"
         if self.run is None:
             return "unknown"
-        if SITE_VETO in kinds:
-            return "fail"
-        if SITE_WARNING in kinds:
+        if kinds & {SITE_WARNING, AVAILABILITY_WARNING}:
             return "warn"
         return "pass"
 
@@ -284,6 +312,38 @@ def _homepage_freshness(
                 )
             ]
     return []
+
+
+def judge_availability(
+    site: SiteConfig, preset: Preset, probes: Sequence[Probe], start: datetime, end: datetime
+) -> tuple[Availability, list[AvailabilityFinding]]:
+    """站点无法访问: failures ≥ veto_rate of the probes in the window; a warning from
+    warning_rate. ``probes`` are those taken in [start, end)."""
+    failed = [p for p in probes if p.failed]
+    summary = Availability(len(probes), len(failed), start, end)
+    rules = preset.availability
+    found: list[AvailabilityFinding] = []
+    for kind, threshold in (
+        (SITE_UNAVAILABLE, rules.veto_rate),
+        (AVAILABILITY_WARNING, rules.warning_rate),
+    ):
+        if threshold is not None and probes and summary.failure_rate >= threshold:
+            found.append(
+                AvailabilityFinding(
+                    kind=kind,
+                    site=site.id,
+                    probes=len(probes),
+                    failures=len(failed),
+                    failure_rate=round(summary.failure_rate, 4),
+                    threshold=threshold,
+                    window_days=(end - start).days,
+                    failed_probes=tuple(
+                        FailedProbe(p.probed_at, p.status, p.error) for p in failed
+                    ),
+                )
+            )
+            break
+    return summary, found
 
 
 def _normal(url: str) -> str:

@@ -1,23 +1,37 @@
-"""The one place that reads and writes observations. Functions take a Session; callers own it."""
+"""The one place that reads and writes the database. Functions take a Session; callers own it."""
 
 from __future__ import annotations
 
 import os
 import socket
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.models import ColumnObservationRow, LinkCheckRow, LinkOccurrenceRow, Run
+from monitor.models import (
+    ColumnObservationRow,
+    LinkCheckRow,
+    LinkOccurrenceRow,
+    NotificationRow,
+    ProbeRow,
+    Run,
+    SchedulerJobRow,
+    SiteLock,
+)
 from monitor.records import (
     ColumnObservation,
     LinkCheck,
+    LinkFix,
     LinkOccurrence,
     LinkProblem,
+    LockHolder,
     PageLinks,
+    Probe,
     RunRecord,
+    SiteView,
 )
 
 __all__ = [
@@ -27,14 +41,10 @@ __all__ = [
     "LinkProblem",
     "PageLinks",
     "RunRecord",
-    "finish_run",
-    "latest_complete_run",
-    "latest_runs",
-    "link_problems",
-    "mark_abandoned_runs",
-    "save_observations",
-    "start_run",
 ]
+
+# A run or lock whose heartbeat is older than this, on another host, is abandoned.
+STALE_HEARTBEAT = timedelta(minutes=3)
 
 
 def utcnow() -> datetime:
@@ -42,18 +52,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def start_run(session: Session, site_id: str, kind: str = "crawl") -> int:
+# ------------------------------------------------------------------------------------ runs
+
+
+def start_run(
+    session: Session,
+    site_id: str,
+    kind: str = "crawl",
+    scope: str = "full",
+    command: str | None = None,
+) -> int:
+    now = utcnow()
     run = Run(
         site_id=site_id,
         kind=kind,
+        scope=scope,
         status="running",
-        started_at=utcnow(),
+        started_at=now,
+        heartbeat_at=now,
         pid=os.getpid(),
         host=socket.gethostname(),
+        command=command,
     )
     session.add(run)
     session.flush()
     return run.id
+
+
+def heartbeat_run(session: Session, run_id: int, pages: int, links: int) -> None:
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.status == "running")
+        .values(heartbeat_at=utcnow(), pages=pages, links=links)
+    )
 
 
 def finish_run(
@@ -72,17 +103,79 @@ def finish_run(
     )
 
 
+def abandon_run(session: Session, run_id: int, reason: str) -> bool:
+    """Mark a run that is still ``running`` incomplete (its process died); True if it was."""
+    result = session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.status == "running")
+        .values(status="incomplete", finish_reason=reason, finished_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def set_run_findings(session: Session, run_id: int, count: int) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(findings=count))
+
+
 def mark_abandoned_runs(session: Session, site_id: str | None = None) -> list[int]:
-    """Runs left ``running`` by a process that no longer exists on this host become incomplete."""
-    query = select(Run).where(Run.status == "running", Run.host == socket.gethostname())
+    """Runs left ``running`` by a process that is gone (dead PID on this host, or no
+    heartbeat for a while on another) become incomplete."""
+    query = select(Run).where(Run.status == "running")
     if site_id is not None:
         query = query.where(Run.site_id == site_id)
-    abandoned = [run for run in session.scalars(query) if not _alive(run.pid)]
+    here = socket.gethostname()
+    cutoff = utcnow() - STALE_HEARTBEAT
+    abandoned = [
+        run
+        for run in session.scalars(query)
+        if (run.host == here and not _alive(run.pid))
+        or (run.host != here and (run.heartbeat_at or run.started_at) < cutoff)
+    ]
     for run in abandoned:
         run.status = "incomplete"
         run.finish_reason = "abandoned"
         run.finished_at = run.finished_at or utcnow()
     return [run.id for run in abandoned]
+
+
+def get_run(session: Session, run_id: int) -> RunRecord | None:
+    run = session.get(Run, run_id)
+    return _run_record(run) if run else None
+
+
+def latest_complete_run(
+    session: Session,
+    site_id: str,
+    started_before: datetime | None = None,
+    scope: str | None = None,
+) -> RunRecord | None:
+    """The newest complete run of the site (optionally started before a moment, for as-of)."""
+    query = select(Run).where(Run.site_id == site_id, Run.status == "complete", Run.kind != "probe")
+    if scope is not None:
+        query = query.where(Run.scope == scope)
+    if started_before is not None:
+        query = query.where(Run.started_at < started_before)
+    run = session.scalars(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(1)).first()
+    return _run_record(run) if run else None
+
+
+def latest_runs(
+    session: Session,
+    site_id: str,
+    limit: int = 5,
+    started_before: datetime | None = None,
+    include_probes: bool = False,
+) -> list[RunRecord]:
+    query = select(Run).where(Run.site_id == site_id)
+    if not include_probes:
+        query = query.where(Run.kind != "probe")
+    if started_before is not None:
+        query = query.where(Run.started_at < started_before)
+    query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
+    return [_run_record(run) for run in session.scalars(query)]
+
+
+# ---------------------------------------------------------------------------- observations
 
 
 def save_observations(
@@ -109,30 +202,8 @@ def save_observations(
         )
     if columns:
         session.execute(
-            insert(ColumnObservationRow),
-            [{**vars(column), "run_id": run_id} for column in columns],
+            insert(ColumnObservationRow), [{**vars(column), "run_id": run_id} for column in columns]
         )
-
-
-def latest_complete_run(
-    session: Session, site_id: str, started_before: datetime | None = None
-) -> RunRecord | None:
-    """The newest complete run of the site (optionally started before a moment, for as-of)."""
-    query = select(Run).where(Run.site_id == site_id, Run.status == "complete")
-    if started_before is not None:
-        query = query.where(Run.started_at < started_before)
-    run = session.scalars(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(1)).first()
-    return _run_record(run) if run else None
-
-
-def latest_runs(
-    session: Session, site_id: str, limit: int = 5, started_before: datetime | None = None
-) -> list[RunRecord]:
-    query = select(Run).where(Run.site_id == site_id)
-    if started_before is not None:
-        query = query.where(Run.started_at < started_before)
-    query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
-    return [_run_record(run) for run in session.scalars(query)]
 
 
 def column_observations(session: Session, run_id: int) -> list[ColumnObservation]:
@@ -141,75 +212,236 @@ def column_observations(session: Session, run_id: int) -> list[ColumnObservation
         .where(ColumnObservationRow.run_id == run_id)
         .order_by(ColumnObservationRow.id)
     )
-    return [
-        ColumnObservation(
-            column_name=row.column_name,
-            url=row.url,
-            is_homepage=row.is_homepage,
-            status=row.status,
-            http_status=row.http_status,
-            error=row.error,
-            item_count=row.item_count,
-            dated_count=row.dated_count,
-            pages_read=row.pages_read,
-            newest_date=row.newest_date,
-            newest_title=row.newest_title,
-            newest_url=row.newest_url,
-            newest_date_text=row.newest_date_text,
-            newest_date_source=row.newest_date_source,
-            observed_at=row.observed_at,
-        )
-        for row in rows
-    ]
+    return [_column_record(row) for row in rows]
+
+
+def site_view(session: Session, site_id: str, before: datetime | None = None) -> SiteView:
+    """The site as its runs saw it up to ``before``: the latest complete full run, with every
+    later complete partial run laid over it (their column dates and link outcomes win)."""
+    base = latest_complete_run(session, site_id, before, scope="full")
+    query = select(Run).where(
+        Run.site_id == site_id,
+        Run.status == "complete",
+        Run.scope == "partial",
+        Run.kind != "probe",
+    )
+    if base is not None:
+        query = query.where(Run.started_at > base.started_at)
+    if before is not None:
+        query = query.where(Run.started_at < before)
+    overlays = tuple(
+        _run_record(r) for r in session.scalars(query.order_by(Run.started_at, Run.id))
+    )
+    runs = ([base] if base else []) + list(overlays)
+    columns: dict[tuple[bool, str], ColumnObservation] = {}
+    for run in runs:
+        for observation in column_observations(session, run.id):
+            columns[(observation.is_homepage, observation.column_name)] = observation
+    problems, fixes = _link_states(session, runs)
+    return SiteView(base, overlays, tuple(columns.values()), tuple(problems), tuple(fixes))
 
 
 def link_problems(session: Session, run_id: int) -> list[LinkProblem]:
-    """Checks that failed (an error, or a status of 400 and above), with their occurrences."""
-    checks = list(
+    """Checks of one run that failed (an error, or a status of 400 and above)."""
+    run = session.get(Run, run_id)
+    return _link_states(session, [_run_record(run)])[0] if run else []
+
+
+def _failed(status: int | None, error: str | None) -> bool:
+    return error is not None or status is None or status >= 400
+
+
+def _link_states(
+    session: Session, runs: list[RunRecord]
+) -> tuple[list[LinkProblem], list[LinkFix]]:
+    """Latest outcome per link over ``runs`` (oldest first): the failing ones, and the fixed."""
+    if not runs:
+        return [], []
+    order = {run.id: index for index, run in enumerate(runs)}
+    finished = {run.id: run.finished_at or run.started_at for run in runs}
+    failing_keys = list(
         session.scalars(
-            select(LinkCheckRow)
-            .where(LinkCheckRow.run_id == run_id)
-            .where((LinkCheckRow.status.is_(None)) | (LinkCheckRow.status >= 400))
-            .order_by(LinkCheckRow.id)
-        )
-    )
-    by_key: dict[str, list[LinkOccurrence]] = {check.url_key: [] for check in checks}
-    for chunk in _chunks(list(by_key), 500):
-        rows = session.scalars(
-            select(LinkOccurrenceRow)
-            .where(LinkOccurrenceRow.run_id == run_id, LinkOccurrenceRow.target_key.in_(chunk))
-            .order_by(LinkOccurrenceRow.id)
-        )
-        for row in rows:
-            by_key[row.target_key].append(
-                LinkOccurrence(
-                    source_url=row.source_url,
-                    target_key=row.target_key,
-                    target_url=row.target_url,
-                    tag=row.tag,
-                    attr=row.attr,
-                    text=row.text,
+            select(LinkCheckRow.url_key)
+            .distinct()
+            .where(LinkCheckRow.run_id.in_(order))
+            .where(
+                or_(
+                    LinkCheckRow.status.is_(None),
+                    LinkCheckRow.status >= 400,
+                    LinkCheckRow.error.is_not(None),
                 )
             )
-    return [
-        LinkProblem(
-            check=LinkCheck(
-                url_key=row.url_key,
-                url=row.url,
-                internal=row.internal,
-                method=row.method,
-                status=row.status,
-                error=row.error,
-                error_detail=row.error_detail,
-                final_url=row.final_url,
-                redirects=list(row.redirects or []),
-                content_type=row.content_type,
-                checked_at=row.checked_at,
-            ),
-            occurrences=tuple(by_key[row.url_key]),
         )
-        for row in checks
+    )
+    history: dict[str, list[LinkCheckRow]] = {}
+    occurrences: dict[str, dict[tuple[str, str, str], LinkOccurrence]] = {}
+    for chunk in _chunks(failing_keys, 500):
+        for row in session.scalars(
+            select(LinkCheckRow).where(
+                LinkCheckRow.run_id.in_(order), LinkCheckRow.url_key.in_(chunk)
+            )
+        ):
+            history.setdefault(row.url_key, []).append(row)
+        for occ in session.scalars(
+            select(LinkOccurrenceRow)
+            .where(LinkOccurrenceRow.run_id.in_(order), LinkOccurrenceRow.target_key.in_(chunk))
+            .order_by(LinkOccurrenceRow.id)
+        ):
+            occurrences.setdefault(occ.target_key, {}).setdefault(
+                (occ.source_url, occ.tag, occ.text),
+                LinkOccurrence(
+                    occ.source_url, occ.target_key, occ.target_url, occ.tag, occ.attr, occ.text
+                ),
+            )
+    problems: list[LinkProblem] = []
+    fixes: list[LinkFix] = []
+    for key in failing_keys:
+        checks = sorted(history.get(key, []), key=lambda row: (order[row.run_id], row.id))
+        latest = checks[-1]
+        if _failed(latest.status, latest.error):
+            problems.append(
+                LinkProblem(_check_record(latest), tuple(occurrences.get(key, {}).values()))
+            )
+            continue
+        before = [c for c in checks if _failed(c.status, c.error)]
+        if before:
+            last_failure = before[-1]
+            fixes.append(
+                LinkFix(
+                    latest.url,
+                    key,
+                    finished[latest.run_id],
+                    latest.run_id,
+                    last_failure.status,
+                    last_failure.error,
+                )
+            )
+    problems.sort(key=lambda p: p.check.url)
+    fixes.sort(key=lambda f: f.url)
+    return problems, fixes
+
+
+# ---------------------------------------------------------------------------------- locks
+
+
+def get_lock(session: Session, site_id: str) -> LockHolder | None:
+    lock = session.get(SiteLock, site_id)
+    return _lock_record(lock) if lock else None
+
+
+def insert_lock(session: Session, site_id: str, command: str, pid: int, host: str) -> None:
+    now = utcnow()
+    session.add(
+        SiteLock(
+            site_id=site_id, command=command, pid=pid, host=host, acquired_at=now, heartbeat_at=now
+        )
+    )
+    session.flush()
+
+
+def delete_lock(
+    session: Session, site_id: str, pid: int | None = None, host: str | None = None
+) -> None:
+    query = delete(SiteLock).where(SiteLock.site_id == site_id)
+    if pid is not None:
+        query = query.where(SiteLock.pid == pid, SiteLock.host == host)
+    session.execute(query)
+
+
+def heartbeat_lock(session: Session, site_id: str, pid: int, host: str) -> None:
+    session.execute(
+        update(SiteLock)
+        .where(SiteLock.site_id == site_id, SiteLock.pid == pid, SiteLock.host == host)
+        .values(heartbeat_at=utcnow())
+    )
+
+
+def held_locks(session: Session) -> list[LockHolder]:
+    return [
+        _lock_record(lock) for lock in session.scalars(select(SiteLock).order_by(SiteLock.site_id))
     ]
+
+
+def lock_is_stale(holder: LockHolder) -> bool:
+    """A lock whose process is gone: a dead PID here, or no heartbeat for a while elsewhere."""
+    if holder.host == socket.gethostname():
+        return not _alive(holder.pid)
+    return holder.heartbeat_at < utcnow() - STALE_HEARTBEAT
+
+
+# --------------------------------------------------------------------------------- probes
+
+
+def save_probe(session: Session, probe: Probe) -> None:
+    session.add(ProbeRow(**vars(probe)))
+
+
+def probes_between(session: Session, site_id: str, start: datetime, end: datetime) -> list[Probe]:
+    rows = session.scalars(
+        select(ProbeRow)
+        .where(ProbeRow.site_id == site_id, ProbeRow.probed_at >= start, ProbeRow.probed_at < end)
+        .order_by(ProbeRow.probed_at)
+    )
+    return [Probe(r.site_id, r.url, r.probed_at, r.status, r.latency_ms, r.error) for r in rows]
+
+
+# -------------------------------------------------------------------------- notifications
+
+
+def enqueue_notification(
+    session: Session, site_id: str, channel: str, payload: dict[str, Any]
+) -> None:
+    now = utcnow()
+    session.add(
+        NotificationRow(
+            created_at=now,
+            site_id=site_id,
+            channel=channel,
+            payload=payload,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
+def due_notifications(session: Session, limit: int = 50) -> list[NotificationRow]:
+    return list(
+        session.scalars(
+            select(NotificationRow)
+            .where(
+                NotificationRow.delivered_at.is_(None), NotificationRow.next_attempt_at <= utcnow()
+            )
+            .order_by(NotificationRow.id)
+            .limit(limit)
+        )
+    )
+
+
+def pending_notifications(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(NotificationRow)
+            .where(NotificationRow.delivered_at.is_(None))
+        )
+        or 0
+    )
+
+
+# ------------------------------------------------------------------------------ scheduler
+
+
+def scheduled_jobs(session: Session) -> list[tuple[str, float | None]]:
+    """(job id, next run as a POSIX timestamp) from APScheduler's table."""
+    rows = session.execute(
+        select(SchedulerJobRow.id, SchedulerJobRow.next_run_time).order_by(
+            SchedulerJobRow.next_run_time
+        )
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+# -------------------------------------------------------------------------------- helpers
 
 
 def _run_record(run: Run) -> RunRecord:
@@ -223,6 +455,54 @@ def _run_record(run: Run) -> RunRecord:
         pages=run.pages,
         links=run.links,
         finish_reason=run.finish_reason,
+        scope=run.scope,
+        command=run.command,
+        findings=run.findings,
+        heartbeat_at=run.heartbeat_at,
+        pid=run.pid,
+        host=run.host,
+    )
+
+
+def _column_record(row: ColumnObservationRow) -> ColumnObservation:
+    return ColumnObservation(
+        column_name=row.column_name,
+        url=row.url,
+        is_homepage=row.is_homepage,
+        status=row.status,
+        http_status=row.http_status,
+        error=row.error,
+        item_count=row.item_count,
+        dated_count=row.dated_count,
+        pages_read=row.pages_read,
+        newest_date=row.newest_date,
+        newest_title=row.newest_title,
+        newest_url=row.newest_url,
+        newest_date_text=row.newest_date_text,
+        newest_date_source=row.newest_date_source,
+        observed_at=row.observed_at,
+    )
+
+
+def _check_record(row: LinkCheckRow) -> LinkCheck:
+    return LinkCheck(
+        url_key=row.url_key,
+        url=row.url,
+        internal=row.internal,
+        method=row.method,
+        status=row.status,
+        error=row.error,
+        error_detail=row.error_detail,
+        final_url=row.final_url,
+        redirects=list(row.redirects or []),
+        content_type=row.content_type,
+        checked_at=row.checked_at,
+    )
+
+
+def _lock_record(lock: SiteLock) -> LockHolder:
+    return LockHolder(
+        lock.site_id, lock.command, lock.pid, lock.host, lock.acquired_at, lock.heartbeat_at
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.findings import ColumnFinding, DeadLinkFinding, SiteFinding
+from monitor.findings import AvailabilityFinding, ColumnFinding, DeadLinkFinding, Finding
 from monitor.rules import SiteAssessment
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
@@ -15,6 +15,8 @@ KINDS = {
     "site_veto": "单项否决",
     "site_warning": "预警",
     "no_data": "无采集数据",
+    "site_unavailable": "站点无法访问",
+    "availability_warning": "可用性预警",
 }
 
 
@@ -33,7 +35,7 @@ def findings_as_text(assessments: list[SiteAssessment]) -> str:
     return "\n".join(lines)
 
 
-def _describe(f: ColumnFinding | DeadLinkFinding | SiteFinding) -> str:
+def _describe(f: Finding) -> str:
     if isinstance(f, ColumnFinding):
         if f.kind == "stale_column":
             return (
@@ -46,4 +48,9 @@ def _describe(f: ColumnFinding | DeadLinkFinding | SiteFinding) -> str:
         certainty = "确定" if f.definite else "疑似"
         scope = "站内" if f.internal else "外部"
         return f"{certainty} {scope} {outcome} {f.url} (位于 {where})"
+    if isinstance(f, AvailabilityFinding):
+        return (
+            f"首页探测 {f.probes} 次, 失败 {f.failures} 次 ({f.failure_rate:.1%}) "
+            f"≥ {f.threshold:.0%}, 近 {f.window_days} 天"
+        )
     return f"{f.check}: {f.detail}"
