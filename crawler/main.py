@@ -1,7 +1,7 @@
-"""One crawl of one site in this process: ``python -m crawler.main -c FILE --site ID --db URL``.
+"""One run of one site in this process: ``python -m crawler.main -c FILE --site ID --db URL``.
 
-The runner (monitor.runner) starts one such process per site; Twisted's reactor cannot be
-restarted, so one process per crawl is also what the scheduler needs.
+The runner (monitor.runner) starts one such process per site, holding the site's lock; Twisted's
+reactor cannot be restarted, so one process per run is also what the scheduler needs.
 """
 
 from __future__ import annotations
@@ -13,10 +13,26 @@ from datetime import date
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.spiders.site import SiteSpider
+from crawler.spiders.site import CrawlPlan, SiteSpider
 from monitor import store
 from monitor.config import load_config
 from monitor.database import open_database, session_scope
+
+KINDS = ("crawl", "freshness", "scan", "recheck")
+
+
+def plan_for(
+    kind: str, columns: tuple[str, ...] = (), url: str | None = None, recheck: tuple[str, ...] = ()
+) -> CrawlPlan:
+    if kind == "freshness":
+        return CrawlPlan("freshness")
+    if kind == "recheck":
+        return CrawlPlan("recheck", recheck=recheck)
+    if url:
+        return CrawlPlan("url", url=url)
+    if columns:
+        return CrawlPlan("columns", columns=columns)
+    return CrawlPlan("full")
 
 
 def crawl_site(
@@ -25,15 +41,26 @@ def crawl_site(
     db_url: str,
     overrides: dict[str, str] | None = None,
     crawl_date: date | None = None,
+    kind: str = "crawl",
+    columns: tuple[str, ...] = (),
+    url: str | None = None,
+    command: str | None = None,
 ) -> int:
-    """Crawl ``site_id`` into a new run; returns the run id."""
+    """Run ``kind`` on ``site_id`` into a new run row; returns the run id."""
     config = load_config(config_path)
     site = config.site(site_id)
     engine = open_database(db_url)
     with session_scope(engine) as session:
         store.mark_abandoned_runs(session, site_id)
-        run_id = store.start_run(session, site_id, kind="crawl")
+        recheck: tuple[str, ...] = ()
+        if kind == "recheck":
+            view = store.site_view(session, site_id)
+            recheck = tuple(problem.check.url for problem in view.problems)
+        plan = plan_for(kind, columns, url, recheck)
+        scope = "full" if plan.mode == "full" else "partial"
+        run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)
     engine.dispose()
+    print(f"@govwatch-run {run_id}", flush=True)
 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -42,7 +69,7 @@ def crawl_site(
     settings.set("GOVWATCH_DB", db_url, priority="cmdline")
     settings.set("GOVWATCH_RUN_ID", run_id, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(SiteSpider, site=site, crawl_date=crawl_date)
+    process.crawl(SiteSpider, site=site, crawl_date=crawl_date, plan=plan)
     process.start()
     return run_id
 
@@ -52,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("--site", required=True)
     parser.add_argument("--db", required=True)
+    parser.add_argument("--kind", choices=KINDS, default="crawl")
+    parser.add_argument("--column", action="append", default=[], help="only this column")
+    parser.add_argument("--url", help="only this page and its links")
+    parser.add_argument("--command", help="the command line that asked for this run")
     parser.add_argument(
         "-s",
         "--set",
@@ -62,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
-    crawl_site(args.config, args.site, args.db, overrides)
+    crawl_site(
+        args.config,
+        args.site,
+        args.db,
+        overrides,
+        kind=args.kind,
+        columns=tuple(args.column),
+        url=args.url,
+        command=args.command,
+    )
     return 0
 
 

@@ -14,12 +14,19 @@ import click
 from monitor import __version__, database
 from monitor.assessments import assess, today_local
 from monitor.config import Config, load_config
+from monitor.console import RunProgress
 from monitor.database import DatabaseError
 from monitor.findings import finding_to_json
-from monitor.runner import CrawlResult, run_crawls
+from monitor.locks import describe_holder
+from monitor.logs import setup_logging
+from monitor.probes import probe_sites
+from monitor.runner import RunOutcome, RunRequest, run_site, run_sites
+from monitor.scans import scan_findings
+from monitor.scheduler import serve
+from monitor.status import build_status
 from monitor.yamlsource import ConfigError
 from reports.render import write_reports
-from reports.text import findings_as_text
+from reports.text import findings_as_text, scan_summary_json, scan_summary_text, status_as_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -72,9 +79,12 @@ def _as_of(value: Any) -> date:
     return value.date() if value is not None else today_local()
 
 
-def _engine(url: str) -> Any:
+def _engine(url: str, writable: bool = False) -> Any:
     try:
-        return database.open_database(url)
+        engine = database.open_database(url)
+        if writable:
+            database.check_writable(engine, url)
+        return engine
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -103,6 +113,42 @@ def check_config(config_path: Path) -> None:
     )
 
 
+def settings_option(function: F) -> F:
+    return click.option(
+        "-s",
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=_check_settings,
+        help="A Scrapy or GOVWATCH_* setting for this run (repeatable).",
+    )(function)
+
+
+def wait_option(function: F) -> F:
+    return click.option(
+        "--wait",
+        type=float,
+        default=0.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="If the site is locked by another run, wait this long for it.",
+    )(function)
+
+
+def _check_settings(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    for setting in value:
+        if "=" not in setting:
+            raise click.BadParameter(f"expected NAME=VALUE, got {setting!r}")
+    return value
+
+
+def _command_line() -> str:
+    return " ".join(["govwatch", *sys.argv[1:]])[:500]
+
+
 @main.command(context_settings=CONTEXT)
 @config_option
 @click.option(
@@ -113,14 +159,8 @@ def check_config(config_path: Path) -> None:
     help="Crawl only this site (repeatable; default: every site).",
 )
 @db_option
-@click.option(
-    "-s",
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A Scrapy or GOVWATCH_* setting for this crawl (repeatable).",
-)
+@settings_option
+@wait_option
 @click.option(
     "--parallel", default=2, show_default=True, help="Sites crawled at once, one process each."
 )
@@ -130,42 +170,214 @@ def crawl(
     site_ids: tuple[str, ...],
     db_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     parallel: int,
     verbose: bool,
 ) -> None:
     """Crawl sites now: homepage, columns, every reachable page and every link.
 
-    Exits 1 when a crawl did not complete.
+    Exits 1 when a crawl did not complete, 2 when a site is locked by another run.
 
     Example: govwatch crawl -c config/sites.yaml --site longnan
     """
     config = _load(config_path)
-    try:
-        chosen = [config.site(s).id for s in site_ids] or [s.id for s in config.sites]
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    for setting in settings:
-        if "=" not in setting:
-            raise click.BadParameter(f"expected NAME=VALUE, got {setting!r}", param_hint="--set")
+    chosen = _sites(config, site_ids)
     if verbose:
         settings = ("LOG_LEVEL=INFO", *settings)
     url = _db_url(db_url, config)
-    _engine(url).dispose()
-    results = run_crawls(config_path, chosen, url, settings, parallel, on_done=_print_crawl)
-    if any(r.run is None or r.run.status != "complete" for r in results):
+    _engine(url, writable=True).dispose()
+    requests = [RunRequest(site_id, "crawl", command=_command_line()) for site_id in chosen]
+    with RunProgress() as progress:
+        outcomes = run_sites(
+            config_path,
+            requests,
+            url,
+            settings,
+            parallel,
+            wait,
+            config.schedule.crawl_time_limit.total_seconds(),
+            progress.update,
+            on_done=_print_outcome,
+        )
+    if any(o.locked_by for o in outcomes):
+        sys.exit(2)
+    if any(o.run is None or o.run.status != "complete" for o in outcomes):
         sys.exit(1)
 
 
-def _print_crawl(result: CrawlResult) -> None:
-    run = result.run
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.option("--site", "site_id", required=True, metavar="ID", help="The site to scan.")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="NAME",
+    help="Only this column's list pages and links (repeatable).",
+)
+@click.option("--url", "url", metavar="URL", help="Only this page and its links.")
+@click.option(
+    "--recheck-dead", is_flag=True, help="Only re-check the links now reported dead or suspected."
+)
+@db_option
+@settings_option
+@wait_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def scan(
+    config_path: Path,
+    site_id: str,
+    columns: tuple[str, ...],
+    url: str | None,
+    recheck_dead: bool,
+    db_url: str | None,
+    settings: tuple[str, ...],
+    wait: float,
+    fmt: str,
+) -> None:
+    """Scan one site now and answer "is it fixed?": the whole site, some columns, one page,
+    or only the links currently dead.
+
+    Exits 0 when the scan finds nothing, 1 when it finds problems, 2 on an error (such as the
+    site being locked by another run).
+
+    Example: govwatch scan -c config/sites.yaml --site longnan --recheck-dead
+    """
+    config = _load(config_path)
+    site = _sites(config, (site_id,))[0]
+    if sum(bool(x) for x in (columns, url, recheck_dead)) > 1:
+        raise click.UsageError("choose one of --column, --url and --recheck-dead")
+    known = {c.name for c in config.site(site).columns}
+    for name in columns:
+        if name not in known:
+            raise click.BadParameter(
+                f"no column {name!r} in site {site}; columns: {', '.join(sorted(known)) or 'none'}",
+                param_hint="--column",
+            )
+    kind = "recheck" if recheck_dead else "scan"
+    request = RunRequest(site, kind, columns, url, _command_line())
+    db = _db_url(db_url, config)
+    _engine(db, writable=True).dispose()
+    with RunProgress() as progress:
+        outcome = run_site(
+            config_path,
+            request,
+            db,
+            settings,
+            wait,
+            config.schedule.crawl_time_limit.total_seconds(),
+            progress.update,
+        )
+    if outcome.locked_by is not None:
+        click.echo(f"错误 / error: {describe_holder(outcome.locked_by)}", err=True)
+        sys.exit(2)
+    if outcome.run is None or outcome.run.status != "complete":
+        _print_outcome(outcome)
+        sys.exit(2)
+    assessment = assess(_engine(db), config, today_local(), [site])[0]
+    found = scan_findings(assessment, request)
+    fixed = [f for f in assessment.fixes if f.run_id == outcome.run.id]
+    if fmt == "json":
+        click.echo(
+            json.dumps(scan_summary_json(outcome.run, found, fixed), ensure_ascii=False, indent=2)
+        )
+    else:
+        click.echo(scan_summary_text(outcome.run, found, fixed, outcome.seconds))
+    sys.exit(1 if found else 0)
+
+
+def _sites(config: Config, site_ids: tuple[str, ...]) -> list[str]:
+    try:
+        return [config.site(s).id for s in site_ids] or [s.id for s in config.sites]
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _print_outcome(outcome: RunOutcome) -> None:
+    if outcome.locked_by is not None:
+        click.echo(
+            f"{outcome.site_id}: 已锁定 / locked: {describe_holder(outcome.locked_by)}", err=True
+        )
+        return
+    run = outcome.run
     if run is None:
-        click.echo(f"{result.site_id}: 采集失败 / crawl failed (exit {result.exit_code})", err=True)
+        click.echo(f"{outcome.site_id}: 采集失败 / run failed (exit {outcome.exit_code})", err=True)
         return
     state = {"complete": "完成", "incomplete": "未完成"}.get(run.status, run.status)
+    reason = f" ({run.finish_reason})" if run.status != "complete" else ""
     click.echo(
-        f"{result.site_id}: {state} / {run.status} — run {run.id}, {run.pages} pages, "
-        f"{run.links} links checked, {result.seconds:.1f} s"
+        f"{outcome.site_id}: {state} / {run.status}{reason} — run {run.id}, "
+        f"{run.pages} pages, {run.links} links checked, {outcome.seconds:.1f} s"
     )
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def status(config_path: Path, db_url: str | None, fmt: str) -> None:
+    """Show each site's last runs, the next scheduled jobs, held locks and the database size.
+
+    Example: govwatch status -c config/sites.yaml --format json
+    """
+    config = _load(config_path)
+    url = _db_url(db_url, config)
+    data = build_status(_engine(url), config, url)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_as_text(data))
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@db_option
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Rotating log file (default: logs/govwatch.log beside the config file).",
+)
+@click.option(
+    "--now",
+    "run_now",
+    is_flag=True,
+    help="Also start every site's crawl now, not only at the scheduled time.",
+)
+def schedule(config_path: Path, db_url: str | None, log_file: Path | None, run_now: bool) -> None:
+    """Run the scheduler in the foreground: nightly crawls, freshness passes, availability
+    probes, reports and notifications, as the config's `schedule:` block says. Stops cleanly
+    on SIGTERM or Ctrl-C; SIGHUP re-reads the config.
+
+    Example: govwatch schedule -c config/sites.yaml
+    """
+    config = _load(config_path)
+    url = _db_url(db_url, config)
+    _engine(url, writable=True).dispose()
+    setup_logging(log_file or config.path.resolve().parent / "logs" / "govwatch.log")
+    sys.exit(serve(config_path, url, run_now))
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.option("--site", "site_ids", multiple=True, metavar="ID", help="Only this site.")
+@db_option
+def probe(config_path: Path, site_ids: tuple[str, ...], db_url: str | None) -> None:
+    """Probe homepages now, once (the scheduler does this every probe_interval).
+
+    Example: govwatch probe -c config/sites.yaml
+    """
+    config = _load(config_path)
+    chosen = _sites(config, site_ids)
+    for result in probe_sites(_engine(_db_url(db_url, config), writable=True), config, chosen):
+        outcome = "失败 / failed" if result.failed else "正常 / ok"
+        click.echo(
+            f"{result.site_id}: {outcome} — {result.status or result.error}, "
+            f"{result.latency_ms:.0f} ms"
+        )
 
 
 @main.command(context_settings=CONTEXT)
@@ -255,5 +467,14 @@ def db_upgrade(config_path: Path | None, db_url: str | None) -> None:
     click.echo(f"数据库已是最新 / schema at {after} (was {before or 'empty'})")
 
 
+def run() -> None:
+    """The console script: database errors end as one clear line, not a traceback."""
+    try:
+        main()
+    except DatabaseError as exc:
+        click.echo(f"错误 / error: {exc}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -86,7 +86,7 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             upgrade(engine)
             return engine
     except OperationalError as exc:
-        raise DatabaseError(f"{_safe(url)}: cannot open the database: {exc.orig}") from exc
+        raise DatabaseError(describe_operational_error(url, exc)) from exc
     head = head_revision(engine)
     if current != head:
         raise DatabaseError(
@@ -94,6 +94,39 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
         )
     return engine
+
+
+def describe_operational_error(url: str, exc: OperationalError) -> str:
+    """An operator's sentence for the usual ways a database refuses work."""
+    text = str(exc.orig).lower()
+    if "readonly" in text or "read-only" in text:
+        return f"{_safe(url)}: the database is read-only: nothing was written"
+    if "locked" in text or "busy" in text:
+        return (
+            f"{_safe(url)}: the database is locked by another process for longer than "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s: nothing was written"
+        )
+    if "full" in text:
+        return f"{_safe(url)}: the disk or database is full: nothing was written"
+    return f"{_safe(url)}: database error: {exc.orig}"
+
+
+def check_writable(engine: Engine, url: str) -> None:
+    """Fail now, with a clear message, if the database cannot take writes."""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                # A real write (of the same value) that is rolled back: read-only files,
+                # read-only mounts and ?mode=ro all refuse it, a busy database times out.
+                version = connection.exec_driver_sql("PRAGMA user_version").scalar()
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+                connection.exec_driver_sql("ROLLBACK")
+            else:
+                with connection.begin():
+                    connection.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        raise DatabaseError(describe_operational_error(url, exc)) from exc
 
 
 @contextmanager

@@ -1,84 +1,256 @@
-"""Start crawls, one process per site, at most ``parallel`` at a time (one per core)."""
+"""Start runs, one process per site, holding the site's lock; enforce time limits; make sure
+a run whose process died is marked incomplete."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from monitor import store
-from monitor.database import open_database, session_scope
-from monitor.records import RunRecord
+from monitor.database import (
+    DatabaseError,
+    describe_operational_error,
+    open_database,
+    session_scope,
+)
+from monitor.locks import SiteLockedError, describe_holder, site_lock
+from monitor.records import LockHolder, RunRecord
+
+log = logging.getLogger(__name__)
+PROGRESS_PREFIX = "@govwatch-progress "
+RUN_PREFIX = "@govwatch-run "
+STOP_GRACE_SECONDS = 5.0
+
+ProgressCallback = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
-class CrawlResult:
+class RunRequest:
+    """What to run on one site."""
+
     site_id: str
-    exit_code: int
+    kind: str = "crawl"  # crawl, freshness, scan, recheck
+    columns: tuple[str, ...] = ()
+    url: str | None = None
+    command: str = "govwatch crawl"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    site_id: str
+    exit_code: int | None
     seconds: float
     run: RunRecord | None
+    locked_by: LockHolder | None = None
 
 
-def run_crawls(
+@dataclass
+class _Children:
+    """Child processes started by this process, so that a stop can end them."""
+
+    processes: set[subprocess.Popen[str]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+
+CHILDREN = _Children()
+
+
+def run_site(
     config_path: Path,
-    site_ids: Sequence[str],
+    request: RunRequest,
+    db_url: str,
+    settings: Sequence[str] = (),
+    wait: float = 0.0,
+    time_limit: float | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RunOutcome:
+    """Run one site's work in a child process while holding its lock."""
+    started = time.monotonic()
+    engine = open_database(db_url)
+    try:
+        with site_lock(engine, request.site_id, request.command, wait, on_wait=_announce_wait):
+            exit_code, run_id = _run_child(
+                config_path, request, db_url, settings, time_limit, on_progress
+            )
+            with session_scope(engine) as session:
+                if run_id is not None and store.abandon_run(
+                    session, run_id, f"process ended ({_describe_exit(exit_code)})"
+                ):
+                    log.warning(
+                        "run %s of %s ended without closing: marked incomplete",
+                        run_id,
+                        request.site_id,
+                    )
+                run = store.get_run(session, run_id) if run_id is not None else None
+        return RunOutcome(request.site_id, exit_code, time.monotonic() - started, run)
+    except SiteLockedError as locked:
+        return RunOutcome(request.site_id, None, time.monotonic() - started, None, locked.holder)
+    except OperationalError as exc:
+        raise DatabaseError(describe_operational_error(db_url, exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def run_sites(
+    config_path: Path,
+    requests: Sequence[RunRequest],
     db_url: str,
     settings: Sequence[str] = (),
     parallel: int = 2,
-    on_done: Callable[[CrawlResult], None] | None = None,
-) -> list[CrawlResult]:
-    """Crawl each site in its own ``python -m crawler.main`` process."""
+    wait: float = 0.0,
+    time_limit: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_done: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Several sites, at most ``parallel`` at a time (one per core)."""
     open_database(db_url).dispose()  # create or check the schema once, before the children
-    waiting = list(site_ids)
-    running: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
-    results: list[CrawlResult] = []
-    try:
-        while waiting or running:
-            while waiting and len(running) < max(1, parallel):
-                site_id = waiting.pop(0)
-                command = [
-                    sys.executable,
-                    "-m",
-                    "crawler.main",
-                    "-c",
-                    str(config_path),
-                    "--site",
-                    site_id,
-                    "--db",
-                    db_url,
-                ]
-                for setting in settings:
-                    command += ["-s", setting]
-                running[site_id] = (subprocess.Popen(command), time.monotonic())
-            for site_id, (process, started) in list(running.items()):
-                try:
-                    code = process.wait(timeout=0.2)
-                except subprocess.TimeoutExpired:
-                    continue
-                del running[site_id]
-                result = CrawlResult(
-                    site_id, code, time.monotonic() - started, _last_run(db_url, site_id)
-                )
-                results.append(result)
-                if on_done:
-                    on_done(result)
-    finally:
-        for process, _ in running.values():
-            process.terminate()
-        for process, _ in running.values():
-            process.wait()
-    return results
+
+    def one(request: RunRequest) -> RunOutcome:
+        outcome = run_site(config_path, request, db_url, settings, wait, time_limit, on_progress)
+        if on_done:
+            on_done(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        return list(pool.map(one, requests))
 
 
-def _last_run(db_url: str, site_id: str) -> RunRecord | None:
-    engine = open_database(db_url)
+def stop_all(grace: float = STOP_GRACE_SECONDS) -> None:
+    """End every running child: SIGTERM (Scrapy closes the run as incomplete), then SIGKILL."""
+    CHILDREN.stopping.set()
+    with CHILDREN.lock:
+        children = list(CHILDREN.processes)
+    for child in children:
+        _signal(child, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal(child, signal.SIGKILL)
+
+
+def _run_child(
+    config_path: Path,
+    request: RunRequest,
+    db_url: str,
+    settings: Sequence[str],
+    time_limit: float | None,
+    on_progress: ProgressCallback | None,
+) -> tuple[int | None, int | None]:
+    command = [
+        sys.executable,
+        "-m",
+        "crawler.main",
+        "-c",
+        str(config_path),
+        "--site",
+        request.site_id,
+        "--db",
+        db_url,
+        "--kind",
+        request.kind,
+        "--command",
+        request.command,
+        "-s",
+        "GOVWATCH_PROGRESS=True",
+    ]
+    for column in request.columns:
+        command += ["--column", column]
+    if request.url:
+        command += ["--url", request.url]
+    if time_limit:
+        command += ["-s", f"CLOSESPIDER_TIMEOUT={int(time_limit)}"]
+    for setting in settings:
+        command += ["-s", setting]
+    if CHILDREN.stopping.is_set():
+        return None, None
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True
+    )
+    with CHILDREN.lock:
+        CHILDREN.processes.add(child)
+    run_id: list[int] = []
+    reader = threading.Thread(
+        target=_read_child, args=(child, request.site_id, run_id, on_progress), daemon=True
+    )
+    reader.start()
     try:
-        with session_scope(engine) as session:
-            store.mark_abandoned_runs(session, site_id)
-            runs = store.latest_runs(session, site_id, limit=1)
+        _wait(child, time_limit)
+    except KeyboardInterrupt:
+        _signal(child, signal.SIGTERM)
+        _wait(child, STOP_GRACE_SECONDS)
+        raise
     finally:
-        engine.dispose()
-    return runs[0] if runs else None
+        reader.join(timeout=5)
+        with CHILDREN.lock:
+            CHILDREN.processes.discard(child)
+    return child.returncode, (run_id[0] if run_id else None)
+
+
+def _wait(child: subprocess.Popen[str], limit: float | None) -> None:
+    """Wait for the child; past the limit (plus a grace) stop it, then kill it."""
+    try:
+        child.wait(timeout=None if limit is None else limit + 60)
+        return
+    except subprocess.TimeoutExpired:
+        log.warning("run past its time limit: stopping PID %s", child.pid)
+    _signal(child, signal.SIGTERM)
+    try:
+        child.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _signal(child, signal.SIGKILL)
+        child.wait()
+
+
+def _read_child(
+    child: subprocess.Popen[str],
+    site_id: str,
+    run_id: list[int],
+    on_progress: ProgressCallback | None,
+) -> None:
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith(RUN_PREFIX):
+            run_id.append(int(line[len(RUN_PREFIX) :]))
+        elif line.startswith(PROGRESS_PREFIX):
+            if on_progress is not None:
+                on_progress(site_id, json.loads(line[len(PROGRESS_PREFIX) :]))
+        else:
+            sys.stdout.write(line)
+
+
+def _signal(child: subprocess.Popen[str], signum: int) -> None:
+    if child.poll() is None:
+        try:
+            os.kill(child.pid, signum)
+        except ProcessLookupError:
+            return
+
+
+def _announce_wait(holder: LockHolder) -> None:
+    print(
+        f"等待站点锁 / waiting for the lock: {describe_holder(holder)}", file=sys.stderr, flush=True
+    )
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "not started"
+    if code < 0:
+        return f"signal {signal.Signals(-code).name}"
+    return f"exit {code}"

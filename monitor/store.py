@@ -385,6 +385,20 @@ def probes_between(session: Session, site_id: str, start: datetime, end: datetim
     return [Probe(r.site_id, r.url, r.probed_at, r.status, r.latency_ms, r.error) for r in rows]
 
 
+def last_probe(session: Session, site_id: str) -> Probe | None:
+    row = session.scalars(
+        select(ProbeRow)
+        .where(ProbeRow.site_id == site_id)
+        .order_by(ProbeRow.probed_at.desc())
+        .limit(1)
+    ).first()
+    return (
+        Probe(row.site_id, row.url, row.probed_at, row.status, row.latency_ms, row.error)
+        if row
+        else None
+    )
+
+
 # -------------------------------------------------------------------------- notifications
 
 

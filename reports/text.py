@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from monitor.findings import AvailabilityFinding, ColumnFinding, DeadLinkFinding, Finding
+from datetime import UTC
+from typing import Any
+
+from monitor.findings import (
+    AvailabilityFinding,
+    ColumnFinding,
+    DeadLinkFinding,
+    Finding,
+    finding_to_json,
+)
+from monitor.records import LinkFix, RunRecord
 from monitor.rules import SiteAssessment
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
@@ -54,3 +64,72 @@ def _describe(f: Finding) -> str:
             f"≥ {f.threshold:.0%}, 近 {f.window_days} 天"
         )
     return f"{f.check}: {f.detail}"
+
+
+def scan_summary_text(
+    run: RunRecord, found: list[Finding], fixed: list[LinkFix], seconds: float
+) -> str:
+    lines = [
+        (
+            f"扫描完成 / scan done: run {run.id} ({run.kind}), {run.pages} pages, "
+            f"{run.links} links checked, {seconds:.1f} s"
+        )
+    ]
+    for fix in fixed:
+        before = str(fix.was_status) if fix.was_status is not None else (fix.was_error or "?")
+        lines.append(
+            f"  [已修复 / fixed] {fix.url} (was {before}, fixed {fix.fixed_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    for finding in found:
+        lines.append(f"  [{KINDS.get(finding.kind, finding.kind)}] {_describe(finding)}")
+    lines.append(f"问题 / findings: {len(found)}" if found else "未发现问题 / no findings")
+    return "\n".join(lines)
+
+
+def scan_summary_json(run: RunRecord, found: list[Finding], fixed: list[LinkFix]) -> dict[str, Any]:
+    return {
+        "run": {
+            "id": run.id,
+            "kind": run.kind,
+            "status": run.status,
+            "pages": run.pages,
+            "links": run.links,
+        },
+        "findings": [finding_to_json(f) for f in found],
+        "fixed": [
+            {
+                "url": f.url,
+                "fixed_at": f.fixed_at.replace(tzinfo=UTC).isoformat(),
+                "was_status": f.was_status,
+                "was_error": f.was_error,
+            }
+            for f in fixed
+        ],
+    }
+
+
+def status_as_text(data: dict[str, Any]) -> str:
+    lines = ["最近运行 / runs:"]
+    for run in data["runs"]:
+        lines.append(
+            f"  {run['site']:<16} #{run['id']:<5} {run['kind']:<9} {run['status']:<10} "
+            f"{run['started'] or '':<32} pages {run['pages']}, links {run['links']}"
+        )
+    if not data["runs"]:
+        lines.append("  (none)")
+    lines.append("计划任务 / jobs:")
+    lines += [f"  {job['id']:<28} next {job['next_run']}" for job in data["jobs"]] or [
+        "  (none: start `govwatch schedule`)"
+    ]
+    lines.append("锁 / locks:")
+    lines += [
+        f"  {lock['site']}: `{lock['command']}` PID {lock['pid']} on {lock['host']} "
+        f"since {lock['acquired']}{' (stale)' if lock['stale'] else ''}"
+        for lock in data["locks"]
+    ] or ["  (none)"]
+    size = data["database"]["size_bytes"]
+    lines.append(
+        f"数据库 / database: {data['database']['url']}"
+        + (f", {size / 1024 / 1024:.1f} MiB" if size is not None else "")
+    )
+    return "\n".join(lines)

@@ -38,6 +38,7 @@ class SiteRow:
     dead_suspected: int
     dead_on_homepage: int
     homepage_newest: str
+    availability: str  # "99.3% (140 次, 1 次失败)" over the window, or "—"
     vetoes: tuple[str, ...]
     warnings: tuple[str, ...]
 
@@ -151,9 +152,19 @@ def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
         dead_suspected=sum(1 for f in dead if not f.definite),
         dead_on_homepage=sum(1 for f in dead if f.on_homepage),
         homepage_newest=homepage,
+        availability=_availability(a, lang),
         vetoes=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind == SITE_VETO),
         warnings=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind != SITE_VETO),
     )
+
+
+def _availability(a: SiteAssessment, lang: str) -> str:
+    if a.availability is None or not a.availability.probes:
+        return "—"
+    ok = 1 - a.availability.failure_rate
+    if lang == "zh":
+        return f"{ok:.1%}（{a.availability.probes} 次探测，{a.availability.failures} 次失败）"
+    return f"{ok:.1%} ({a.availability.probes} probes, {a.availability.failures} failed)"
 
 
 def _site_finding_label(f: SiteFinding, lang: str) -> str:

@@ -29,6 +29,7 @@ class RouteServer:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
         self.requests: list[tuple[str, str]] = []
+        self.posts: list[tuple[str, bytes]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +41,11 @@ class RouteServer:
 
             def do_HEAD(self) -> None:
                 server._answer(self, "HEAD")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server.posts.append((self.path, self.rfile.read(length)))
+                server._answer(self, "POST")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
         self.httpd.request_queue_size = 256  # the stdlib's 5 drops connections under load
@@ -57,6 +63,15 @@ class RouteServer:
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
         route = self.routes.get(path + ("?" + query if query else "")) or self.routes.get(path)
+        if route is None:  # "/prefix/*" routes answer everything below the prefix
+            route = next(
+                (
+                    r
+                    for key, r in self.routes.items()
+                    if key.endswith("*") and path.startswith(key[:-1])
+                ),
+                None,
+            )
         if route is None and self.root is not None:
             candidate = self.root / path.lstrip("/")
             if candidate.is_dir():
@@ -76,7 +91,7 @@ class RouteServer:
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(route.body)))
         handler.end_headers()
-        if method == "GET":
+        if method in ("GET", "POST"):
             handler.wfile.write(route.body)
 
     def __enter__(self) -> RouteServer:

@@ -48,9 +48,9 @@ _NOT_PAGES = frozenset(
 
 @dataclass
 class Progress:
-    pages: int = 0
-    links: int = 0
-    failed: int = 0
+    pages: int = 0  # HTML pages read
+    links: int = 0  # URLs whose outcome is recorded
+    failed: int = 0  # of those, failed (error or status ≥ 400)
 
 
 @dataclass
@@ -70,12 +70,43 @@ class ColumnState:
     visited: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class CrawlPlan:
+    """What one run looks at.
+
+    full: homepage, columns, every reachable page and every link. freshness: homepage and
+    column list pages only, no link checks. columns: the named columns' list pages and the
+    links on them. url: one page and its links (a configured column's page is also dated).
+    recheck: only the given links.
+    """
+
+    mode: str = "full"
+    columns: tuple[str, ...] = ()
+    url: str | None = None
+    recheck: tuple[str, ...] = ()
+
+    @property
+    def follows_pages(self) -> bool:
+        return self.mode == "full"
+
+    @property
+    def checks_links(self) -> bool:
+        return self.mode != "freshness"
+
+
 class SiteSpider(Spider):
     name = "site"
 
-    def __init__(self, site: SiteConfig, crawl_date: date | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        site: SiteConfig,
+        crawl_date: date | None = None,
+        plan: CrawlPlan | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.site = site
+        self.plan = plan or CrawlPlan()
         self.crawl_date = crawl_date or date.today()
         self.progress = Progress()
         self.requested: set[str] = set()  # URL keys scheduled for a check or page fetch
@@ -97,9 +128,35 @@ class SiteSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        home = ColumnState(HOMEPAGE_NAME, self.site.home, is_home=True)
-        yield self._list_request(home, self.site.home)
+        plan = self.plan
+        if plan.mode == "recheck":
+            for url in plan.recheck:
+                key = request_key(url, "utf-8")
+                if key not in self.requested:
+                    yield self._request(url, url, "check", "utf-8", method="HEAD")
+            return
+        if plan.mode == "url" and plan.url:
+            column = next(
+                (
+                    c
+                    for c in self.site.columns
+                    if request_key(c.url, "utf-8") == request_key(plan.url, "utf-8")
+                ),
+                None,
+            )
+            if column is not None:
+                yield self._list_request(ColumnState(column.name, column.url, False), column.url)
+            elif request_key(plan.url, "utf-8") == request_key(self.site.home, "utf-8"):
+                yield self._list_request(ColumnState(HOMEPAGE_NAME, plan.url, True), plan.url)
+            else:
+                yield self._request(plan.url, plan.url, "page", "utf-8", method="GET")
+            return
+        if plan.mode in ("full", "freshness"):
+            home = ColumnState(HOMEPAGE_NAME, self.site.home, is_home=True)
+            yield self._list_request(home, self.site.home)
         for column in self.site.columns:
+            if plan.mode == "columns" and column.name not in plan.columns:
+                continue
             yield self._list_request(
                 ColumnState(column.name, column.url, is_home=False), column.url
             )
@@ -131,11 +188,12 @@ class SiteSpider(Spider):
         return request
 
     def _schedule_link(self, url: str, key: str, tag: str, encoding: str) -> Iterator[Request]:
-        if key in self.requested:
+        if key in self.requested or not self.plan.checks_links:
             return
         internal = same_site(url, self.site.home)
         if (
             internal
+            and self.plan.follows_pages
             and tag in _NAVIGATION_TAGS
             and _may_be_page(url)
             and self.pages_scheduled < self.site.max_pages
@@ -258,6 +316,8 @@ class SiteSpider(Spider):
             return
         self.processed.add(response.url)
         self.progress.pages += 1
+        if not self.plan.checks_links:
+            return
         encoding = response.encoding
         occurrences = []
         for link in extract_links(doc, response.url).links:

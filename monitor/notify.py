@@ -1,0 +1,205 @@
+"""New and fixed findings after a scheduled crawl, sent to webhooks (企业微信, 钉钉, generic
+JSON) and e-mail through a database outbox: retried with backoff, logged, never lost."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import Engine
+
+from monitor import store
+from monitor.config import Config, NotifyChannel, SiteConfig
+from monitor.database import session_scope
+from monitor.findings import (
+    AvailabilityFinding,
+    ColumnFinding,
+    DeadLinkFinding,
+    Finding,
+    SiteFinding,
+    finding_to_json,
+)
+
+log = logging.getLogger(__name__)
+TIMEOUT_SECONDS = 10
+MAX_BACKOFF = timedelta(hours=1)
+FIRST_BACKOFF = timedelta(seconds=30)
+
+
+class DeliveryError(Exception):
+    """A channel refused or failed a delivery."""
+
+
+def identity(finding: Finding) -> tuple[str, ...]:
+    """What makes two findings 'the same problem' across runs."""
+    if isinstance(finding, ColumnFinding):
+        return (finding.kind, finding.site, finding.column)
+    if isinstance(finding, DeadLinkFinding):
+        return (finding.kind, finding.site, finding.url)
+    if isinstance(finding, SiteFinding):
+        return (finding.kind, finding.site, finding.check)
+    return (finding.kind, finding.site)
+
+
+def diff_findings(
+    before: Sequence[Finding], after: Sequence[Finding]
+) -> tuple[list[Finding], list[Finding]]:
+    """(new, fixed): in ``after`` but not ``before``, and the other way round."""
+    old = {identity(f): f for f in before}
+    new = {identity(f): f for f in after}
+    return (
+        [f for k, f in new.items() if k not in old],
+        [f for k, f in old.items() if k not in new],
+    )
+
+
+def enqueue(
+    engine: Engine,
+    config: Config,
+    site: SiteConfig,
+    new: Sequence[Finding],
+    fixed: Sequence[Finding],
+) -> int:
+    """Put one message per interested channel in the outbox; returns how many."""
+    if not new and not fixed:
+        return 0
+    channels = [c for c in config.notify if c.wants(site)]
+    with session_scope(engine) as session:
+        for channel in channels:
+            store.enqueue_notification(
+                session, site.id, channel.name, _payload(channel, site, new, fixed)
+            )
+    return len(channels)
+
+
+def deliver_due(engine: Engine, config: Config) -> tuple[int, int]:
+    """Try every due message once; returns (delivered, failed)."""
+    channels = {c.name: c for c in config.notify}
+    delivered = failed = 0
+    with session_scope(engine) as session:
+        due = store.due_notifications(session)
+        for row in due:
+            channel = channels.get(row.channel)
+            try:
+                if channel is None:
+                    raise DeliveryError(f"channel {row.channel!r} is no longer configured")
+                send(channel, row.payload)
+            except (DeliveryError, OSError, smtplib.SMTPException) as exc:
+                row.attempts += 1
+                backoff = min(FIRST_BACKOFF * 2 ** (row.attempts - 1), MAX_BACKOFF)
+                row.next_attempt_at = store.utcnow() + backoff
+                row.last_error = str(exc)[:1000]
+                failed += 1
+                log.warning(
+                    "notification %s to %s failed (attempt %s, next in %s): %s",
+                    row.id,
+                    row.channel,
+                    row.attempts,
+                    backoff,
+                    exc,
+                )
+            else:
+                row.attempts += 1
+                row.delivered_at = store.utcnow()
+                row.last_error = None
+                delivered += 1
+                log.info("notification %s delivered to %s", row.id, row.channel)
+    return delivered, failed
+
+
+def send(channel: NotifyChannel, payload: dict[str, Any]) -> None:
+    if channel.type == "email":
+        _send_email(channel, payload)
+        return
+    assert channel.url is not None
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        channel.url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            answer = response.read(64 * 1024)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code} from {channel.name}") from exc
+    except urllib.error.URLError as exc:
+        raise DeliveryError(f"{channel.name}: {exc.reason}") from exc
+    if channel.type in ("wecom", "dingtalk"):
+        try:
+            code = json.loads(answer or b"{}").get("errcode", 0)
+        except ValueError:
+            code = "unreadable answer"
+        if code != 0:
+            raise DeliveryError(f"{channel.name} answered errcode {code}: {answer[:200]!r}")
+
+
+def _send_email(channel: NotifyChannel, payload: dict[str, Any]) -> None:
+    assert channel.smtp and channel.sender
+    host, port = channel.smtp.rsplit(":", 1)
+    message = EmailMessage()
+    message["Subject"] = payload["subject"]
+    message["From"] = channel.sender
+    message["To"] = ", ".join(channel.to)
+    message.set_content(payload["text"])
+    smtp_class = smtplib.SMTP_SSL if channel.tls == "ssl" else smtplib.SMTP
+    with smtp_class(host, int(port), timeout=TIMEOUT_SECONDS) as smtp:
+        if channel.tls == "starttls":
+            smtp.starttls()
+        user = os.environ.get(channel.username_env or "") if channel.username_env else None
+        password = os.environ.get(channel.password_env or "") if channel.password_env else None
+        if user and password:
+            smtp.login(user, password)
+        smtp.send_message(message)
+
+
+def _payload(
+    channel: NotifyChannel, site: SiteConfig, new: Sequence[Finding], fixed: Sequence[Finding]
+) -> dict[str, Any]:
+    title = f"【政府网站监测】{site.name}：新增问题 {len(new)} 项，已整改 {len(fixed)} 项"
+    lines = [f"### {title}"]
+    lines += [f"- 新增：{_line(f)}" for f in new[:30]]
+    lines += [f"- 已整改：{_line(f)}" for f in fixed[:30]]
+    if len(new) > 30 or len(fixed) > 30:
+        lines.append("- ……（完整清单见报告）")
+    text = "\n".join(lines)
+    if channel.type == "wecom":
+        return {"msgtype": "markdown", "markdown": {"content": text}}
+    if channel.type == "dingtalk":
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+    if channel.type == "email":
+        return {"subject": title, "text": text.replace("### ", "")}
+    return {
+        "site": site.id,
+        "name": site.name,
+        "title": title,
+        "new": [finding_to_json(f) for f in new],
+        "fixed": [finding_to_json(f) for f in fixed],
+    }
+
+
+def _line(finding: Finding) -> str:
+    if isinstance(finding, ColumnFinding):
+        state = {"stale_column": "栏目不更新", "empty_column": "空白栏目"}.get(
+            finding.kind, "栏目无法访问"
+        )
+        age = f"，{finding.age_days} 天未更新" if finding.age_days is not None else ""
+        return f"{state} {finding.column}{age} {finding.url}"
+    if isinstance(finding, DeadLinkFinding):
+        outcome = finding.status if finding.status is not None else finding.error
+        where = "首页" if finding.on_homepage else f"{len(finding.sources)} 个页面"
+        return f"不可用链接 {finding.url}（{outcome}，位于{where}）"
+    if isinstance(finding, AvailabilityFinding):
+        return (
+            f"首页可访问性：失败 {finding.failures}/{finding.probes}（{finding.failure_rate:.1%}）"
+        )
+    return f"{finding.kind} {finding.check}：{finding.detail}"
