@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,22 +79,43 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     """An engine whose schema is current. A new, empty database is created at the newest schema;
     an older one is refused with the command that upgrades it."""
     engine = make_engine(url)
+    head = head_revision(engine)
     try:
         current = current_revision(engine)
-        if current is None and not inspect(engine).get_table_names():
-            if not create:
-                raise DatabaseError(f"{_safe(url)}: no govwatch database here yet (run a crawl)")
-            upgrade(engine)
-            return engine
+        if current is None:
+            # Two commands started at once must not both create the schema.
+            with _schema_lock(engine):
+                current = current_revision(engine)
+                if current is None and not inspect(engine).get_table_names():
+                    if not create:
+                        raise DatabaseError(f"{_safe(url)}: no govwatch database here yet")
+                    upgrade(engine)
+                    current = current_revision(engine)
     except OperationalError as exc:
         raise DatabaseError(describe_operational_error(url, exc)) from exc
-    head = head_revision(engine)
     if current != head:
         raise DatabaseError(
             f"{_safe(url)}: the database schema is at {current or 'an unknown version'}, "
             f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
         )
     return engine
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database while its schema is made; other
+    databases serialise DDL themselves."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = Path(database.removeprefix("file:").split("?", 1)[0])
+    with open(f"{path}.schema-lock", "a+b") as handle:  # noqa: PTH123 (fcntl needs a file)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def describe_operational_error(url: str, exc: OperationalError) -> str:

@@ -13,13 +13,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from monitor import store
+from monitor.assessments import assess, today_local
+from monitor.config import load_config
 from monitor.database import (
     DatabaseError,
     describe_operational_error,
@@ -96,6 +99,8 @@ def run_site(
                         request.site_id,
                     )
                 run = store.get_run(session, run_id) if run_id is not None else None
+            if run is not None and run.status == "complete":
+                run = _count_findings(engine, config_path, run)
         return RunOutcome(request.site_id, exit_code, time.monotonic() - started, run)
     except SiteLockedError as locked:
         return RunOutcome(request.site_id, None, time.monotonic() - started, None, locked.holder)
@@ -197,6 +202,8 @@ def _run_child(
         raise
     finally:
         reader.join(timeout=5)
+        if child.stdout is not None:
+            child.stdout.close()
         with CHILDREN.lock:
             CHILDREN.processes.discard(child)
     return child.returncode, (run_id[0] if run_id else None)
@@ -240,6 +247,15 @@ def _signal(child: subprocess.Popen[str], signum: int) -> None:
             os.kill(child.pid, signum)
         except ProcessLookupError:
             return
+
+
+def _count_findings(engine: Engine, config_path: Path, run: RunRecord) -> RunRecord:
+    """Record on the run how many findings the site has once it is taken into account."""
+    config = load_config(config_path)
+    count = len(assess(engine, config, today_local(), [run.site_id])[0].findings)
+    with session_scope(engine) as session:
+        store.set_run_findings(session, run.id, count)
+    return replace(run, findings=count)
 
 
 def _announce_wait(holder: LockHolder) -> None:

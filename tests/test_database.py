@@ -54,3 +54,31 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     result = govwatch("findings", "-c", str(config), "--db", "nonsense://", check=False)
     assert result.returncode == 1
     assert "nonsense://" in result.stderr
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
+    from alembic import command
+
+    from monitor.database import alembic_config, make_engine
+
+    path = tmp_path / "first.db"
+    engine = make_engine(f"sqlite:///{path}")
+    command.upgrade(alembic_config(engine), "0001")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "insert into runs (id, site_id, kind, status, started_at, pages, links) "
+            "values (1, 'x', 'crawl', 'complete', '2024-07-19 10:00:00', 3, 9)"
+        )
+        db.execute(
+            "insert into link_checks (run_id, url_key, url, internal, method, status, "
+            "redirects, checked_at) values (1, 'http://x/a', 'http://x/a', 1, 'GET', "
+            "404, '[]', '2024-07-19 10:00:01')"
+        )
+    with pytest.raises(DatabaseError, match="govwatch db upgrade"):
+        open_database(f"sqlite:///{path}")
+    govwatch("db", "upgrade", "--db", f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        assert db.execute("select id, scope, pages from runs").fetchall() == [(1, "full", 3)]
+        assert db.execute("select status from link_checks").fetchall() == [(404,)]
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    open_database(f"sqlite:///{path}")  # now current
