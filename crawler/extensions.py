@@ -75,7 +75,8 @@ class RunHeartbeat:
             "links": counts.links,
             "failed": counts.failed,
             "requested": len(spider.requested),
-            "total_known": spider.plan.mode in ("recheck", "url"),
+            "total_known": getattr(spider, "total_known", False)
+            or spider.plan.mode in ("recheck", "url"),
             "elapsed": round(time.monotonic() - self.started, 1),
             "final": final,
         }

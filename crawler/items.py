@@ -1,5 +1,11 @@
 """The observation types the spiders yield (defined with the store that keeps them)."""
 
-from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
+from monitor.store import (
+    AccountObservation,
+    ColumnObservation,
+    LinkCheck,
+    LinkOccurrence,
+    PageLinks,
+)
 
-__all__ = ["ColumnObservation", "LinkCheck", "LinkOccurrence", "PageLinks"]
+__all__ = ["AccountObservation", "ColumnObservation", "LinkCheck", "LinkOccurrence", "PageLinks"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.spiders.newmedia import NewMediaSpider
 from crawler.spiders.site import CrawlPlan, SiteSpider
 from monitor import store
 from monitor.config import load_config
@@ -60,8 +63,43 @@ def crawl_site(
         scope = "full" if plan.mode == "full" else "partial"
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)
     engine.dispose()
-    print(f"@govwatch-run {run_id}", flush=True)
+    _start(db_url, run_id, overrides, SiteSpider, site=site, crawl_date=crawl_date, plan=plan)
+    return run_id
 
+
+def crawl_accounts(
+    config_path: str,
+    db_url: str,
+    account_ids: tuple[str, ...] = (),
+    overrides: dict[str, str] | None = None,
+    command: str | None = None,
+) -> int:
+    """Fetch every new-media account (or the chosen ones) into a new run; returns its id."""
+    config = load_config(config_path)
+    accounts = tuple(config.account(a) for a in account_ids) or config.accounts
+    engine = open_database(db_url)
+    with session_scope(engine) as session:
+        store.mark_abandoned_runs(session, store.ACCOUNTS_SUBJECT)
+        run_id = store.start_run(
+            session,
+            store.ACCOUNTS_SUBJECT,
+            kind="crawl",
+            scope="partial" if account_ids else "full",
+            command=command,
+        )
+    engine.dispose()
+    _start(db_url, run_id, overrides, NewMediaSpider, accounts=accounts)
+    return run_id
+
+
+def _start(
+    db_url: str,
+    run_id: int,
+    overrides: dict[str, str] | None,
+    spider: type[Spider],
+    **arguments: Any,
+) -> None:
+    print(f"@govwatch-run {run_id}", flush=True)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     for name, value in (overrides or {}).items():
@@ -69,15 +107,17 @@ def crawl_site(
     settings.set("GOVWATCH_DB", db_url, priority="cmdline")
     settings.set("GOVWATCH_RUN_ID", run_id, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(SiteSpider, site=site, crawl_date=crawl_date, plan=plan)
+    process.crawl(spider, **arguments)
     process.start()
-    return run_id
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.main", description=__doc__)
     parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("--site", required=True)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--site", help="the site to crawl")
+    target.add_argument("--accounts", action="store_true", help="the new-media accounts")
+    parser.add_argument("--account", action="append", default=[], help="only this account")
     parser.add_argument("--db", required=True)
     parser.add_argument("--kind", choices=KINDS, default="crawl")
     parser.add_argument("--column", action="append", default=[], help="only this column")
@@ -93,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
+    if args.accounts:
+        crawl_accounts(args.config, args.db, tuple(args.account), overrides, args.command)
+        return 0
     crawl_site(
         args.config,
         args.site,

@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 
 from monitor import store
 from monitor.database import make_engine, session_scope
-from monitor.store import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
+from monitor.store import (
+    AccountObservation,
+    ColumnObservation,
+    LinkCheck,
+    LinkOccurrence,
+    PageLinks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ class StorePipeline:
         self.checks: list[LinkCheck] = []
         self.occurrences: list[LinkOccurrence] = []
         self.columns: list[ColumnObservation] = []
+        self.accounts: list[AccountObservation] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -45,18 +52,23 @@ class StorePipeline:
             self.occurrences.extend(item.occurrences)
         elif isinstance(item, ColumnObservation):
             self.columns.append(item)
-        if len(self.checks) + len(self.occurrences) + len(self.columns) >= self.batch_size:
+        elif isinstance(item, AccountObservation):
+            self.accounts.append(item)
+        if self._pending() >= self.batch_size:
             self.flush()
         return item
 
+    def _pending(self) -> int:
+        return len(self.checks) + len(self.occurrences) + len(self.columns) + len(self.accounts)
+
     def flush(self) -> None:
-        if not (self.checks or self.occurrences or self.columns):
+        if not self._pending():
             return
         with session_scope(self.engine) as session:
             store.save_observations(
-                session, self.run_id, self.checks, self.occurrences, self.columns
+                session, self.run_id, self.checks, self.occurrences, self.columns, self.accounts
             )
-        self.checks, self.occurrences, self.columns = [], [], []
+        self.checks, self.occurrences, self.columns, self.accounts = [], [], [], []
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()

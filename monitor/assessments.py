@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from monitor import rules, store
 from monitor.config import Config
 from monitor.database import session_scope
-from monitor.rules import SiteAssessment
+from monitor.rules import AccountVerdict, SiteAssessment
 from monitor.workdays import WorkdayCalendar
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -60,3 +60,21 @@ def assess(
             )
             results.append(assessment)
     return results
+
+
+def assess_accounts(
+    engine: Engine, config: Config, as_of: date, account_ids: list[str] | None = None
+) -> list[AccountVerdict]:
+    """Every configured account (or the chosen ones) judged on its newest fetch before the end
+    of ``as_of``."""
+    preset = config.rule_preset
+    calendar = WorkdayCalendar(preset.workdays.holidays, preset.workdays.workdays)
+    with session_scope(engine) as session:
+        latest = store.latest_account_observations(
+            session, store.ACCOUNTS_SUBJECT, end_of_day_utc(as_of)
+        )
+    return [
+        rules.judge_account(account, preset, latest.get(account.id), as_of, calendar)
+        for account in config.accounts
+        if not account_ids or account.id in account_ids
+    ]

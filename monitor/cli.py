@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from monitor import __version__, database
-from monitor.assessments import assess, today_local
+from monitor.accounts import accounts_yaml, suggest
+from monitor.assessments import assess, assess_accounts, today_local
 from monitor.config import Config, load_config
 from monitor.console import RunProgress
 from monitor.database import DatabaseError
@@ -20,13 +21,19 @@ from monitor.findings import finding_to_json
 from monitor.locks import describe_holder
 from monitor.logs import setup_logging
 from monitor.probes import probe_sites
-from monitor.runner import RunOutcome, RunRequest, run_site, run_sites
+from monitor.runner import RunOutcome, RunRequest, crawl_requests, run_site, run_sites
 from monitor.scans import scan_findings
 from monitor.scheduler import serve
 from monitor.status import build_status
 from monitor.yamlsource import ConfigError
 from reports.render import write_reports
-from reports.text import findings_as_text, scan_summary_json, scan_summary_text, status_as_text
+from reports.text import (
+    accounts_as_text,
+    findings_as_text,
+    scan_summary_json,
+    scan_summary_text,
+    status_as_text,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -156,7 +163,14 @@ def _command_line() -> str:
     "site_ids",
     multiple=True,
     metavar="ID",
-    help="Crawl only this site (repeatable; default: every site).",
+    help="Crawl only this site (repeatable; default: every site and every account).",
+)
+@click.option(
+    "--account",
+    "account_ids",
+    multiple=True,
+    metavar="ID",
+    help="Fetch only this new-media account (repeatable).",
 )
 @db_option
 @settings_option
@@ -168,25 +182,29 @@ def _command_line() -> str:
 def crawl(
     config_path: Path,
     site_ids: tuple[str, ...],
+    account_ids: tuple[str, ...],
     db_url: str | None,
     settings: tuple[str, ...],
     wait: float,
     parallel: int,
     verbose: bool,
 ) -> None:
-    """Crawl sites now: homepage, columns, every reachable page and every link.
+    """Crawl sites now (homepage, columns, every reachable page and every link) and fetch the
+    new-media accounts.
 
     Exits 1 when a crawl did not complete, 2 when a site is locked by another run.
 
     Example: govwatch crawl -c config/sites.yaml --site longnan
     """
     config = _load(config_path)
-    chosen = _sites(config, site_ids)
+    try:
+        requests = crawl_requests(config, site_ids, account_ids, _command_line())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     if verbose:
         settings = ("LOG_LEVEL=INFO", *settings)
     url = _db_url(db_url, config)
     _engine(url, writable=True).dispose()
-    requests = [RunRequest(site_id, "crawl", command=_command_line()) for site_id in chosen]
     with RunProgress() as progress:
         outcomes = run_sites(
             config_path,
@@ -391,20 +409,31 @@ def probe(config_path: Path, site_ids: tuple[str, ...], db_url: str | None) -> N
 def findings(
     config_path: Path, db_url: str | None, as_of: Any, site_ids: tuple[str, ...], fmt: str
 ) -> None:
-    """Print the findings at an as-of date, from each site's latest complete crawl.
+    """Print the findings at an as-of date: each site's latest complete crawl (with the scans
+    after it) and each new-media account's latest fetch.
 
     Example: govwatch findings -c config/sites.yaml --as-of 2024-07-20 --format json
     """
     config = _load(config_path)
     engine = _engine(_db_url(db_url, config))
-    assessments = assess(engine, config, _as_of(as_of), list(site_ids) or None)
-    all_findings = [f for a in assessments for f in a.findings]
+    day = _as_of(as_of)
+    assessments = assess(engine, config, day, list(site_ids) or None)
+    accounts = [
+        v
+        for v in assess_accounts(engine, config, day)
+        if not site_ids or v.account.site in site_ids
+    ]
+    all_findings = [f for a in assessments for f in a.findings] + [
+        v.finding for v in accounts if v.finding is not None
+    ]
     if fmt == "json":
         click.echo(
             json.dumps([finding_to_json(f) for f in all_findings], ensure_ascii=False, indent=2)
         )
         return
     click.echo(findings_as_text(assessments))
+    if accounts:
+        click.echo(accounts_as_text(accounts))
 
 
 @main.command(context_settings=CONTEXT)
@@ -427,10 +456,35 @@ def report(config_path: Path, out_dir: Path, db_url: str | None, as_of: Any, lan
     config = _load(config_path)
     engine = _engine(_db_url(db_url, config))
     assessments = assess(engine, config, _as_of(as_of))
-    written = write_reports(assessments, config.rule_preset, out_dir, lang=lang)
+    accounts = assess_accounts(engine, config, _as_of(as_of))
+    written = write_reports(assessments, config.rule_preset, out_dir, lang=lang, accounts=accounts)
     click.echo(f"报告已生成 / reports written: {written[0].resolve().as_uri()}")
     for path in written[1:]:
         click.echo(f"  {path}")
+
+
+@main.group(context_settings=CONTEXT)
+def accounts() -> None:
+    """New-media accounts (政务新媒体).
+
+    Example: govwatch accounts suggest https://www.example.gov.cn/zwxmt/
+    """
+
+
+@accounts.command("suggest", context_settings=CONTEXT)
+@click.argument("source", metavar="URL|FILE")
+@click.option("--site", "site_id", metavar="ID", help="The site the accounts belong to.")
+def accounts_suggest(source: str, site_id: str | None) -> None:
+    """Read a site's 政务新媒体 matrix page (accounts by platform, QR codes with captions) into
+    a suggested `accounts:` block to complete and paste into the config.
+
+    Example: govwatch accounts suggest https://www.example.gov.cn/zwxmt/ --site longnan
+    """
+    try:
+        found = suggest(source)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {source}: {exc}") from None
+    click.echo(accounts_yaml(found, site_id), nl=False)
 
 
 @main.group(context_settings=CONTEXT)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+from lxml.cssselect import CSSSelector, SelectorSyntaxError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.durations import Window, format_interval, parse_interval, parse_window
@@ -149,10 +150,71 @@ class NotifyChannel(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    def wants(self, site: SiteConfig) -> bool:
-        if self.sites and site.id not in self.sites:
+    def wants(self, subject_id: str, owner: str | None) -> bool:
+        """Does this channel want messages about this site (or the accounts)?"""
+        if self.sites and subject_id not in self.sites:
             return False
-        return not self.owners or (site.owner or "") in self.owners
+        return not self.owners or (owner or "") in self.owners
+
+
+class PageSource(_Strict):
+    """A public HTML page read with CSS selectors."""
+
+    url: HttpUrl
+    item: str = Field(min_length=1)  # one element per post
+    date: str = Field(min_length=1)  # the date/time text inside an item
+    title: str | None = None
+    link: str | None = None  # its href
+
+    @field_validator("item", "date", "title", "link")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CSSSelector(value)
+            except SelectorSyntaxError as exc:
+                raise ValueError(f"expected a CSS selector, got {value!r}: {exc}") from exc
+        return value
+
+
+class AccountConfig(_Strict):
+    """A government new-media account (政务新媒体), read from a feed or a public page."""
+
+    id: str
+    name: str = Field(min_length=1)
+    platform: Literal[
+        "wechat",
+        "weibo",
+        "douyin",
+        "toutiao",
+        "kuaishou",
+        "bilibili",
+        "app",
+        "miniprogram",
+        "other",
+    ]
+    owner: str | None = None
+    site: str | None = None
+    feed: HttpUrl | None = None
+    page: PageSource | None = None
+    max_age: WindowField | None = None
+    daily: bool | None = None  # override the preset's every-working-day warning
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _SITE_ID.match(value):
+            raise ValueError(f"expected lowercase letters, digits, '_' or '-', got {value!r}")
+        return value
+
+    @property
+    def source_url(self) -> str:
+        return self.feed or (self.page.url if self.page else "")
+
+
+class NewMediaRules(_Strict):
+    max_age: WindowField = Window(14, "d")  # 超过14天不更新 (veto)
+    daily: bool = True  # post every working day (a local plan; a warning)
 
 
 class CategoryRule(_Strict):
@@ -195,11 +257,13 @@ class Preset(_Strict):
     warnings: VetoRules = VetoRules()
     links: LinkRules = LinkRules()
     availability: AvailabilityRules = AvailabilityRules()
+    newmedia: NewMediaRules = NewMediaRules()
     workdays: WorkdayOverrides = WorkdayOverrides()
 
 
 class Config(_Strict):
     sites: tuple[SiteConfig, ...] = ()
+    accounts: tuple[AccountConfig, ...] = ()
     rules: str = DEFAULT_PRESET
     schedule: ScheduleConfig = ScheduleConfig()
     notify: tuple[NotifyChannel, ...] = ()
@@ -217,6 +281,13 @@ class Config(_Strict):
                 return site
         known = ", ".join(s.id for s in self.sites) or "none"
         raise ConfigError([f"{self.path}: no site with id {site_id!r} (sites: {known})"])
+
+    def account(self, account_id: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        known = ", ".join(a.id for a in self.accounts) or "none"
+        raise ConfigError([f"{self.path}: no account with id {account_id!r} (accounts: {known})"])
 
     def reports_dir(self) -> Path:
         """``schedule.reports_dir``, relative to the config file's folder."""
@@ -243,6 +314,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
             raise ConfigError([_problem(document, (reserved,), f"unknown key {reserved!r}")])
     preset = load_preset(model.rules, config_path.parent, document)
     _check_sites(model, preset, document)
+    _check_accounts(model, document)
     _check_notify(model, document)
     return model.model_copy(update={"path": config_path, "preset": preset})
 
@@ -321,6 +393,41 @@ def _check_sites(config: Config, preset: Preset, document: YamlDocument) -> None
                     )
                 )
             names.add(column.name)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_accounts(config: Config, document: YamlDocument) -> None:
+    problems: list[str] = []
+    first_seen: dict[str, Location] = {
+        site.id: ("sites", index) for index, site in enumerate(config.sites)
+    }
+    for index, account in enumerate(config.accounts):
+        where: Location = ("accounts", index)
+        if account.id in first_seen:
+            line = document.line_of(first_seen[account.id])
+            problems.append(
+                _problem(
+                    document,
+                    (*where, "id"),
+                    f"duplicate id {account.id!r} (ids are unique across sites "
+                    f"and accounts; first used on line {line})",
+                )
+            )
+        first_seen.setdefault(account.id, where)
+        if (account.feed is None) == (account.page is None):
+            problems.append(
+                _problem(
+                    document,
+                    where,
+                    "expected exactly one of 'feed' (a feed URL) or 'page' "
+                    "(url, item, date selectors)",
+                )
+            )
+        if account.site is not None and account.site not in {s.id for s in config.sites}:
+            problems.append(
+                _problem(document, (*where, "site"), f"unknown site id {account.site!r}")
+            )
     if problems:
         raise ConfigError(problems)
 

@@ -17,6 +17,9 @@ SITE_VETO = "site_veto"
 SITE_WARNING = "site_warning"
 NO_DATA = "no_data"
 SITE_UNAVAILABLE = "site_unavailable"
+ACCOUNT_SILENT = "account_silent"
+ACCOUNT_NOT_DAILY = "account_not_daily"
+ACCOUNT_UNREACHABLE = "account_unreachable"
 AVAILABILITY_WARNING = "availability_warning"
 
 
@@ -97,7 +100,24 @@ class AvailabilityFinding:
     failed_probes: tuple[FailedProbe, ...]
 
 
-Finding = ColumnFinding | DeadLinkFinding | SiteFinding | AvailabilityFinding
+@dataclass(frozen=True)
+class AccountFinding:
+    kind: str  # account_silent (veto), account_not_daily (warning), account_unreachable
+    site: str | None  # the site the account belongs to, if configured
+    account: str
+    name: str
+    platform: str
+    owner: str | None
+    newest_post: datetime | None  # aware, Asia/Shanghai
+    newest_title: str | None
+    newest_url: str | None
+    days_silent: int | None
+    max_age_days: int
+    source_url: str
+    error: str | None
+
+
+Finding = ColumnFinding | DeadLinkFinding | SiteFinding | AvailabilityFinding | AccountFinding
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:

@@ -130,6 +130,27 @@ class ColumnObservationRow(Base):
     observed_at: Mapped[datetime]
 
 
+class AccountObservationRow(Base):
+    """What one fetch of a new-media account's feed or page showed."""
+
+    __tablename__ = "account_observations"
+    __table_args__ = (Index("ix_account_observations_account", "account_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(64))
+    source_url: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String(16))  # rss2, rss1, atom, jsonfeed, page
+    fetched_at: Mapped[datetime]
+    http_status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    posts_seen: Mapped[int] = mapped_column(default=0)
+    newest_time: Mapped[datetime | None]  # UTC
+    newest_time_text: Mapped[str | None] = mapped_column(String(128))
+    newest_title: Mapped[str | None] = mapped_column(Text)
+    newest_url: Mapped[str | None] = mapped_column(Text)
+
+
 class LinkCheckRow(Base):
     __tablename__ = "link_checks"
     __table_args__ = (UniqueConstraint("run_id", "url_key"),)

@@ -10,6 +10,7 @@ import smtplib
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,9 +18,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from monitor import store
-from monitor.config import Config, NotifyChannel, SiteConfig
+from monitor.config import Config, NotifyChannel
 from monitor.database import session_scope
 from monitor.findings import (
+    AccountFinding,
     AvailabilityFinding,
     ColumnFinding,
     DeadLinkFinding,
@@ -38,7 +40,7 @@ class DeliveryError(Exception):
     """A channel refused or failed a delivery."""
 
 
-def identity(finding: Finding) -> tuple[str, ...]:
+def identity(finding: Finding) -> tuple[str | None, ...]:
     """What makes two findings 'the same problem' across runs."""
     if isinstance(finding, ColumnFinding):
         return (finding.kind, finding.site, finding.column)
@@ -46,6 +48,8 @@ def identity(finding: Finding) -> tuple[str, ...]:
         return (finding.kind, finding.site, finding.url)
     if isinstance(finding, SiteFinding):
         return (finding.kind, finding.site, finding.check)
+    if isinstance(finding, AccountFinding):
+        return (finding.kind, finding.account)
     return (finding.kind, finding.site)
 
 
@@ -61,21 +65,37 @@ def diff_findings(
     )
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Who a message is about: a site, or the new-media accounts."""
+
+    id: str
+    name: str
+    owner: str | None
+
+
+def subject_of(config: Config, subject_id: str) -> Subject:
+    if subject_id == store.ACCOUNTS_SUBJECT:
+        return Subject(subject_id, "政务新媒体", None)
+    site = config.site(subject_id)
+    return Subject(site.id, site.name, site.owner)
+
+
 def enqueue(
     engine: Engine,
     config: Config,
-    site: SiteConfig,
+    subject: Subject,
     new: Sequence[Finding],
     fixed: Sequence[Finding],
 ) -> int:
     """Put one message per interested channel in the outbox; returns how many."""
     if not new and not fixed:
         return 0
-    channels = [c for c in config.notify if c.wants(site)]
+    channels = [c for c in config.notify if c.wants(subject.id, subject.owner)]
     with session_scope(engine) as session:
         for channel in channels:
             store.enqueue_notification(
-                session, site.id, channel.name, _payload(channel, site, new, fixed)
+                session, subject.id, channel.name, _payload(channel, subject, new, fixed)
             )
     return len(channels)
 
@@ -163,7 +183,7 @@ def _send_email(channel: NotifyChannel, payload: dict[str, Any]) -> None:
 
 
 def _payload(
-    channel: NotifyChannel, site: SiteConfig, new: Sequence[Finding], fixed: Sequence[Finding]
+    channel: NotifyChannel, site: Subject, new: Sequence[Finding], fixed: Sequence[Finding]
 ) -> dict[str, Any]:
     title = f"【政府网站监测】{site.name}：新增问题 {len(new)} 项，已整改 {len(fixed)} 项"
     lines = [f"### {title}"]
@@ -202,4 +222,6 @@ def _line(finding: Finding) -> str:
         return (
             f"首页可访问性：失败 {finding.failures}/{finding.probes}（{finding.failure_rate:.1%}）"
         )
+    if isinstance(finding, AccountFinding):
+        return f"政务新媒体 {finding.name}（{finding.platform}）{finding.kind}"
     return f"{finding.kind} {finding.check}：{finding.detail}"

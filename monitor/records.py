@@ -64,6 +64,23 @@ class ColumnObservation:
     observed_at: datetime
 
 
+@dataclass
+class AccountObservation:
+    """One fetch of a new-media account's source (errors included: never a crash)."""
+
+    account_id: str
+    source_url: str
+    source_kind: str
+    fetched_at: datetime
+    http_status: int | None
+    error: str | None
+    posts_seen: int
+    newest_time: datetime | None  # naive UTC
+    newest_time_text: str | None
+    newest_title: str | None
+    newest_url: str | None
+
+
 @dataclass(frozen=True)
 class RunRecord:
     id: int

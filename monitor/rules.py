@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
-from monitor.config import ColumnConfig, LinkRules, Preset, SiteConfig
+from monitor.config import AccountConfig, ColumnConfig, LinkRules, Preset, SiteConfig
 from monitor.durations import Window
 from monitor.findings import (
+    ACCOUNT_NOT_DAILY,
+    ACCOUNT_SILENT,
+    ACCOUNT_UNREACHABLE,
     AVAILABILITY_WARNING,
     COLUMN_UNREACHABLE,
     DEAD_LINK,
@@ -20,6 +24,7 @@ from monitor.findings import (
     SITE_VETO,
     SITE_WARNING,
     STALE_COLUMN,
+    AccountFinding,
     AvailabilityFinding,
     ColumnFinding,
     DeadLinkFinding,
@@ -29,6 +34,7 @@ from monitor.findings import (
     SiteFinding,
 )
 from monitor.records import (
+    AccountObservation,
     ColumnObservation,
     LinkCheck,
     LinkFix,
@@ -37,6 +43,8 @@ from monitor.records import (
     RunRecord,
 )
 from monitor.workdays import WorkdayCalendar
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -344,6 +352,72 @@ def judge_availability(
             )
             break
     return summary, found
+
+
+@dataclass(frozen=True)
+class AccountVerdict:
+    account: AccountConfig
+    observation: AccountObservation | None
+    state: str  # ok, silent, not_daily, unreachable, unchecked
+    finding: AccountFinding | None
+
+
+def judge_account(
+    account: AccountConfig,
+    preset: Preset,
+    observation: AccountObservation | None,
+    as_of: date,
+    calendar: WorkdayCalendar,
+) -> AccountVerdict:
+    """The most severe of: unreachable source (never judged silent on that evidence), silent
+    past the window (national 14 days, a veto), no post since the previous working day."""
+    if observation is None:
+        return AccountVerdict(account, None, "unchecked", None)
+    window = account.max_age or preset.newmedia.max_age
+    cutoff = window.calendar_cutoff(as_of)
+    newest = (
+        observation.newest_time.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
+        if observation.newest_time
+        else None
+    )
+    newest_day = newest.date() if newest else None
+    daily = preset.newmedia.daily if account.daily is None else account.daily
+    if observation.error is not None:
+        kind: str | None = ACCOUNT_UNREACHABLE
+    elif newest_day is None or newest_day < cutoff:
+        kind = ACCOUNT_SILENT
+    elif daily and newest_day < calendar.subtract_workdays(as_of, 1):
+        kind = ACCOUNT_NOT_DAILY
+    else:
+        kind = None
+    state = {
+        ACCOUNT_UNREACHABLE: "unreachable",
+        ACCOUNT_SILENT: "silent",
+        ACCOUNT_NOT_DAILY: "not_daily",
+        None: "ok",
+    }[kind]
+    if kind is None:
+        return AccountVerdict(account, observation, state, None)
+    return AccountVerdict(
+        account,
+        observation,
+        state,
+        AccountFinding(
+            kind=kind,
+            site=account.site,
+            account=account.id,
+            name=account.name,
+            platform=account.platform,
+            owner=account.owner,
+            newest_post=newest,
+            newest_title=observation.newest_title,
+            newest_url=observation.newest_url,
+            days_silent=(as_of - newest_day).days if newest_day else None,
+            max_age_days=(as_of - cutoff).days,
+            source_url=account.source_url,
+            error=observation.error,
+        ),
+    )
 
 
 def _normal(url: str) -> str:

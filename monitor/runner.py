@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from monitor import store
 from monitor.assessments import assess, today_local
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.database import (
     DatabaseError,
     describe_operational_error,
@@ -49,6 +49,7 @@ class RunRequest:
     columns: tuple[str, ...] = ()
     url: str | None = None
     command: str = "govwatch crawl"
+    accounts: tuple[str, ...] = ()  # with site_id == ACCOUNTS_SUBJECT: only these accounts
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,31 @@ class _Children:
 
 
 CHILDREN = _Children()
+
+
+def crawl_requests(
+    config: Config,
+    site_ids: Sequence[str] = (),
+    account_ids: Sequence[str] = (),
+    command: str = "govwatch crawl",
+) -> list[RunRequest]:
+    """What `govwatch crawl` runs: the chosen sites and accounts, or everything when none is
+    chosen (all accounts are fetched in one run)."""
+    sites = [config.site(s).id for s in site_ids]
+    accounts = tuple(config.account(a).id for a in account_ids)
+    if not sites and not accounts:
+        sites = [s.id for s in config.sites]
+        accounts = tuple(a.id for a in config.accounts)
+        requests = [RunRequest(s, "crawl", command=command) for s in sites]
+        if accounts:
+            requests.append(RunRequest(store.ACCOUNTS_SUBJECT, "crawl", command=command))
+        return requests
+    requests = [RunRequest(s, "crawl", command=command) for s in sites]
+    if accounts:
+        requests.append(
+            RunRequest(store.ACCOUNTS_SUBJECT, "crawl", command=command, accounts=accounts)
+        )
+    return requests
 
 
 def run_site(
@@ -99,7 +125,11 @@ def run_site(
                         request.site_id,
                     )
                 run = store.get_run(session, run_id) if run_id is not None else None
-            if run is not None and run.status == "complete":
+            if (
+                run is not None
+                and run.status == "complete"
+                and run.site_id != store.ACCOUNTS_SUBJECT
+            ):
                 run = _count_findings(engine, config_path, run)
         return RunOutcome(request.site_id, exit_code, time.monotonic() - started, run)
     except SiteLockedError as locked:
@@ -157,14 +187,18 @@ def _run_child(
     time_limit: float | None,
     on_progress: ProgressCallback | None,
 ) -> tuple[int | None, int | None]:
+    target = (
+        ["--accounts", *[f"--account={a}" for a in request.accounts]]
+        if request.site_id == store.ACCOUNTS_SUBJECT
+        else ["--site", request.site_id]
+    )
     command = [
         sys.executable,
         "-m",
         "crawler.main",
         "-c",
         str(config_path),
-        "--site",
-        request.site_id,
+        *target,
         "--db",
         db_url,
         "--kind",

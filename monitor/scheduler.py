@@ -14,7 +14,7 @@ import shutil
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +27,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import notify, runner
-from monitor.assessments import assess
+from monitor.assessments import assess, assess_accounts
 from monitor.config import Config, load_config
 from monitor.database import open_database
 from monitor.probes import probe_sites
 from monitor.runner import RunRequest
+from monitor.store import ACCOUNTS_SUBJECT
 from monitor.yamlsource import ConfigError
 from reports.render import write_reports
 
@@ -113,6 +114,17 @@ def job_specs(config: Config, config_path: str, db_url: str) -> list[JobSpec]:
                     limit,
                 )
             )
+    if schedule.crawl and config.accounts:
+        specs.append(
+            JobSpec(
+                f"crawl:{ACCOUNTS_SUBJECT}",
+                scheduled_run,
+                SpreadCronTrigger(schedule.crawl, timedelta(0), tz),
+                (config_path, db_url, "crawl", ACCOUNTS_SUBJECT),
+                "crawls",
+                limit,
+            )
+        )
     if schedule.probe_interval and sites:
         specs.append(
             JobSpec(
@@ -226,11 +238,12 @@ def serve(config_path: Path, db_url: str, run_now: bool = False) -> int:
 
 
 def scheduled_run(config_path: str, db_url: str, kind: str, site_id: str) -> None:
-    """A nightly crawl or freshness pass of one site, then reports and notifications."""
+    """A nightly crawl or freshness pass of one site (or the new-media accounts), then reports
+    and notifications of what is new and what was fixed."""
     config = load_config(config_path)
     engine = open_database(db_url)
     today = datetime.now(ZoneInfo(config.schedule.timezone)).date()
-    before = [f for a in assess(engine, config, today, [site_id]) for f in a.findings]
+    before = _subject_findings(engine, config, site_id, today)
     logs = Path(config_path).resolve().parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     outcome = runner.run_site(
@@ -250,10 +263,9 @@ def scheduled_run(config_path: str, db_url: str, kind: str, site_id: str) -> Non
     if outcome.run is None or outcome.run.status != "complete":
         log.warning("%s of %s did not complete", kind, site_id)
         return
-    assessments = assess(engine, config, today)
-    after = [f for a in assessments if a.site.id == site_id for f in a.findings]
+    after = _subject_findings(engine, config, site_id, today)
     new, fixed = notify.diff_findings(before, after)
-    queued = notify.enqueue(engine, config, config.site(site_id), new, fixed)
+    queued = notify.enqueue(engine, config, notify.subject_of(config, site_id), new, fixed)
     log.info(
         "%s of %s complete: %s findings (%s new, %s fixed), %s notifications queued",
         kind,
@@ -264,14 +276,21 @@ def scheduled_run(config_path: str, db_url: str, kind: str, site_id: str) -> Non
         queued,
     )
     if config.schedule.reports == "after_crawl":
-        write_dated_reports(config, assessments, today.isoformat())
+        write_dated_reports(config, db_url, assess(engine, config, today), today)
 
 
-def write_dated_reports(config: Config, assessments: list[Any], day: str) -> Path:
+def _subject_findings(engine: Any, config: Config, subject: str, day: date) -> list[Any]:
+    if subject == ACCOUNTS_SUBJECT:
+        return [v.finding for v in assess_accounts(engine, config, day) if v.finding]
+    return [f for a in assess(engine, config, day, [subject]) for f in a.findings]
+
+
+def write_dated_reports(config: Config, db_url: str, assessments: list[Any], day: date) -> Path:
     """Reports into REPORTS_DIR/YYYY-MM-DD/ and a copy in REPORTS_DIR/latest/."""
     root = config.reports_dir()
-    dated = root / day
-    write_reports(assessments, config.rule_preset, dated)
+    dated = root / day.isoformat()
+    accounts = assess_accounts(open_database(db_url), config, day)
+    write_reports(assessments, config.rule_preset, dated, accounts=accounts)
     latest = root / "latest"
     staging = root / ".latest.new"
     shutil.rmtree(staging, ignore_errors=True)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.models import (
+    AccountObservationRow,
     ColumnObservationRow,
     LinkCheckRow,
     LinkOccurrenceRow,
@@ -22,6 +23,7 @@ from monitor.models import (
     SiteLock,
 )
 from monitor.records import (
+    AccountObservation,
     ColumnObservation,
     LinkCheck,
     LinkFix,
@@ -35,6 +37,7 @@ from monitor.records import (
 )
 
 __all__ = [
+    "AccountObservation",
     "ColumnObservation",
     "LinkCheck",
     "LinkOccurrence",
@@ -42,6 +45,9 @@ __all__ = [
     "PageLinks",
     "RunRecord",
 ]
+
+# Runs that fetch new-media accounts are recorded under this subject (not a valid site id).
+ACCOUNTS_SUBJECT = "@accounts"
 
 # A run or lock whose heartbeat is older than this, on another host, is abandoned.
 STALE_HEARTBEAT = timedelta(minutes=3)
@@ -184,6 +190,7 @@ def save_observations(
     checks: Sequence[LinkCheck] = (),
     occurrences: Sequence[LinkOccurrence] = (),
     columns: Sequence[ColumnObservation] = (),
+    accounts: Sequence[AccountObservation] = (),
 ) -> None:
     """One batch of observations, written in the caller's transaction."""
     now = utcnow()
@@ -200,10 +207,45 @@ def save_observations(
             insert(LinkOccurrenceRow),
             [{**vars(occurrence), "run_id": run_id} for occurrence in occurrences],
         )
+    if accounts:
+        session.execute(
+            insert(AccountObservationRow),
+            [{**vars(account), "run_id": run_id} for account in accounts],
+        )
     if columns:
         session.execute(
             insert(ColumnObservationRow), [{**vars(column), "run_id": run_id} for column in columns]
         )
+
+
+def latest_account_observations(
+    session: Session, subject: str, before: datetime | None = None
+) -> dict[str, AccountObservation]:
+    """Each account's newest observation from a complete run started before ``before``."""
+    query = (
+        select(AccountObservationRow)
+        .join(Run, Run.id == AccountObservationRow.run_id)
+        .where(Run.site_id == subject, Run.status == "complete")
+        .order_by(Run.started_at, AccountObservationRow.id)
+    )
+    if before is not None:
+        query = query.where(Run.started_at < before)
+    latest: dict[str, AccountObservation] = {}
+    for row in session.scalars(query):
+        latest[row.account_id] = AccountObservation(
+            account_id=row.account_id,
+            source_url=row.source_url,
+            source_kind=row.source_kind,
+            fetched_at=row.fetched_at,
+            http_status=row.http_status,
+            error=row.error,
+            posts_seen=row.posts_seen,
+            newest_time=row.newest_time,
+            newest_time_text=row.newest_time_text,
+            newest_title=row.newest_title,
+            newest_url=row.newest_url,
+        )
+    return latest
 
 
 def column_observations(session: Session, run_id: int) -> list[ColumnObservation]:

@@ -53,6 +53,14 @@ LABELS: dict[str, dict[str, str]] = {
         "problems_links": "不可用链接",
         "no_problems": "未发现问题。",
         "homepage_newest": "首页最新信息",
+        "newmedia": "政务新媒体",
+        "account": "账号",
+        "platform": "平台",
+        "newest_post": "最新发布",
+        "days_silent": "未更新天数",
+        "source": "来源",
+        "belongs_to": "所属网站",
+        "accounts_total": "账号数",
         "availability": "近7天可用率",
         "tag": "标签",
         "export_csv": "导出 CSV",
@@ -109,6 +117,14 @@ LABELS: dict[str, dict[str, str]] = {
         "problems_links": "Dead links",
         "no_problems": "No problems found.",
         "homepage_newest": "Homepage newest item",
+        "newmedia": "New media",
+        "account": "Account",
+        "platform": "Platform",
+        "newest_post": "Newest post",
+        "days_silent": "Days silent",
+        "source": "Source",
+        "belongs_to": "Site",
+        "accounts_total": "Accounts",
         "availability": "Availability (7 days)",
         "tag": "Tag",
         "export_csv": "Export CSV",
@@ -209,4 +225,46 @@ RUN_STATES = {
 RUN_NOTE = {
     "zh": "最近一次采集 #{id}（{state}）未采用",
     "en": "latest crawl #{id} ({state}) not used",
+}
+
+ACCOUNT_STATES = {
+    "zh": {
+        "ok": "正常",
+        "silent": "超过时限未更新",
+        "not_daily": "未每个工作日更新",
+        "unreachable": "来源无法读取",
+        "unchecked": "未检测",
+    },
+    "en": {
+        "ok": "ok",
+        "silent": "silent",
+        "not_daily": "not daily",
+        "unreachable": "unreachable",
+        "unchecked": "not checked",
+    },
+}
+
+PLATFORMS = {
+    "zh": {
+        "wechat": "微信公众号",
+        "weibo": "微博",
+        "douyin": "抖音",
+        "toutiao": "今日头条",
+        "kuaishou": "快手",
+        "bilibili": "哔哩哔哩",
+        "app": "客户端",
+        "miniprogram": "小程序",
+        "other": "其他",
+    },
+    "en": {
+        "wechat": "WeChat",
+        "weibo": "Weibo",
+        "douyin": "Douyin",
+        "toutiao": "Toutiao",
+        "kuaishou": "Kuaishou",
+        "bilibili": "Bilibili",
+        "app": "App",
+        "miniprogram": "Mini program",
+        "other": "Other",
+    },
 }

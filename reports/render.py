@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from monitor.config import Preset
-from monitor.rules import SiteAssessment
-from reports.labels import LABELS
-from reports.views import ReportView, build_view
+from monitor.rules import AccountVerdict, SiteAssessment
+from reports.labels import ACCOUNT_STATES, LABELS
+from reports.tables import report_tables, to_csv, to_xlsx
+from reports.views import build_view
 
 PAGES = (
     ("index.html", "overview.html"),
     ("columns.html", "columns.html"),
     ("links.html", "links.html"),
+    ("newmedia.html", "newmedia.html"),
 )
 
 
@@ -43,96 +44,24 @@ def write_reports(
     lang: str = "zh",
     generated_at: datetime | None = None,
     template_dir: Path | None = None,
+    accounts: Sequence[AccountVerdict] = (),
 ) -> list[Path]:
-    """Write index.html (overview), columns.html, links.html, columns.csv and links.csv."""
-    view = build_view(assessments, preset, lang, generated_at or datetime.now(UTC))
+    """Write index.html (overview), columns.html, links.html, newmedia.html, and each table as
+    CSV and XLSX. Returns the written paths, the overview first."""
+    view = build_view(assessments, preset, lang, generated_at or datetime.now(UTC), accounts)
     env = environment(template_dir)
     labels = LABELS[lang]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for filename, template in PAGES:
-        html = env.get_template(template).render(view=view, t=labels, page=filename)
+        html = env.get_template(template).render(
+            view=view, t=labels, page=filename, states=ACCOUNT_STATES[lang]
+        )
         written.append(_write_atomic(out_dir / filename, html.encode("utf-8")))
-    written.append(_write_atomic(out_dir / "columns.csv", _columns_csv(view, labels)))
-    written.append(_write_atomic(out_dir / "links.csv", _links_csv(view, labels)))
+    for table in report_tables(view, labels):
+        written.append(_write_atomic(out_dir / f"{table.name}.csv", to_csv(table)))
+        written.append(_write_atomic(out_dir / f"{table.name}.xlsx", to_xlsx(table)))
     return written
-
-
-def _columns_csv(view: ReportView, t: dict[str, str]) -> bytes:
-    header = [
-        t["site"],
-        t["column"],
-        t["category"],
-        t["state"],
-        t["newest_date"],
-        t["age"],
-        t["window"],
-        t["newest"],
-        t["url"],
-        t["date_source"],
-        t["item_count"],
-    ]
-    return _csv(
-        header,
-        [
-            [
-                r.site_name,
-                r.column,
-                r.category,
-                r.state_label,
-                r.newest_date,
-                r.age_days,
-                r.window,
-                r.newest_title,
-                r.url,
-                r.date_source,
-                r.item_count,
-            ]
-            for r in view.columns
-        ],
-    )
-
-
-def _links_csv(view: ReportView, t: dict[str, str]) -> bytes:
-    header = [
-        t["site"],
-        t["url"],
-        t["outcome"],
-        t["certainty"],
-        t["scope"],
-        t["on_homepage"],
-        t["found_on"],
-    ]
-    rows: list[list[object]] = []
-    for r in view.links:
-        for o in r.occurrences or ():
-            rows.append(
-                [
-                    r.site_name,
-                    r.url,
-                    r.outcome,
-                    t["definite" if r.definite else "suspected"],
-                    t["internal" if r.internal else "external"],
-                    t["homepage_yes" if r.on_homepage else "homepage_no"],
-                    f"{o.page} ({o.text})",
-                ]
-            )
-    return _csv(header, rows)
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[_csv_safe(cell) for cell in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
-
-
-def _csv_safe(cell: object) -> object:
-    """Crawled text must not become a spreadsheet formula."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return "" if cell is None else cell
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:

@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from monitor.findings import (
+    AccountFinding,
     AvailabilityFinding,
     ColumnFinding,
     DeadLinkFinding,
@@ -13,7 +14,7 @@ from monitor.findings import (
     finding_to_json,
 )
 from monitor.records import LinkFix, RunRecord
-from monitor.rules import SiteAssessment
+from monitor.rules import AccountVerdict, SiteAssessment
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
 KINDS = {
@@ -27,6 +28,16 @@ KINDS = {
     "no_data": "无采集数据",
     "site_unavailable": "站点无法访问",
     "availability_warning": "可用性预警",
+    "account_silent": "新媒体超过14天不更新",
+    "account_not_daily": "新媒体未每个工作日更新",
+    "account_unreachable": "新媒体来源无法读取",
+}
+ACCOUNT_STATES = {
+    "ok": "正常",
+    "silent": "不更新",
+    "not_daily": "未每日更新",
+    "unreachable": "无法读取",
+    "unchecked": "未检测",
 }
 
 
@@ -63,7 +74,26 @@ def _describe(f: Finding) -> str:
             f"首页探测 {f.probes} 次, 失败 {f.failures} 次 ({f.failure_rate:.1%}) "
             f"≥ {f.threshold:.0%}, 近 {f.window_days} 天"
         )
+    if isinstance(f, AccountFinding):
+        return account_line(f)
     return f"{f.check}: {f.detail}"
+
+
+def account_line(f: AccountFinding) -> str:
+    newest = f.newest_post.strftime("%Y-%m-%d %H:%M") if f.newest_post else "无"
+    if f.kind == "account_unreachable":
+        return f"{f.name} ({f.platform}): 来源无法读取 — {f.error} {f.source_url}"
+    silent = f"{f.days_silent} 天未更新" if f.days_silent is not None else "没有可读的发布时间"
+    return f"{f.name} ({f.platform}): 最新发布 {newest}, {silent} {f.source_url}"
+
+
+def accounts_as_text(verdicts: list[AccountVerdict]) -> str:
+    lines = ["政务新媒体 / new media:"]
+    for v in verdicts:
+        label = ACCOUNT_STATES.get(v.state, v.state)
+        detail = account_line(v.finding) if v.finding else v.account.name
+        lines.append(f"  [{label}] {detail}")
+    return "\n".join(lines)
 
 
 def scan_summary_text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -13,8 +14,18 @@ from monitor.findings import (
     DeadLinkFinding,
     SiteFinding,
 )
-from monitor.rules import ColumnVerdict, SiteAssessment
-from reports.labels import CHECKS, DATE_SOURCES, ERRORS, RUN_NOTE, RUN_STATES, STATES, VERDICTS
+from monitor.rules import AccountVerdict, ColumnVerdict, SiteAssessment
+from reports.labels import (
+    ACCOUNT_STATES,
+    CHECKS,
+    DATE_SOURCES,
+    ERRORS,
+    PLATFORMS,
+    RUN_NOTE,
+    RUN_STATES,
+    STATES,
+    VERDICTS,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -83,6 +94,23 @@ class LinkRow:
 
 
 @dataclass(frozen=True)
+class AccountRow:
+    name: str
+    platform: str
+    owner: str
+    site: str
+    state: str
+    state_label: str
+    newest_post: str
+    newest_title: str
+    newest_url: str
+    days_silent: int | None
+    max_age_days: int
+    source_url: str
+    error: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     lang: str
     as_of: date
@@ -91,6 +119,18 @@ class ReportView:
     columns: tuple[ColumnRow, ...]  # every configured column, problems first
     problem_columns: tuple[ColumnRow, ...]
     links: tuple[LinkRow, ...]
+    accounts: tuple[AccountRow, ...] = ()
+
+    @property
+    def account_counts(self) -> dict[str, int]:
+        counts = {"silent": 0, "not_daily": 0, "unreachable": 0, "ok": 0, "unchecked": 0}
+        for row in self.accounts:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        return counts
+
+    @property
+    def problem_accounts(self) -> tuple[AccountRow, ...]:
+        return tuple(a for a in self.accounts if a.state not in ("ok", "unchecked"))
 
     @property
     def has_data(self) -> bool:
@@ -98,7 +138,11 @@ class ReportView:
 
 
 def build_view(
-    assessments: list[SiteAssessment], preset: Preset, lang: str, generated_at: datetime
+    assessments: list[SiteAssessment],
+    preset: Preset,
+    lang: str,
+    generated_at: datetime,
+    accounts: Sequence[AccountVerdict] = (),
 ) -> ReportView:
     as_of = assessments[0].as_of if assessments else generated_at.date()
     columns = [row for a in assessments for row in _column_rows(a, preset, lang)]
@@ -119,6 +163,42 @@ def build_view(
         columns=tuple(columns),
         problem_columns=tuple(row for row in columns if row.state in order),
         links=tuple(links),
+        accounts=tuple(
+            _account_row(v, assessments, preset, lang)
+            for v in sorted(accounts, key=lambda v: ACCOUNT_ORDER.get(v.state, 9))
+        ),
+    )
+
+
+ACCOUNT_ORDER = {"silent": 0, "unreachable": 1, "not_daily": 2, "ok": 3, "unchecked": 4}
+
+
+def _account_row(
+    v: AccountVerdict, assessments: list[SiteAssessment], preset: Preset, lang: str
+) -> AccountRow:
+    obs = v.observation
+    newest = (
+        obs.newest_time.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL_TZ)
+        if obs and obs.newest_time
+        else None
+    )
+    sites = {a.site.id: a.site.name for a in assessments}
+    as_of = assessments[0].as_of if assessments else (newest.date() if newest else None)
+    window = v.account.max_age or preset.newmedia.max_age
+    return AccountRow(
+        name=v.account.name,
+        platform=PLATFORMS[lang].get(v.account.platform, v.account.platform),
+        owner=v.account.owner or "",
+        site=sites.get(v.account.site or "", v.account.site or ""),
+        state=v.state,
+        state_label=ACCOUNT_STATES[lang][v.state],
+        newest_post=newest.strftime("%Y-%m-%d %H:%M") if newest else "—",
+        newest_title=(obs.newest_title or "") if obs else "",
+        newest_url=(obs.newest_url or "") if obs else "",
+        days_silent=(as_of - newest.date()).days if newest and as_of else None,
+        max_age_days=(as_of - window.calendar_cutoff(as_of)).days if as_of else 14,
+        source_url=v.account.source_url,
+        error=(obs.error or "") if obs else "",
     )
 
 

@@ -105,8 +105,13 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config) -> 
         "index.html",
         "columns.html",
         "links.html",
+        "newmedia.html",
         "columns.csv",
+        "columns.xlsx",
         "links.csv",
+        "links.xlsx",
+        "newmedia.csv",
+        "newmedia.xlsx",
     ]
 
     overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
@@ -141,7 +146,7 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config) -> 
     with (tmp_path / "out" / "links.csv").open(encoding="utf-8-sig") as handle:
         links_table = list(csv.reader(handle))
     assert links_table[1][1] == "http://x.gov.cn/f.pdf"
-    assert links_table[1][-1] == f"http://x.gov.cn/ ({HOSTILE})"
+    assert links_table[1][6] == f"http://x.gov.cn/ ({HOSTILE})"
 
 
 def test_english_reports(tmp_path: Path, config: Config) -> None:

@@ -1,0 +1,181 @@
+"""Posts from a new-media source: RSS 2.0, RSS 1.0 (RDF), Atom, JSON Feed (auto-detected), or a
+public HTML page read with the operator's CSS selectors. Errors are values, never exceptions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector, SelectorSyntaxError
+
+from crawler.extract.html import squash
+from crawler.extract.times import parse_time
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RSS1 = "{http://purl.org/rss/1.0/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}"
+
+
+@dataclass(frozen=True)
+class Post:
+    title: str
+    url: str | None
+    time_text: str | None
+    published: datetime | None  # aware
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    kind: str  # rss2, rss1, atom, jsonfeed, page
+    posts: tuple[Post, ...]
+    error: str | None  # malformed_xml, malformed_json, not_a_feed, empty, no_dates, selector
+
+    @property
+    def newest(self) -> Post | None:
+        dated = [p for p in self.posts if p.published is not None]
+        return max(dated, key=lambda p: p.published) if dated else None  # type: ignore[arg-type,return-value]
+
+
+def read_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
+    """Detect the feed format from the content and read its posts."""
+    text = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"{", b"[")):
+        return _json_feed(text, url, fetched_at)
+    try:
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, recover=False, huge_tree=False
+        )
+        root = etree.fromstring(text, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        return SourceRead("unknown", (), f"malformed_xml: {exc}"[:300])
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag == "rss":
+        channel = root.find("channel")
+        items = channel.findall("item") if channel is not None else []
+        return _finish("rss2", [_rss_item(i, "", url, fetched_at) for i in items])
+    if tag.endswith("RDF"):
+        return _finish(
+            "rss1", [_rss_item(i, RSS1, url, fetched_at) for i in root.findall(f"{RSS1}item")]
+        )
+    if tag == f"{ATOM}feed":
+        return _finish(
+            "atom", [_atom_entry(e, url, fetched_at) for e in root.findall(f"{ATOM}entry")]
+        )
+    return SourceRead("unknown", (), f"not_a_feed: root element <{etree.QName(root).localname}>")
+
+
+def read_page(
+    html: str,
+    url: str,
+    fetched_at: datetime,
+    item: str,
+    date: str,
+    title: str | None = None,
+    link: str | None = None,
+) -> SourceRead:
+    """Posts of a public page: each ``item`` element, its ``date`` text, optional title/link."""
+    try:
+        select_item, select_date = CSSSelector(item), CSSSelector(date)
+        select_title = CSSSelector(title) if title else None
+        select_link = CSSSelector(link) if link else None
+    except SelectorSyntaxError as exc:
+        return SourceRead("page", (), f"selector: {exc}")
+    doc = lxml.html.document_fromstring(html or "<html></html>")
+    posts = []
+    for element in select_item(doc):
+        date_text = _first_text(select_date, element)
+        title_text = _first_text(select_title, element) if select_title else ""
+        href = None
+        if select_link is not None:
+            found = select_link(element)
+            raw_href = found[0].get("href") if found else None
+            if raw_href:
+                href = urljoin(url, raw_href.strip())
+        posts.append(Post(title_text, href, date_text or None, parse_time(date_text, fetched_at)))
+    if not posts:
+        return SourceRead("page", (), f"empty: no element matches {item!r}")
+    return _finish("page", posts)
+
+
+def _finish(kind: str, posts: list[Post]) -> SourceRead:
+    if not posts:
+        return SourceRead(kind, (), "empty: the feed has no items")
+    if all(p.published is None for p in posts):
+        return SourceRead(kind, tuple(posts), "no_dates: no item has a readable date")
+    return SourceRead(kind, tuple(posts), None)
+
+
+def _rss_item(item: etree._Element, ns: str, base: str, fetched_at: datetime) -> Post:
+    time_text = (
+        _child_text(item, "pubDate")
+        or _child_text(item, f"{DC}date")
+        or _child_text(item, f"{ns}date")
+    )
+    link = _child_text(item, f"{ns}link") or item.get(
+        "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+    )
+    return Post(
+        squash(_child_text(item, f"{ns}title")),
+        urljoin(base, link) if link else None,
+        time_text,
+        parse_time(time_text, fetched_at),
+    )
+
+
+def _atom_entry(entry: etree._Element, base: str, fetched_at: datetime) -> Post:
+    time_text = _child_text(entry, f"{ATOM}published") or _child_text(entry, f"{ATOM}updated")
+    href = None
+    for link in entry.findall(f"{ATOM}link"):
+        if link.get("rel") in (None, "alternate") and link.get("href"):
+            href = urljoin(base, link.get("href"))
+            break
+    return Post(
+        squash(_child_text(entry, f"{ATOM}title")),
+        href,
+        time_text,
+        parse_time(time_text, fetched_at),
+    )
+
+
+def _json_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return SourceRead("jsonfeed", (), f"malformed_json: {exc}"[:300])
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return SourceRead("jsonfeed", (), "not_a_feed: JSON without an 'items' list")
+    posts = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        time_text = item.get("date_published") or item.get("date_modified")
+        link = item.get("url") or item.get("external_url")
+        posts.append(
+            Post(
+                squash(str(item.get("title") or "")),
+                urljoin(url, link) if isinstance(link, str) else None,
+                time_text if isinstance(time_text, str) else None,
+                parse_time(time_text, fetched_at) if isinstance(time_text, str) else None,
+            )
+        )
+    return _finish("jsonfeed", posts)
+
+
+def _child_text(element: etree._Element, tag: str) -> str | None:
+    child = element.find(tag)
+    if child is None or child.text is None:
+        return None
+    return child.text.strip() or None
+
+
+def _first_text(selector: CSSSelector | None, element: lxml.html.HtmlElement) -> str:
+    if selector is None:
+        return ""
+    found = selector(element)
+    return squash(found[0].text_content()) if found else ""

@@ -1,0 +1,146 @@
+"""The report's tables for the 台账: one header and rows each, exported as CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+
+from reports.views import ReportView
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file name without extension
+    title: str  # sheet title
+    header: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
+    columns = Table(
+        "columns",
+        t["columns"],
+        (
+            t["site"],
+            t["column"],
+            t["category"],
+            t["state"],
+            t["newest_date"],
+            t["age"],
+            t["window"],
+            t["newest"],
+            t["url"],
+            t["date_source"],
+            t["item_count"],
+        ),
+        tuple(
+            (
+                r.site_name,
+                r.column,
+                r.category,
+                r.state_label,
+                r.newest_date,
+                r.age_days,
+                r.window,
+                r.newest_title,
+                r.url,
+                r.date_source,
+                r.item_count,
+            )
+            for r in view.columns
+        ),
+    )
+    links = Table(
+        "links",
+        t["links"],
+        (
+            t["site"],
+            t["url"],
+            t["outcome"],
+            t["certainty"],
+            t["scope"],
+            t["on_homepage"],
+            t["found_on"],
+            t["tag"],
+        ),
+        tuple(
+            (
+                r.site_name,
+                r.url,
+                r.outcome,
+                t["definite" if r.definite else "suspected"],
+                t["internal" if r.internal else "external"],
+                t["homepage_yes" if r.on_homepage else "homepage_no"],
+                f"{o.page} ({o.text})",
+                o.tag,
+            )
+            for r in view.links
+            for o in r.occurrences
+        ),
+    )
+    accounts = Table(
+        "newmedia",
+        t["newmedia"],
+        (
+            t["account"],
+            t["platform"],
+            t["owner"],
+            t["belongs_to"],
+            t["state"],
+            t["newest_post"],
+            t["newest"],
+            t["days_silent"],
+            t["source"],
+            t["outcome"],
+        ),
+        tuple(
+            (
+                r.name,
+                r.platform,
+                r.owner,
+                r.site,
+                r.state_label,
+                r.newest_post,
+                r.newest_title,
+                r.days_silent,
+                r.source_url,
+                r.error,
+            )
+            for r in view.accounts
+        ),
+    )
+    return [columns, links, accounts]
+
+
+def to_csv(table: Table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(table.header)
+    writer.writerows([[_safe(cell) for cell in row] for row in table.rows])
+    return buffer.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM correctly
+
+
+def to_xlsx(table: Table) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = table.title[:31]
+    sheet.append(list(table.header))
+    for row in table.rows:
+        sheet.append([_safe(cell) for cell in row])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe(cell: Cell) -> Cell:
+    """Crawled text must never become a spreadsheet formula."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return "" if cell is None else cell

@@ -1,0 +1,136 @@
+"""Reading new-media sources (pure): feed kinds, time zones, relative times, malformed input,
+page selectors, and the matrix page reader."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.extract.feeds import read_feed, read_page
+from crawler.extract.html import parse_html
+from crawler.extract.matrix import suggest_accounts
+from crawler.extract.times import parse_time
+
+FEEDS = Path(__file__).resolve().parent / "feeds"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FETCHED = datetime(2024, 11, 21, 12, 0, tzinfo=SHANGHAI)
+
+
+def feed(name: str) -> bytes:
+    return (FEEDS / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "posts", "newest_title", "newest_utc"),
+    [
+        ("rss2.xml", "rss2", 3, "最新一条推送", datetime(2024, 11, 21, 1, 15, tzinfo=UTC)),
+        ("rss1.xml", "rss1", 1, "上犹县政务动态", datetime(2024, 11, 19, 0, 0, tzinfo=UTC)),
+        # 2024-11-20 23:30 at UTC-5 is 2024-11-21 04:30 UTC: later than the UTC post below.
+        ("atom.xml", "atom", 2, "陆丰市政府常务会议", datetime(2024, 11, 21, 4, 30, tzinfo=UTC)),
+        ("feed.json", "jsonfeed", 2, "汕尾市民生实事", datetime(2024, 11, 18, 2, 0, tzinfo=UTC)),
+    ],
+)
+def test_feed_kinds_and_time_zones(
+    name: str, kind: str, posts: int, newest_title: str, newest_utc: datetime
+) -> None:
+    read = read_feed(feed(name), "http://feeds.example/x", FETCHED)
+    assert read.error is None
+    assert read.kind == kind
+    assert len(read.posts) == posts
+    assert read.newest is not None
+    assert read.newest.title == newest_title
+    assert read.newest.published == newest_utc
+
+
+def test_relative_links_in_atom_are_absolute() -> None:
+    read = read_feed(feed("atom.xml"), "http://a.example/feed.xml", FETCHED)
+    assert read.newest is not None
+    assert read.newest.url == "http://a.example/a/1"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (feed("broken.xml"), "malformed_xml"),
+        (feed("broken.json"), "malformed_json"),
+        (b"<html><body>Not a feed</body></html>", "not_a_feed"),
+        (b"<html><body><p>unclosed</body></html>", "malformed_xml"),
+        (b"<?xml version='1.0'?><html><body/></html>", "not_a_feed"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>', "empty"),
+        (b'{"items": [{"title": "x"}]}', "no_dates"),
+        (b'{"title": "no items"}', "not_a_feed"),
+    ],
+)
+def test_bad_feeds_are_errors_not_crashes(body: bytes, error: str) -> None:
+    read = read_feed(body, "http://feeds.example/x", FETCHED)
+    assert read.error is not None
+    assert read.error.startswith(error)
+
+
+def test_entities_are_not_expanded() -> None:
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<rss version="2.0"><channel><item><title>&e;</title>'
+        b"<pubDate>Thu, 21 Nov 2024 09:15:00 +0800</pubDate></item></channel></rss>"
+    )
+    read = read_feed(body, "http://feeds.example/x", FETCHED)
+    assert all("root:" not in p.title for p in read.posts)
+
+
+def test_page_with_selectors_and_relative_times() -> None:
+    html = feed("weibo.html").decode()
+    read = read_page(
+        html, "https://weibo.example/u/123", FETCHED, "div.post", ".time", "a.title", "a.title"
+    )
+    assert read.error is None
+    assert [p.published for p in read.posts] == [
+        datetime(2024, 11, 21, 9, 0, tzinfo=SHANGHAI),
+        datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI),
+        datetime(2024, 11, 2, 9, 15, tzinfo=SHANGHAI),
+    ]
+    assert read.newest is not None
+    assert read.newest.url == "https://weibo.example/status/3"
+    empty = read_page(html, "https://weibo.example/u/123", FETCHED, "div.nothing", ".time")
+    assert empty.error is not None and empty.error.startswith("empty")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("刚刚", datetime(2024, 11, 21, 12, 0, tzinfo=SHANGHAI)),
+        ("5分钟前", datetime(2024, 11, 21, 11, 55, tzinfo=SHANGHAI)),
+        ("3小时前", datetime(2024, 11, 21, 9, 0, tzinfo=SHANGHAI)),
+        ("昨天 10:20", datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI)),
+        ("前天", datetime(2024, 11, 19, 0, 0, tzinfo=SHANGHAI)),
+        ("3天前", datetime(2024, 11, 18, 12, 0, tzinfo=SHANGHAI)),
+        ("11-20 09:15", datetime(2024, 11, 20, 9, 15, tzinfo=SHANGHAI)),
+        ("12-30 09:15", datetime(2023, 12, 30, 9, 15, tzinfo=SHANGHAI)),  # never in the future
+        ("2024-11-20 09:15", datetime(2024, 11, 20, 9, 15, tzinfo=SHANGHAI)),
+        ("2024年11月20日", datetime(2024, 11, 20, tzinfo=SHANGHAI)),
+        ("Wed, 20 Nov 2024 02:30:00 GMT", datetime(2024, 11, 20, 2, 30, tzinfo=UTC)),
+        ("２０２４－１１－２０ ０９:１５", datetime(2024, 11, 20, 9, 15, tzinfo=SHANGHAI)),
+        ("没有时间", None),
+    ],
+)
+def test_times(text: str, expected: datetime | None) -> None:
+    assert parse_time(text, FETCHED) == expected
+
+
+def test_relative_times_resolve_in_shanghai_even_when_fetched_in_utc() -> None:
+    fetched_utc = datetime(2024, 11, 20, 17, 0, tzinfo=UTC)  # 2024-11-21 01:00 in Shanghai
+    assert parse_time("昨天 10:20", fetched_utc) == datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI)
+
+
+def test_matrix_page_suggestions() -> None:
+    doc = parse_html(feed("matrix.html").decode())
+    found = [(a.name, a.platform, a.url) for a in suggest_accounts(doc, "http://x.gov.cn/m/")]
+    assert found == [
+        ("龙南发布", "wechat", None),
+        ("龙南市场监管", "wechat", None),
+        ("龙南发布", "weibo", "https://weibo.example/u/123"),
+        ("龙南文旅", "douyin", None),
+        ("龙南政务服务", "miniprogram", None),
+    ]
