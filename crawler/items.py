@@ -6,6 +6,14 @@ from monitor.store import (
     LinkCheck,
     LinkOccurrence,
     PageLinks,
+    PageMetadata,
 )
 
-__all__ = ["AccountObservation", "ColumnObservation", "LinkCheck", "LinkOccurrence", "PageLinks"]
+__all__ = [
+    "AccountObservation",
+    "ColumnObservation",
+    "LinkCheck",
+    "LinkOccurrence",
+    "PageLinks",
+    "PageMetadata",
+]

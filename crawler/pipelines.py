@@ -17,6 +17,7 @@ from monitor.store import (
     LinkCheck,
     LinkOccurrence,
     PageLinks,
+    PageMetadata,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class StorePipeline:
         self.occurrences: list[LinkOccurrence] = []
         self.columns: list[ColumnObservation] = []
         self.accounts: list[AccountObservation] = []
+        self.pages: list[PageMetadata] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -54,21 +56,36 @@ class StorePipeline:
             self.columns.append(item)
         elif isinstance(item, AccountObservation):
             self.accounts.append(item)
+        elif isinstance(item, PageMetadata):
+            self.pages.append(item)
         if self._pending() >= self.batch_size:
             self.flush()
         return item
 
     def _pending(self) -> int:
-        return len(self.checks) + len(self.occurrences) + len(self.columns) + len(self.accounts)
+        return (
+            len(self.checks)
+            + len(self.occurrences)
+            + len(self.columns)
+            + len(self.accounts)
+            + len(self.pages)
+        )
 
     def flush(self) -> None:
         if not self._pending():
             return
         with session_scope(self.engine) as session:
             store.save_observations(
-                session, self.run_id, self.checks, self.occurrences, self.columns, self.accounts
+                session,
+                self.run_id,
+                self.checks,
+                self.occurrences,
+                self.columns,
+                self.accounts,
+                self.pages,
             )
         self.checks, self.occurrences, self.columns, self.accounts = [], [], [], []
+        self.pages = []
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()

@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-import urllib.request
-from pathlib import Path
 
 from crawler.extract.html import parse_html
 from crawler.extract.matrix import SuggestedAccount, suggest_accounts
-
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36 govwatch/0.1"
-TIMEOUT_SECONDS = 20
-
-
-def read_page(source: str) -> tuple[str, str]:
-    """(HTML text, page URL) from a URL or a saved file."""
-    if re.match(r"^https?://", source):
-        request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            body = response.read()
-            charset = response.headers.get_content_charset()
-        return _decode(body, charset), source
-    path = Path(source)
-    return _decode(path.read_bytes(), None), path.resolve().as_uri()
+from monitor.fetch import read_page
 
 
 def suggest(source: str) -> list[SuggestedAccount]:
@@ -56,16 +39,3 @@ def accounts_yaml(accounts: list[SuggestedAccount], site: str | None = None) -> 
     if not accounts:
         lines.append("  []  # no accounts recognised on this page")
     return "\n".join(lines) + "\n"
-
-
-def _decode(body: bytes, charset: str | None) -> str:
-    head = body[:2048].decode("ascii", errors="ignore").lower()
-    declared = re.search(r"charset=[\"']?([a-z0-9_-]+)", head)
-    for encoding in (charset, declared.group(1) if declared else None, "utf-8", "gb18030"):
-        if not encoding:
-            continue
-        try:
-            return body.decode("gb18030" if encoding in ("gb2312", "gbk") else encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace")

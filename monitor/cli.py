@@ -14,10 +14,12 @@ import click
 from monitor import __version__, database
 from monitor.accounts import accounts_yaml, suggest
 from monitor.assessments import assess, assess_accounts, today_local
-from monitor.config import Config, load_config
+from monitor.config import DEFAULT_PRESET, Config, load_config, load_preset
 from monitor.console import RunProgress
 from monitor.database import DatabaseError
+from monitor.fetch import read_page
 from monitor.findings import finding_to_json
+from monitor.inspect import inspect_page
 from monitor.locks import describe_holder
 from monitor.logs import setup_logging
 from monitor.probes import probe_sites
@@ -29,7 +31,10 @@ from monitor.yamlsource import ConfigError
 from reports.render import write_reports
 from reports.text import (
     accounts_as_text,
+    columns_tree,
+    columns_tree_text,
     findings_as_text,
+    inspect_text,
     scan_summary_json,
     scan_summary_text,
     status_as_text,
@@ -461,6 +466,67 @@ def report(config_path: Path, out_dir: Path, db_url: str | None, as_of: Any, lan
     click.echo(f"报告已生成 / reports written: {written[0].resolve().as_uri()}")
     for path in written[1:]:
         click.echo(f"  {path}")
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.option("--site", "site_id", required=True, metavar="ID", help="The site.")
+@db_option
+@as_of_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def columns(config_path: Path, site_id: str, db_url: str | None, as_of: Any, fmt: str) -> None:
+    """Print the site's column tree: each column's name, URL, category and why it got it,
+    newest date and its source, item count and state.
+
+    Example: govwatch columns -c config/sites.yaml --site longnan
+    """
+    config = _load(config_path)
+    site = _sites(config, (site_id,))[0]
+    assessment = assess(_engine(_db_url(db_url, config)), config, _as_of(as_of), [site])[0]
+    labels = {name: rule.label for name, rule in config.rule_preset.categories.items()}
+    rows = columns_tree(assessment, labels)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        click.echo(columns_tree_text(rows))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("source", metavar="URL|FILE")
+@click.option("--url", "page_url", metavar="URL", help="The address of a saved FILE.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Classify with this config's rule preset (default: national-2019).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def inspect(source: str, page_url: str | None, config_path: Path | None, fmt: str) -> None:
+    """Show what govwatch reads from one page: its type, the main list's items with each date
+    as found, its value and source, the newest date, detail metadata, navigation columns.
+
+    Example: govwatch inspect https://www.example.gov.cn/zwdt/ --format json
+    """
+    preset = (
+        _load(config_path).rule_preset
+        if config_path
+        else load_preset(DEFAULT_PRESET, Path.cwd() / "config")
+    )
+    try:
+        html, url = read_page(source, page_url)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {source}: {exc}") from None
+    data = inspect_page(html, url, today_local(), preset)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(inspect_text(data))
 
 
 @main.group(context_settings=CONTEXT)

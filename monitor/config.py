@@ -96,6 +96,13 @@ class SiteConfig(_Strict):
     home: HttpUrl
     max_pages: int = Field(default=50000, gt=0)
     columns: tuple[ColumnConfig, ...] = ()
+    discover: bool | None = None  # find columns in navigation (default: when none configured)
+    exclude: tuple[str, ...] = ()  # discovered columns to leave out, by name or URL
+    max_columns: int = Field(default=300, gt=0)  # discovery bound
+
+    @property
+    def discovers(self) -> bool:
+        return self.discover if self.discover is not None else not self.columns
 
     @field_validator("id")
     @classmethod
@@ -220,6 +227,7 @@ class NewMediaRules(_Strict):
 class CategoryRule(_Strict):
     label: str
     max_age: WindowField | None = None
+    keywords: tuple[str, ...] = ()
     days: Literal["calendar", "workdays"] = "calendar"
 
 

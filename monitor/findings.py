@@ -11,6 +11,7 @@ from typing import Any
 STALE_COLUMN = "stale_column"
 EMPTY_COLUMN = "empty_column"
 COLUMN_UNREACHABLE = "column_unreachable"
+COLUMN_UNREADABLE = "column_unreadable"
 DEAD_LINK = "dead_link"
 HOMEPAGE_UNREACHABLE = "homepage_unreachable"
 SITE_VETO = "site_veto"
@@ -41,6 +42,8 @@ class ColumnFinding:
     item_count: int
     status: int | None  # HTTP status of the list page
     error: str | None
+    category_reason: str | None = None  # why the column has its category
+    discovered: bool = False  # found in the site's navigation rather than configured
 
 
 @dataclass(frozen=True)

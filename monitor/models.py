@@ -128,6 +128,13 @@ class ColumnObservationRow(Base):
     newest_date_text: Mapped[str | None] = mapped_column(String(64))
     newest_date_source: Mapped[str | None] = mapped_column(String(32))
     observed_at: Mapped[datetime]
+    # Discovery (a column found in navigation rather than configured) and what the page says
+    # about itself; the category is judged from these by the rules, never stored.
+    discovered: Mapped[bool] = mapped_column(default=False, server_default="0")
+    parent_name: Mapped[str | None] = mapped_column(String(255))
+    meta_column_name: Mapped[str | None] = mapped_column(String(255))
+    meta_column_type: Mapped[str | None] = mapped_column(String(255))
+    sub_columns: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AccountObservationRow(Base):
@@ -149,6 +156,27 @@ class AccountObservationRow(Base):
     newest_time_text: Mapped[str | None] = mapped_column(String(128))
     newest_title: Mapped[str | None] = mapped_column(Text)
     newest_url: Mapped[str | None] = mapped_column(Text)
+
+
+class PageMetadataRow(Base):
+    """What an article page says about itself (for dating now, publication checks later)."""
+
+    __tablename__ = "page_metadata"
+    __table_args__ = (Index("ix_page_metadata_run_url", "run_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[date | None]
+    published_text: Mapped[str | None] = mapped_column(String(64))
+    written: Mapped[date | None]
+    index_no: Mapped[str | None] = mapped_column(String(128))
+    publisher: Mapped[str | None] = mapped_column(String(255))
+    doc_no: Mapped[str | None] = mapped_column(String(128))
+    meta_title: Mapped[str | None] = mapped_column(Text)
+    meta_published: Mapped[str | None] = mapped_column(String(64))
+    meta_source: Mapped[str | None] = mapped_column(String(255))
 
 
 class LinkCheckRow(Base):

@@ -36,6 +36,23 @@ class LinkOccurrence:
 
 
 @dataclass
+class PageMetadata:
+    """An article page's 标题, dates, 索引号, 发布机构, 文号 and 47号 meta tags."""
+
+    url: str
+    title: str | None
+    published: date | None
+    published_text: str | None
+    written: date | None
+    index_no: str | None
+    publisher: str | None
+    doc_no: str | None
+    meta_title: str | None
+    meta_published: str | None
+    meta_source: str | None
+
+
+@dataclass
 class PageLinks:
     """Every link occurrence of one page: one item per page keeps the crawl's overhead low."""
 
@@ -62,6 +79,11 @@ class ColumnObservation:
     newest_date_text: str | None
     newest_date_source: str | None
     observed_at: datetime
+    discovered: bool = False
+    parent_name: str | None = None
+    meta_column_name: str | None = None
+    meta_column_type: str | None = None
+    sub_columns: int = 0
 
 
 @dataclass

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from crawler.extract.navigation import column_key
+from monitor.classify import classify
 from monitor.config import AccountConfig, ColumnConfig, LinkRules, Preset, SiteConfig
 from monitor.durations import Window
 from monitor.findings import (
@@ -16,6 +18,7 @@ from monitor.findings import (
     ACCOUNT_UNREACHABLE,
     AVAILABILITY_WARNING,
     COLUMN_UNREACHABLE,
+    COLUMN_UNREADABLE,
     DEAD_LINK,
     EMPTY_COLUMN,
     HOMEPAGE_UNREACHABLE,
@@ -55,7 +58,11 @@ class ColumnVerdict:
     observation: ColumnObservation | None
     window: Window | None
     cutoff: date | None
-    state: str  # fresh, stale, empty, unreachable, unchecked, no-window
+    state: (
+        str  # fresh, stale, empty, unreachable, unreadable, parent, content, unchecked, no-window
+    )
+    reason: str = "配置指定"  # why it has its category
+    discovered: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,10 @@ def judge_column(
         return ColumnVerdict(column, None, window, cutoff, "unchecked"), None
     if observation.status == "error":
         state, kind = "unreachable", COLUMN_UNREACHABLE
+    elif observation.status == "unreadable":
+        state, kind = "unreadable", COLUMN_UNREADABLE
+    elif observation.status in ("parent", "content"):
+        state, kind = observation.status, None
     elif observation.newest_date is None:
         state, kind = "empty", EMPTY_COLUMN
     elif cutoff is None:
@@ -218,17 +229,45 @@ def assess_site(
     by_name = {o.column_name: o for o in observations if not o.is_homepage}
     verdicts: list[ColumnVerdict] = []
     findings: list[Finding] = []
-    for column in site.columns:
+    for column, reason, discovered in _columns_to_judge(site, preset, observations):
         verdict, finding = judge_column(
             site, column, by_name.get(column.name), preset, as_of, calendar
         )
-        verdicts.append(verdict)
+        verdicts.append(replace(verdict, reason=reason, discovered=discovered))
         if finding:
-            findings.append(finding)
+            findings.append(replace(finding, category_reason=reason, discovered=discovered))
     homepage_urls = {_normal(site.home)} | ({_normal(homepage.url)} if homepage else set())
     findings += [judge_link(site, p, homepage_urls, preset.links) for p in problems]
     findings += _site_checks(site, preset, as_of, homepage, verdicts)
     return SiteAssessment(site, as_of, run, homepage, tuple(verdicts), tuple(findings))
+
+
+def _columns_to_judge(
+    site: SiteConfig, preset: Preset, observations: Sequence[ColumnObservation]
+) -> list[tuple[ColumnConfig, str, bool]]:
+    """Configured columns, then the discovered ones they do not cover, classified by their
+    ColumnType meta tag, their name and their parents' names (operators pin or exclude)."""
+    chosen = [(column, "配置指定", False) for column in site.columns]
+    configured = {c.name for c in site.columns} | {column_key(c.url) for c in site.columns}
+    excluded = set(site.exclude) | {column_key(x) for x in site.exclude if "://" in x}
+    parents = {o.column_name: o.parent_name for o in observations if o.discovered}
+    for observation in observations:
+        if not observation.discovered or observation.is_homepage:
+            continue
+        key = column_key(observation.url)
+        if {observation.column_name, key} & configured or {observation.column_name, key} & excluded:
+            continue
+        lineage: list[str] = []
+        parent = observation.parent_name
+        while parent and parent not in lineage and len(lineage) < 5:
+            lineage.append(parent)
+            parent = parents.get(parent)
+        found = classify(observation.column_name, preset, lineage, observation.meta_column_type)
+        column = ColumnConfig(
+            name=observation.column_name, url=observation.url, category=found.category
+        )
+        chosen.append((column, found.reason, True))
+    return chosen
 
 
 def _site_checks(

@@ -17,6 +17,7 @@ from monitor.models import (
     LinkCheckRow,
     LinkOccurrenceRow,
     NotificationRow,
+    PageMetadataRow,
     ProbeRow,
     Run,
     SchedulerJobRow,
@@ -31,6 +32,7 @@ from monitor.records import (
     LinkProblem,
     LockHolder,
     PageLinks,
+    PageMetadata,
     Probe,
     RunRecord,
     SiteView,
@@ -43,6 +45,7 @@ __all__ = [
     "LinkOccurrence",
     "LinkProblem",
     "PageLinks",
+    "PageMetadata",
     "RunRecord",
 ]
 
@@ -191,6 +194,7 @@ def save_observations(
     occurrences: Sequence[LinkOccurrence] = (),
     columns: Sequence[ColumnObservation] = (),
     accounts: Sequence[AccountObservation] = (),
+    pages: Sequence[PageMetadata] = (),
 ) -> None:
     """One batch of observations, written in the caller's transaction."""
     now = utcnow()
@@ -206,6 +210,10 @@ def save_observations(
         session.execute(
             insert(LinkOccurrenceRow),
             [{**vars(occurrence), "run_id": run_id} for occurrence in occurrences],
+        )
+    if pages:
+        session.execute(
+            insert(PageMetadataRow), [{**vars(page), "run_id": run_id} for page in pages]
         )
     if accounts:
         session.execute(
@@ -537,6 +545,11 @@ def _column_record(row: ColumnObservationRow) -> ColumnObservation:
         newest_date_text=row.newest_date_text,
         newest_date_source=row.newest_date_source,
         observed_at=row.observed_at,
+        discovered=row.discovered,
+        parent_name=row.parent_name,
+        meta_column_name=row.meta_column_name,
+        meta_column_type=row.meta_column_type,
+        sub_columns=row.sub_columns,
     )
 
 

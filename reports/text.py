@@ -163,3 +163,101 @@ def status_as_text(data: dict[str, Any]) -> str:
         + (f", {size / 1024 / 1024:.1f} MiB" if size is not None else "")
     )
     return "\n".join(lines)
+
+
+STATE_LABELS = {
+    "fresh": "正常",
+    "stale": "不更新",
+    "empty": "空白",
+    "unreachable": "无法访问",
+    "unreadable": "无法读取",
+    "parent": "上级栏目",
+    "content": "内容页",
+    "unchecked": "未检测",
+    "no-window": "无时限要求",
+}
+
+
+def columns_tree(assessment: SiteAssessment, preset_labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The site's columns as a tree (parents before children), each with its evidence."""
+    rows = []
+    for verdict in assessment.columns:
+        obs = verdict.observation
+        rows.append(
+            {
+                "name": verdict.column.name,
+                "url": verdict.column.url,
+                "parent": obs.parent_name if obs else None,
+                "category": verdict.column.category,
+                "category_label": preset_labels.get(verdict.column.category, ""),
+                "reason": verdict.reason,
+                "discovered": verdict.discovered,
+                "state": verdict.state,
+                "newest_date": obs.newest_date.isoformat() if obs and obs.newest_date else None,
+                "newest_source": obs.newest_date_source if obs else None,
+                "newest_title": obs.newest_title if obs else None,
+                "item_count": obs.item_count if obs else None,
+                "window": str(verdict.window) if verdict.window else None,
+            }
+        )
+    return rows
+
+
+def columns_tree_text(rows: list[dict[str, Any]]) -> str:
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    names = {row["name"] for row in rows}
+    for row in rows:
+        parent = row["parent"] if row["parent"] in names else None
+        children.setdefault(parent, []).append(row)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            newest = f"{row['newest_date']} ({row['newest_source']})" if row["newest_date"] else "—"
+            lines.append(
+                f"{'  ' * depth}{row['name']}  [{STATE_LABELS.get(row['state'], row['state'])}]"
+                f"  {row['category_label'] or row['category']}（{row['reason']}）"
+                f"  最新 {newest}  条目 {_count(row['item_count'])}"
+                f"  {row['url']}"
+            )
+            if row["name"] != parent:
+                walk(row["name"], depth + 1)
+
+    walk(None, 0)
+    return "\n".join(lines) if lines else "(no columns: run a crawl first)"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def inspect_text(data: dict[str, Any]) -> str:
+    lines = [f"页面 / page: {data['url']}", f"类型 / type: {data['page_type']}"]
+    column = data["column"]
+    lines.append(
+        f"栏目元数据 / column meta: ColumnName={column['ColumnName']} "
+        f"ColumnType={column['ColumnType']} → {column['category']}（{column['reason']}）"
+    )
+    listing = data["list"]
+    lines.append(
+        f"主列表 / main list: {listing['item_count']} 条, 有日期 {listing['dated_count']} 条"
+        + ("（来自脚本数据）" if listing["from_script"] else "")
+    )
+    for item in listing["items"][:30]:
+        lines.append(
+            f"  {item['date'] or '—':<10}  [{item['date_text'] or ''}] "
+            f"({item['source'] or '无日期'})  {item['title']}  {item['url']}"
+        )
+    if listing["newest"]:
+        newest = listing["newest"]
+        lines.append(f"最新 / newest: {newest['date']} ({newest['source']}) {newest['title']}")
+    if listing["empty_marker"]:
+        lines.append(f"空栏目标记 / empty marker: {listing['empty_marker']}")
+    if listing["data_urls"] or listing["scripted"]:
+        lines.append(f"脚本列表 / scripted list: data URLs {listing['data_urls']}")
+    detail = data["detail"]
+    lines.append("详情元数据 / detail: " + ", ".join(f"{k}={v}" for k, v in detail.items() if v))
+    lines.append(
+        "导航栏目 / navigation: " + (", ".join(n["name"] for n in data["navigation"]) or "—")
+    )
+    return "\n".join(lines)

@@ -1,32 +1,106 @@
-"""What an article (detail) page says about itself: its publication date, for now."""
+"""What an article (detail) page says about itself: title, dates, 索引号, 发布机构, 文号, and the
+47号 meta tags (ArticleTitle, PubDate, ContentSource)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from crawler.extract.dates import DateMatch, find_dates, normalize
-from crawler.extract.html import HtmlElement
+from crawler.extract.html import HtmlElement, squash
 
 _DATE_META = ("pubdate", "publishdate", "article:published_time", "dc.date", "firstpublishedtime")
-_LABELS = re.compile(r"(发布日期|发布时间|发文日期|公开日期|成文日期)\s*[:：]")
+_PUBLISHED = re.compile(r"(发布日期|发布时间|发文日期|公开日期|发布于)\s*[:：]?")
+_WRITTEN = re.compile(r"(成文日期|成文时间)\s*[:：]?")
 _LABEL_WINDOW = 40
+_FIELDS = {
+    "index_no": re.compile(r"索\s*引\s*号\s*[:：]\s*([A-Za-z0-9/_\-.—－]+)"),
+    "doc_no": re.compile(
+        r"(?:文\s*号|发文字号)\s*[:：]\s*([^\s　:：]{2,40}〔?\[?\d{4}\]?〕?\s*\d*\s*号?)"
+    ),
+    "publisher": re.compile(
+        r"(?:发布机构|发文机关|发布单位|信息来源|来\s*源)\s*[:：]\s*([^\s　|:：]{2,30})"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DetailMetadata:
+    title: str | None
+    published: DateMatch | None  # 发布日期 (meta PubDate first)
+    written: DateMatch | None  # 成文日期
+    index_no: str | None  # 索引号
+    publisher: str | None  # 发布机构 / 来源
+    doc_no: str | None  # 文号
+    meta_title: str | None  # ArticleTitle
+    meta_published: str | None  # PubDate as written
+    meta_source: str | None  # ContentSource
 
 
 def publication_date(doc: HtmlElement) -> DateMatch | None:
     """``PubDate``-style meta first, then a 发布日期/发布时间 label in the text; full dates only."""
+    meta = _meta_date(doc)
+    return meta if meta is not None else _labelled_date(_body_text(doc), _PUBLISHED)
+
+
+def detail_metadata(doc: HtmlElement) -> DetailMetadata:
+    text = _body_text(doc)
+    metas = {
+        (m.get("name") or m.get("property") or "").strip().lower(): m.get("content")
+        for m in doc.iter("meta")
+    }
+    fields = {
+        name: (m.group(1).strip() if (m := pattern.search(text)) else None)
+        for name, pattern in _FIELDS.items()
+    }
+    return DetailMetadata(
+        title=_title(doc, metas.get("articletitle")),
+        published=publication_date(doc),
+        written=_labelled_date(text, _WRITTEN),
+        index_no=fields["index_no"],
+        publisher=fields["publisher"] or squash(metas.get("contentsource")) or None,
+        doc_no=fields["doc_no"],
+        meta_title=squash(metas.get("articletitle")) or None,
+        meta_published=squash(metas.get("pubdate")) or None,
+        meta_source=squash(metas.get("contentsource")) or None,
+    )
+
+
+def _meta_date(doc: HtmlElement) -> DateMatch | None:
     for meta in doc.iter("meta"):
         name = (meta.get("name") or meta.get("property") or "").strip().lower()
         if name in _DATE_META:
             found = [d for d in find_dates(meta.get("content") or "") if d.year is not None]
             if found:
                 return found[0]
-    body = doc.find("body")
-    text = normalize(body.text_content() if body is not None else doc.text_content())
-    best: tuple[int, DateMatch] | None = None
-    for match in _LABELS.finditer(text):
-        rank = 0 if match.group(1).startswith("发布") else 1
+    return None
+
+
+def _labelled_date(text: str, label: re.Pattern[str]) -> DateMatch | None:
+    for match in label.finditer(text):
         window = text[match.end() : match.end() + _LABEL_WINDOW]
         full = [d for d in find_dates(window) if d.year is not None]
-        if full and (best is None or rank < best[0]):
-            best = (rank, full[0])
-    return best[1] if best else None
+        if full:
+            return full[0]
+    return None
+
+
+def _body_text(doc: HtmlElement) -> str:
+    body = doc.find("body")
+    return normalize((body if body is not None else doc).text_content())
+
+
+def _title(doc: HtmlElement, meta_title: str | None) -> str | None:
+    if meta_title and squash(meta_title):
+        return squash(meta_title)
+    for tag in ("h1", "h2"):
+        for heading in doc.iter(tag):
+            text = squash(heading.text_content())
+            if len(text) >= 4:
+                return text
+    title = doc.find(".//title")
+    return (
+        squash(title.text_content()).split("_")[0].split("-")[0].strip() or None
+        if title is not None
+        else None
+    )

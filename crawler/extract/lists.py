@@ -127,7 +127,7 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         key = _group_key(container)
         main = max(anchors, key=lambda a: len(_anchor_title(a)))
         groups.setdefault(key, []).append(_list_item(item, main, base))
-        furniture[key] = furniture.get(key, False) or _is_furniture(item)
+        furniture[key] = furniture.get(key, False) or is_furniture(item)
     return [ItemList(tuple(items), furniture[key]) for key, items in groups.items()]
 
 
@@ -274,7 +274,7 @@ def _group_key(container: HtmlElement) -> tuple[object, ...]:
     return (parent, tag_of(container), container.get("class") or "")
 
 
-def _is_furniture(element: HtmlElement) -> bool:
+def is_furniture(element: HtmlElement) -> bool:
     node: HtmlElement | None = element
     while node is not None and tag_of(node) not in ("body", "html"):
         if tag_of(node) in _FURNITURE_TAGS:

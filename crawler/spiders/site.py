@@ -20,9 +20,9 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from crawler.extract.dates import DateMatch
-from crawler.extract.detail import publication_date
-from crawler.extract.html import HtmlElement, parse_html
+from crawler.extract.dates import DateMatch, url_date
+from crawler.extract.detail import detail_metadata, publication_date
+from crawler.extract.html import HtmlElement, parse_html, squash
 from crawler.extract.links import extract_links, same_site
 from crawler.extract.lists import (
     ListItem,
@@ -31,12 +31,22 @@ from crawler.extract.lists import (
     newest,
     resolve_date,
 )
+from crawler.extract.navigation import (
+    NavLink,
+    column_key,
+    navigation_links,
+    sitemap_links,
+    sitemap_url,
+)
 from crawler.extract.pagination import next_page_url
-from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks
+from crawler.extract.scripts import data_items, list_signals, script_list
+from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks, PageMetadata
 from crawler.outcomes import describe_failure
 from monitor.config import SiteConfig
 
 HOMEPAGE_NAME = "首页"
+MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
+PROSE_CHARS = 200
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
 _NOT_PAGES = frozenset(
     (
@@ -68,6 +78,16 @@ class ColumnState:
     items: list[ListItem] = field(default_factory=list)
     details: dict[str, DateMatch | None] = field(default_factory=dict)
     visited: set[str] = field(default_factory=set)
+    discovered: bool = False
+    parent: str | None = None
+    depth: int = 0
+    meta_name: str | None = None
+    meta_type: str | None = None
+    sub_columns: int = 0
+    unreadable: bool = False
+    data_tried: bool = False
+    empty_marker: bool = False
+    text_chars: int = 0  # prose on the first page: a content page, not a list
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,10 @@ class SiteSpider(Spider):
         self.recorded: set[str] = set()  # URL keys whose outcome is recorded
         self.processed: set[str] = set()  # pages whose links were extracted
         self.pages_scheduled = 0
+        self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
+        self.columns_started = len(site.columns)
+        self.discovers = site.discovers and self.plan.mode in ("full", "freshness")
+        self.excluded = {column_key(x) if "://" in x else x for x in site.exclude}
         self.list_pages = 3
         self.detail_lookups = 20
         self.head_fallback: set[int] = set()
@@ -183,7 +207,7 @@ class SiteSpider(Spider):
         key = request_key(url, encoding)
         request.meta["gw_key"] = key
         self.requested.add(key)
-        if role in ("page", "list", "detail"):
+        if role in ("page", "list", "detail", "sitemap"):
             self.pages_scheduled += 1
         return request
 
@@ -219,12 +243,16 @@ class SiteSpider(Spider):
             response.meta["gw_key"], response.meta["gw_url"], request.method, response=response
         )
         doc = self._page_document(response)
-        if doc is not None and role in ("page", "list", "detail"):
+        if doc is not None and role in ("page", "list", "detail", "sitemap"):
             yield from self._process_page(response, doc)
         if role == "list":
             yield from self._read_list(response, doc)
         elif role == "detail":
             yield from self._read_detail(response, doc)
+        elif role == "sitemap":
+            yield from self._read_sitemap(response, doc)
+        elif role == "listdata":
+            yield from self._read_data(response)
 
     def on_failure(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -244,6 +272,11 @@ class SiteSpider(Spider):
         if state is not None and role == "list":
             if state.pages_read == 0:
                 state.error = code
+            yield from self._settle(state)
+        elif state is not None and role == "listdata":
+            state.unreadable = True
+            yield from self._settle(state)
+        elif state is not None and role == "sitemap":
             yield from self._settle(state)
         elif state is not None and role == "detail":
             state.details[request.meta["gw_item"]] = None
@@ -316,6 +349,9 @@ class SiteSpider(Spider):
             return
         self.processed.add(response.url)
         self.progress.pages += 1
+        metadata = _page_metadata(response.url, doc)
+        if metadata is not None:
+            yield metadata
         if not self.plan.checks_links:
             return
         encoding = response.encoding
@@ -350,11 +386,19 @@ class SiteSpider(Spider):
             return
         state.pages_read += 1
         assert isinstance(response, TextResponse)
+        if first:
+            state.meta_name, state.meta_type = _column_meta(doc)
+            state.text_chars = _prose_chars(doc)
+            yield from self._discover(state, doc, response.url)
         if state.is_home:
             items = content_items(doc, response.url)
         else:
             found = main_list(doc, response.url)
+            if found is None or not found.dated_count:
+                found = script_list(doc, response.url) or found
             items = list(found.items) if found else []
+            if first and not any(i.list_date or i.url_date for i in items):
+                yield from self._unreadable_or_data(state, doc, response.url, response.encoding)
         state.items.extend(items)
         next_url = None if state.is_home else next_page_url(doc, response.url)
         if (
@@ -370,6 +414,82 @@ class SiteSpider(Spider):
                 detail = self._request(item.url, item.url, "detail", response.encoding, "GET")
                 detail.meta.update(gw_column=state, gw_item=item.url)
                 yield detail
+        yield from self._settle(state)
+
+    def _discover(self, state: ColumnState, doc: HtmlElement, url: str) -> Iterator[Request]:
+        """Columns in this page's navigation (and, from the homepage, its 网站地图)."""
+        if not self.discovers or state.depth >= MAX_DEPTH:
+            return
+        found = navigation_links(doc, url, self.site.home)
+        if state.is_home:
+            sitemap = sitemap_url(doc, url)
+            if sitemap and column_key(sitemap) not in self.column_keys:
+                self.column_keys.add(column_key(sitemap))
+                request = self._request(sitemap, sitemap, "sitemap", "utf-8", method="GET")
+                request.meta["gw_column"] = state
+                state.pending += 1
+                yield request
+        yield from self._add_columns(state, found)
+
+    def _add_columns(self, parent: ColumnState, links: list[NavLink]) -> Iterator[Request]:
+        for link in links:
+            key = column_key(link.url)
+            if (
+                key in self.column_keys
+                or key in self.excluded
+                or link.name in self.excluded
+                or self.columns_started >= self.site.max_columns
+            ):
+                continue
+            self.column_keys.add(key)
+            self.columns_started += 1
+            if not parent.is_home:
+                parent.sub_columns += 1
+            child = ColumnState(
+                link.name,
+                link.url,
+                is_home=False,
+                discovered=True,
+                parent=None if parent.is_home else parent.name,
+                depth=parent.depth + 1,
+            )
+            yield self._list_request(child, link.url)
+
+    def _read_sitemap(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
+        state: ColumnState = response.meta["gw_column"]
+        if doc is not None:
+            yield from self._add_columns(state, sitemap_links(doc, response.url, self.site.home))
+        yield from self._settle(state)
+
+    def _unreadable_or_data(
+        self, state: ColumnState, doc: HtmlElement, url: str, encoding: str
+    ) -> Iterator[Request]:
+        """No list in the page: "暂无信息" means empty; a list a script loads is fetched from
+        its data URL if the page names one, else the column is unreadable (never empty)."""
+        signals = list_signals(doc, url)
+        if signals.empty_marker:
+            state.empty_marker = True
+            return
+        if signals.data_urls and not state.data_tried:
+            state.data_tried = True
+            state.pending += 1
+            request = self._request(
+                signals.data_urls[0], signals.data_urls[0], "listdata", encoding, method="GET"
+            )
+            request.meta["gw_column"] = state
+            yield request
+            return
+        if signals.scripted:
+            state.unreadable = True
+
+    def _read_data(self, response: Response) -> Iterator[Any]:
+        state: ColumnState = response.meta["gw_column"]
+        text = response.text if isinstance(response, TextResponse) else ""
+        found = data_items(text, response.url) if response.status < 400 else None
+        if found is not None and found.items:
+            state.items.extend(found.items)
+        else:
+            state.unreadable = True
         yield from self._settle(state)
 
     def _read_detail(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
@@ -389,7 +509,18 @@ class SiteSpider(Spider):
         ]
         best = newest(dated)
         dated_count = sum(1 for entry in dated if entry.date is not None)
-        status = "error" if state.error is not None else ("ok" if best else "empty")
+        if state.error is not None:
+            status = "error"
+        elif best is not None:
+            status = "ok"
+        elif state.unreadable:
+            status = "unreadable"
+        elif state.sub_columns and not state.is_home:
+            status = "parent"
+        elif state.discovered and not state.empty_marker and state.text_chars >= PROSE_CHARS:
+            status = "content"  # a page of text (机构职能, 联系我们…), not a list
+        else:
+            status = "empty"
         yield ColumnObservation(
             column_name=state.name,
             url=state.final_url if state.is_home and state.final_url else state.url,
@@ -406,7 +537,50 @@ class SiteSpider(Spider):
             newest_date_text=best.item.date_text if best else None,
             newest_date_source=best.source if best else None,
             observed_at=_utcnow(),
+            discovered=state.discovered,
+            parent_name=state.parent,
+            meta_column_name=state.meta_name,
+            meta_column_type=state.meta_type,
+            sub_columns=state.sub_columns,
         )
+
+
+def _prose_chars(doc: HtmlElement) -> int:
+    return sum(len(squash(p.text_content())) for p in doc.iter("p"))
+
+
+def _column_meta(doc: HtmlElement) -> tuple[str | None, str | None]:
+    """The 47号 ColumnName and ColumnType meta tags."""
+    found: dict[str, str] = {}
+    for meta in doc.iter("meta"):
+        name = (meta.get("name") or "").strip().lower()
+        if name in ("columnname", "columntype") and (meta.get("content") or "").strip():
+            found.setdefault(name, (meta.get("content") or "").strip()[:255])
+    return found.get("columnname"), found.get("columntype")
+
+
+def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
+    """An article page's metadata, for pages that look like articles (cheap test first)."""
+    dated_url = url_date(url)
+    has_meta = any(
+        (m.get("name") or "").lower() in ("articletitle", "pubdate") for m in doc.iter("meta")
+    )
+    if not has_meta and (dated_url is None or dated_url.day is None):
+        return None
+    found = detail_metadata(doc)
+    return PageMetadata(
+        url=url,
+        title=found.title,
+        published=found.published.value if found.published else None,
+        published_text=found.published.text if found.published else None,
+        written=found.written.value if found.written else None,
+        index_no=found.index_no,
+        publisher=found.publisher,
+        doc_no=found.doc_no,
+        meta_title=found.meta_title,
+        meta_published=found.meta_published,
+        meta_source=found.meta_source,
+    )
 
 
 def request_key(url: str, encoding: str) -> str:

@@ -1,0 +1,231 @@
+"""Columns named in a page's navigation (top menus, side sub-navigation, 网站地图), and what
+kind of page a page is (home, list, detail, other)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from crawler.extract.dates import url_date
+from crawler.extract.detail import detail_metadata
+from crawler.extract.html import HtmlElement, base_url, squash, tag_of
+from crawler.extract.links import same_site
+from crawler.extract.lists import main_list
+
+_NAV_WORDS = frozenset(
+    {
+        "nav",
+        "navbar",
+        "menu",
+        "menus",
+        "daohang",
+        "dh",
+        "lanmu",
+        "lm",
+        "column",
+        "columns",
+        "subnav",
+        "sub",
+        "left",
+        "leftnav",
+        "side",
+        "sidebar",
+        "sidenav",
+        "tree",
+        "catalog",
+        "mulu",
+        "channel",
+        "classify",
+        "tab",
+        "tabs",
+    }
+)
+# Boxes that hold links but are not navigation: hot lists, rankings, friends' links, footers.
+_NOT_NAV_WORDS = frozenset(
+    {
+        "hot",
+        "hots",
+        "rank",
+        "ranking",
+        "phb",
+        "paihang",
+        "tuijian",
+        "recommend",
+        "remen",
+        "rdph",
+        "rdtj",
+        "friend",
+        "yqlj",
+        "links",
+        "share",
+        "related",
+        "xgwz",
+        "footer",
+        "foot",
+        "bottom",
+        "copyright",
+        "news",
+        "list",
+        "content",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_NOT_COLUMNS = frozenset(
+    {
+        "首页",
+        "网站首页",
+        "返回首页",
+        "主页",
+        "更多",
+        "更多>>",
+        "登录",
+        "注册",
+        "无障碍",
+        "繁體",
+        "繁体",
+        "简体",
+        "关怀版",
+        "长者模式",
+        "适老化",
+        "智能问答",
+        "搜索",
+        "english",
+        "网站地图",
+        "联系我们",
+        "设为首页",
+        "加入收藏",
+        "上一页",
+        "下一页",
+        "尾页",
+    }
+)
+_DETAIL_URL = re.compile(r"(/t\d{8}_\d+|/art_\d+_\d+|/content_\d+|/art/\d{4}/|detail|\.pdf$)", re.I)
+_NAME_MIN, _NAME_MAX = 2, 16
+_HOME_PATHS = frozenset(
+    {
+        "",
+        "/",
+        "/index.html",
+        "/index.htm",
+        "/index.shtml",
+        "/index.jsp",
+        "/index.php",
+        "/default.htm",
+        "/default.html",
+        "/default.aspx",
+    }
+)
+_INDEX_PAGE = re.compile(r"/(index|default)(_\d+)?\.(s?html?|jsp|php|aspx?)$", re.I)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    name: str
+    url: str
+
+
+def column_key(url: str) -> str:
+    """One key for one column however it is linked: ``/zwdt/``, ``/zwdt/index.html`` and
+    ``/zwdt`` are the same column; scheme and fragment do not matter."""
+    parts = urlsplit(url)
+    path = _INDEX_PAGE.sub("/", parts.path or "/")
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    return urlunsplit(
+        (
+            "",
+            (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else ""),
+            path,
+            parts.query,
+            "",
+        )
+    )
+
+
+def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """Links in navigation regions that look like columns: same site, short names, not
+    articles, not the homepage; in page order, one per column."""
+    base = base_url(doc, page_url)
+    found: dict[str, NavLink] = {}
+    home_key = column_key(home)
+    for anchor in doc.iter("a"):
+        if not _in_navigation(anchor):
+            continue
+        link = _column_link(anchor, base, home)
+        if link is None:
+            continue
+        key = column_key(link.url)
+        if key != home_key and key != column_key(page_url):
+            found.setdefault(key, link)
+    return list(found.values())
+
+
+def sitemap_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """Every column-like link of a 网站地图 page (its content is the navigation)."""
+    base = base_url(doc, page_url)
+    found: dict[str, NavLink] = {}
+    for anchor in doc.iter("a"):
+        link = _column_link(anchor, base, home)
+        if link is not None and column_key(link.url) != column_key(home):
+            found.setdefault(column_key(link.url), link)
+    return list(found.values())
+
+
+def sitemap_url(doc: HtmlElement, page_url: str) -> str | None:
+    for anchor in doc.iter("a"):
+        if squash(anchor.text_content()) in ("网站地图", "站点地图") and anchor.get("href"):
+            return urljoin(base_url(doc, page_url), anchor.get("href", "").strip())
+    return None
+
+
+def page_type(doc: HtmlElement, url: str, home: str | None = None) -> str:
+    """home, list, detail or other."""
+    if (home and column_key(url) == column_key(home)) or urlsplit(url).path in _HOME_PATHS:
+        return "home"
+    found = main_list(doc, url)
+    dated = found.dated_count if found else 0
+    metadata = detail_metadata(doc)
+    has_meta = metadata.meta_title is not None or metadata.meta_published is not None
+    if dated >= 3:
+        return "list"
+    if has_meta or (metadata.published is not None and _has_body_text(doc)):
+        return "detail"
+    if found is not None and len(found.items) >= 2:
+        return "list"
+    return "other"
+
+
+def _has_body_text(doc: HtmlElement) -> bool:
+    return sum(len(squash(p.text_content())) for p in doc.iter("p")) >= 60
+
+
+def _column_link(anchor: HtmlElement, base: str, home: str) -> NavLink | None:
+    href = (anchor.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        return None
+    name = squash(anchor.text_content()) or squash(anchor.get("title"))
+    if not (_NAME_MIN <= len(name) <= _NAME_MAX) or name.lower() in _NOT_COLUMNS:
+        return None
+    url = urljoin(base, href).split("#", 1)[0]
+    if not same_site(url, home) or _DETAIL_URL.search(url):
+        return None
+    dated = url_date(url)
+    if dated is not None and dated.day is not None:
+        return None
+    return NavLink(name, url)
+
+
+def _in_navigation(anchor: HtmlElement) -> bool:
+    """Inside a navigation region, and not inside a hot/ranking/links box within it."""
+    node: HtmlElement | None = anchor.getparent()
+    while node is not None and tag_of(node) not in ("body", "html"):
+        words = {
+            w.lower() for w in _WORD.findall(f"{node.get('class') or ''} {node.get('id') or ''}")
+        }
+        if words & _NOT_NAV_WORDS:
+            return False
+        if tag_of(node) == "nav" or words & _NAV_WORDS:
+            return True
+        node = node.getparent()
+    return False

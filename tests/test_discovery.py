@@ -1,0 +1,48 @@
+"""Column discovery on a 40+-column site in three CMS styles, with nothing configured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cmssite import PLANTED, build, columns, write_config
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import RouteServer
+from tests.test_operations import TODAY
+
+
+def test_discovery_finds_and_judges_every_column(tmp_path: Path) -> None:
+    with RouteServer(build(TODAY)) as server:
+        config = tmp_path / "sites.yaml"
+        write_config(config, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, TODAY)
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "county", "--format", "json"
+            ).stdout
+        )
+        text = govwatch("columns", "-c", str(config), "--db", db, "--site", "county").stdout
+    column_findings = {(f["kind"], f["column"]) for f in findings if "column" in f}
+    assert column_findings == PLANTED
+    by_name = {row["name"]: row for row in tree}
+    expected = {c.name for c in columns()}
+    assert expected <= set(by_name)
+    assert by_name["政务公开"]["state"] == "parent"
+    assert by_name["机构职能"]["state"] == "content"
+    assert by_name["部门动态"]["parent"] == "政务公开"
+    assert by_name["部门动态"]["category"] == "news"
+    assert by_name["通知公告"]["reason"] == "ColumnType含“通知公告”"
+    assert by_name["人事任免"]["category"] == "personnel"
+    assert by_name["领导信箱"]["category"] == "interaction"
+    assert by_name["意见征集"]["newest_date"] is not None  # read from its JSON data URL
+    assert by_name["政府文件"]["newest_source"] == "list"  # from the CDATA data island (GBK)
+    # The 置顶 2020 item does not hide the fresh items after it.
+    assert by_name["政务动态"]["state"] == "fresh"
+    assert "网上调查" in by_name  # found through the 网站地图 only
+    assert "  部门动态" in text
+    stale = next(f for f in findings if f.get("column") == "部门动态")
+    assert stale["discovered"] is True
+    assert stale["age_days"] == 20
+    assert stale["newest_title"].startswith("部门动态：")
