@@ -25,7 +25,10 @@ KINDS = ("crawl", "freshness", "scan", "recheck")
 
 
 def plan_for(
-    kind: str, columns: tuple[str, ...] = (), url: str | None = None, recheck: tuple[str, ...] = ()
+    kind: str,
+    columns: tuple[str, ...] = (),
+    url: str | None = None,
+    recheck: tuple[tuple[str, str, str], ...] = (),
 ) -> CrawlPlan:
     if kind == "freshness":
         return CrawlPlan("freshness")
@@ -55,10 +58,14 @@ def crawl_site(
     engine = open_database(db_url)
     with session_scope(engine) as session:
         store.mark_abandoned_runs(session, site_id)
-        recheck: tuple[str, ...] = ()
+        recheck: tuple[tuple[str, str, str], ...] = ()
         if kind == "recheck":
             view = store.site_view(session, site_id)
-            recheck = tuple(problem.check.url for problem in view.problems)
+            recheck = tuple(
+                (p.check.url_key, p.check.url, "GET" if p.check.method == "GET" else "HEAD")
+                for p in view.problems
+                if not p.check.url_key.startswith("malformed:")
+            )
         plan = plan_for(kind, columns, url, recheck)
         scope = "full" if plan.mode == "full" else "partial"
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)

@@ -594,6 +594,11 @@ def run() -> None:
     except DatabaseError as exc:
         click.echo(f"错误 / error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(
+            "已中断 / interrupted: running crawls were stopped and marked incomplete", err=True
+        )
+        sys.exit(130)
 
 
 if __name__ == "__main__":

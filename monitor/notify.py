@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import Engine
+from w3lib.url import safe_url_string
 
 from monitor import store
 from monitor.config import Config, NotifyChannel
@@ -45,7 +46,7 @@ def identity(finding: Finding) -> tuple[str | None, ...]:
     if isinstance(finding, ColumnFinding):
         return (finding.kind, finding.site, finding.column)
     if isinstance(finding, DeadLinkFinding):
-        return (finding.kind, finding.site, finding.url)
+        return (finding.kind, finding.site, safe_url_string(finding.url))
     if isinstance(finding, SiteFinding):
         return (finding.kind, finding.site, finding.check)
     if isinstance(finding, AccountFinding):
@@ -101,37 +102,36 @@ def enqueue(
 
 
 def deliver_due(engine: Engine, config: Config) -> tuple[int, int]:
-    """Try every due message once; returns (delivered, failed)."""
+    """Try every due message once, each in its own transaction; returns (delivered, failed)."""
     channels = {c.name: c for c in config.notify}
-    delivered = failed = 0
     with session_scope(engine) as session:
-        due = store.due_notifications(session)
-        for row in due:
-            channel = channels.get(row.channel)
-            try:
-                if channel is None:
-                    raise DeliveryError(f"channel {row.channel!r} is no longer configured")
-                send(channel, row.payload)
-            except (DeliveryError, OSError, smtplib.SMTPException) as exc:
-                row.attempts += 1
-                backoff = min(FIRST_BACKOFF * 2 ** (row.attempts - 1), MAX_BACKOFF)
-                row.next_attempt_at = store.utcnow() + backoff
-                row.last_error = str(exc)[:1000]
-                failed += 1
-                log.warning(
-                    "notification %s to %s failed (attempt %s, next in %s): %s",
-                    row.id,
-                    row.channel,
-                    row.attempts,
-                    backoff,
-                    exc,
+        due = [(row.id, row.channel, row.payload) for row in store.due_notifications(session)]
+    delivered = failed = 0
+    for row_id, channel_name, payload in due:
+        channel = channels.get(channel_name)
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {channel_name!r} is no longer configured")
+            send(channel, payload)
+        except Exception as exc:
+            failed += 1
+            with session_scope(engine) as session:
+                attempts, backoff = store.notification_failed(
+                    session, row_id, str(exc)[:1000], FIRST_BACKOFF, MAX_BACKOFF
                 )
-            else:
-                row.attempts += 1
-                row.delivered_at = store.utcnow()
-                row.last_error = None
-                delivered += 1
-                log.info("notification %s delivered to %s", row.id, row.channel)
+            log.warning(
+                "notification %s to %s failed (attempt %s, next in %s): %s",
+                row_id,
+                channel_name,
+                attempts,
+                backoff,
+                exc,
+            )
+        else:
+            delivered += 1
+            with session_scope(engine) as session:
+                store.notification_delivered(session, row_id)
+            log.info("notification %s delivered to %s", row_id, channel_name)
     return delivered, failed
 
 

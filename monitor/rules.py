@@ -226,13 +226,17 @@ def assess_site(
         )
         return SiteAssessment(site, as_of, None, None, (), (missing,))
     homepage = next((o for o in observations if o.is_homepage), None)
-    by_name = {o.column_name: o for o in observations if not o.is_homepage}
+    configured = {o.column_name: o for o in observations if not o.is_homepage and not o.discovered}
+    found = {column_key(o.url): o for o in observations if not o.is_homepage and o.discovered}
     verdicts: list[ColumnVerdict] = []
     findings: list[Finding] = []
     for column, reason, discovered in _columns_to_judge(site, preset, observations):
-        verdict, finding = judge_column(
-            site, column, by_name.get(column.name), preset, as_of, calendar
+        observation = (
+            found.get(column_key(column.url))
+            if discovered
+            else (configured.get(column.name) or found.get(column_key(column.url)))
         )
+        verdict, finding = judge_column(site, column, observation, preset, as_of, calendar)
         verdicts.append(replace(verdict, reason=reason, discovered=discovered))
         if finding:
             findings.append(replace(finding, category_reason=reason, discovered=discovered))

@@ -160,8 +160,15 @@ def run_sites(
             on_done(outcome)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        return list(pool.map(one, requests))
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel))
+    try:
+        futures = [pool.submit(one, request) for request in requests]
+        return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        stop_all()  # Ctrl-C: the children are in their own sessions and need telling
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def stop_all(grace: float = STOP_GRACE_SECONDS) -> None:

@@ -38,6 +38,7 @@ from reports.render import write_reports
 
 log = logging.getLogger(__name__)
 NOTIFY_EVERY = timedelta(minutes=1)
+_REPORTS_LOCK = threading.Lock()
 
 
 class SpreadCronTrigger(BaseTrigger):  # type: ignore[misc]
@@ -70,7 +71,7 @@ class SpreadCronTrigger(BaseTrigger):  # type: ignore[misc]
         self.base = CronTrigger.from_crontab(self.cron, timezone=self.timezone)
 
     def __str__(self) -> str:
-        return f"cron[{self.cron}] + {self.offset}"
+        return f"cron[{self.cron}] + {self.offset} ({self.timezone})"
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str,
             existing is not None
             and str(existing.trigger) == str(spec.trigger)
             and tuple(existing.args) == spec.args
+            and existing.executor == spec.executor
+            and existing.misfire_grace_time == spec.misfire_grace
         ):
             changes.setdefault(spec.id, "kept")
             continue
@@ -287,6 +290,11 @@ def _subject_findings(engine: Any, config: Config, subject: str, day: date) -> l
 
 def write_dated_reports(config: Config, db_url: str, assessments: list[Any], day: date) -> Path:
     """Reports into REPORTS_DIR/YYYY-MM-DD/ and a copy in REPORTS_DIR/latest/."""
+    with _REPORTS_LOCK:  # two crawls may finish at once; they share REPORTS_DIR/latest
+        return _write_dated_reports(config, db_url, assessments, day)
+
+
+def _write_dated_reports(config: Config, db_url: str, assessments: list[Any], day: date) -> Path:
     root = config.reports_dir()
     dated = root / day.isoformat()
     accounts = assess_accounts(open_database(db_url), config, day)

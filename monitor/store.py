@@ -138,7 +138,7 @@ def mark_abandoned_runs(session: Session, site_id: str | None = None) -> list[in
         run
         for run in session.scalars(query)
         if (run.host == here and not _alive(run.pid))
-        or (run.host != here and (run.heartbeat_at or run.started_at) < cutoff)
+        or (run.heartbeat_at or run.started_at) < cutoff
     ]
     for run in abandoned:
         run.status = "incomplete"
@@ -283,10 +283,12 @@ def site_view(session: Session, site_id: str, before: datetime | None = None) ->
         _run_record(r) for r in session.scalars(query.order_by(Run.started_at, Run.id))
     )
     runs = ([base] if base else []) + list(overlays)
-    columns: dict[tuple[bool, str], ColumnObservation] = {}
+    columns: dict[tuple[bool, str, str], ColumnObservation] = {}
     for run in runs:
         for observation in column_observations(session, run.id):
-            columns[(observation.is_homepage, observation.column_name)] = observation
+            # Discovered columns may share a name (each department's 工作动态): key by URL.
+            where = observation.url if observation.discovered else ""
+            columns[(observation.is_homepage, observation.column_name, where)] = observation
     problems, fixes = _link_states(session, runs)
     return SiteView(base, overlays, tuple(columns.values()), tuple(problems), tuple(fixes))
 
@@ -413,10 +415,11 @@ def held_locks(session: Session) -> list[LockHolder]:
 
 
 def lock_is_stale(holder: LockHolder) -> bool:
-    """A lock whose process is gone: a dead PID here, or no heartbeat for a while elsewhere."""
-    if holder.host == socket.gethostname():
-        return not _alive(holder.pid)
-    return holder.heartbeat_at < utcnow() - STALE_HEARTBEAT
+    """A lock whose process is gone: a dead PID here, or no heartbeat for a while (on any
+    host: a restarted container can reuse the PID of the process that held it)."""
+    if holder.heartbeat_at < utcnow() - STALE_HEARTBEAT:
+        return True
+    return holder.host == socket.gethostname() and not _alive(holder.pid)
 
 
 # --------------------------------------------------------------------------------- probes
@@ -479,6 +482,26 @@ def due_notifications(session: Session, limit: int = 50) -> list[NotificationRow
             .limit(limit)
         )
     )
+
+
+def notification_failed(
+    session: Session, row_id: int, error: str, first: timedelta, limit: timedelta
+) -> tuple[int, timedelta]:
+    row = session.get(NotificationRow, row_id)
+    assert row is not None
+    row.attempts += 1
+    backoff = min(first * 2 ** (row.attempts - 1), limit)
+    row.next_attempt_at = utcnow() + backoff
+    row.last_error = error
+    return row.attempts, backoff
+
+
+def notification_delivered(session: Session, row_id: int) -> None:
+    row = session.get(NotificationRow, row_id)
+    assert row is not None
+    row.attempts += 1
+    row.delivered_at = utcnow()
+    row.last_error = None
 
 
 def pending_notifications(session: Session) -> int:

@@ -142,9 +142,7 @@ def build(today: date) -> dict[str, Route]:
     )
     routes["/zwgk/jgzn/"] = _html(
         "<div class='nav'><a href='/'>首页</a></div><div class='main'>"
-         "<p>"
-        + "某县人民政府办公室负责处理政府日常工作。" * 12
-        + "</p></div>"
+        "<p>" + "某县人民政府办公室负责处理政府日常工作。" * 12 + "</p></div>"
     )
     routes["/sitemap.html"] = _html(
         "<div class='map'>"

@@ -28,8 +28,8 @@ def feed(name: str) -> bytes:
     [
         ("rss2.xml", "rss2", 3, "最新一条推送", datetime(2024, 11, 21, 1, 15, tzinfo=UTC)),
         ("rss1.xml", "rss1", 1, "上犹县政务动态", datetime(2024, 11, 19, 0, 0, tzinfo=UTC)),
-        # 2024-11-20 23:30 at UTC-5 is 2024-11-21 04:30 UTC: later than the UTC post below.
-        ("atom.xml", "atom", 2, "陆丰市政府常务会议", datetime(2024, 11, 21, 4, 30, tzinfo=UTC)),
+        # 2024-11-20 22:30 at UTC-5 is 2024-11-21 03:30 UTC: later than the UTC post below.
+        ("atom.xml", "atom", 2, "陆丰市政府常务会议", datetime(2024, 11, 21, 3, 30, tzinfo=UTC)),
         ("feed.json", "jsonfeed", 2, "汕尾市民生实事", datetime(2024, 11, 18, 2, 0, tzinfo=UTC)),
     ],
 )
@@ -134,3 +134,15 @@ def test_matrix_page_suggestions() -> None:
         ("龙南文旅", "douyin", None),
         ("龙南政务服务", "miniprogram", None),
     ]
+
+
+def test_a_post_dated_after_the_fetch_never_counts() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel>'
+        b"<item><title>future</title><pubDate>Fri, 01 Jan 2099 00:00:00 +0800</pubDate></item>"
+        b"<item><title>real</title><pubDate>Wed, 20 Nov 2024 09:00:00 +0800</pubDate></item>"
+        b"</channel></rss>"
+    )
+    read = read_feed(body, "http://feeds.example/x", FETCHED)
+    assert read.newest is not None
+    assert read.newest.title == "real"

@@ -4,20 +4,20 @@ public HTML page read with the operator's CSS selectors. Errors are values, neve
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urljoin
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorSyntaxError
 
-from crawler.extract.html import squash
+from crawler.extract.html import squash, web_url
 from crawler.extract.times import parse_time
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+FUTURE_TOLERANCE = timedelta(minutes=10)
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}"
 
 
@@ -57,15 +57,13 @@ def read_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
     if tag == "rss":
         channel = root.find("channel")
         items = channel.findall("item") if channel is not None else []
-        return _finish("rss2", [_rss_item(i, "", url, fetched_at) for i in items])
+        return _finish("rss2", [_rss_item(i, "", url, fetched_at) for i in items], fetched_at)
     if tag.endswith("RDF"):
-        return _finish(
-            "rss1", [_rss_item(i, RSS1, url, fetched_at) for i in root.findall(f"{RSS1}item")]
-        )
+        items = root.findall(f"{RSS1}item")
+        return _finish("rss1", [_rss_item(i, RSS1, url, fetched_at) for i in items], fetched_at)
     if tag == f"{ATOM}feed":
-        return _finish(
-            "atom", [_atom_entry(e, url, fetched_at) for e in root.findall(f"{ATOM}entry")]
-        )
+        entries = root.findall(f"{ATOM}entry")
+        return _finish("atom", [_atom_entry(e, url, fetched_at) for e in entries], fetched_at)
     return SourceRead("unknown", (), f"not_a_feed: root element <{etree.QName(root).localname}>")
 
 
@@ -95,14 +93,20 @@ def read_page(
             found = select_link(element)
             raw_href = found[0].get("href") if found else None
             if raw_href:
-                href = urljoin(url, raw_href.strip())
+                href = web_url(url, raw_href)
         posts.append(Post(title_text, href, date_text or None, parse_time(date_text, fetched_at)))
     if not posts:
         return SourceRead("page", (), f"empty: no element matches {item!r}")
-    return _finish("page", posts)
+    return _finish("page", posts, fetched_at)
 
 
-def _finish(kind: str, posts: list[Post]) -> SourceRead:
+def _finish(kind: str, posts: list[Post], fetched_at: datetime) -> SourceRead:
+    # A post dated after the fetch (a typo, a pinned "future" post) never counts as newest.
+    limit = fetched_at + FUTURE_TOLERANCE
+    posts = [
+        p if p.published is None or p.published <= limit else replace(p, published=None)
+        for p in posts
+    ]
     if not posts:
         return SourceRead(kind, (), "empty: the feed has no items")
     if all(p.published is None for p in posts):
@@ -121,7 +125,7 @@ def _rss_item(item: etree._Element, ns: str, base: str, fetched_at: datetime) ->
     )
     return Post(
         squash(_child_text(item, f"{ns}title")),
-        urljoin(base, link) if link else None,
+        web_url(base, link),
         time_text,
         parse_time(time_text, fetched_at),
     )
@@ -132,7 +136,7 @@ def _atom_entry(entry: etree._Element, base: str, fetched_at: datetime) -> Post:
     href = None
     for link in entry.findall(f"{ATOM}link"):
         if link.get("rel") in (None, "alternate") and link.get("href"):
-            href = urljoin(base, link.get("href"))
+            href = web_url(base, link.get("href"))
             break
     return Post(
         squash(_child_text(entry, f"{ATOM}title")),
@@ -159,12 +163,12 @@ def _json_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
         posts.append(
             Post(
                 squash(str(item.get("title") or "")),
-                urljoin(url, link) if isinstance(link, str) else None,
+                web_url(url, link) if isinstance(link, str) else None,
                 time_text if isinstance(time_text, str) else None,
                 parse_time(time_text, fetched_at) if isinstance(time_text, str) else None,
             )
         )
-    return _finish("jsonfeed", posts)
+    return _finish("jsonfeed", posts, fetched_at)
 
 
 def _child_text(element: etree._Element, tag: str) -> str | None:

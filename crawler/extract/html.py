@@ -40,8 +40,21 @@ def base_url(doc: HtmlElement, page_url: str) -> str:
     return page_url
 
 
+def web_url(base: str, href: str | None) -> str | None:
+    """``href`` made absolute, only if it is an http(s) URL: crawled ``javascript:``,
+    ``data:`` or ``vbscript:`` links (any case) never become a link in a report."""
+    if not href:
+        return None
+    cleaned = re.sub(r"[\t\r\n]", "", href).strip()
+    try:
+        absolute = urljoin(base, cleaned)
+    except ValueError:
+        return None
+    return absolute if absolute.lower().startswith(("http://", "https://")) else None
+
+
 def tag_of(element: HtmlElement) -> str:
     return element.tag if isinstance(element.tag, str) else ""
 
 
-__all__ = ["HtmlElement", "base_url", "etree", "parse_html", "squash", "tag_of"]
+__all__ = ["HtmlElement", "base_url", "etree", "parse_html", "squash", "tag_of", "web_url"]

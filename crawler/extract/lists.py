@@ -12,32 +12,40 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 from crawler.extract.dates import DateMatch, UrlDate, find_dates, latest_not_after, url_date
-from crawler.extract.html import HtmlElement, base_url, squash, tag_of
+from crawler.extract.html import HtmlElement, base_url, squash, tag_of, web_url
 
 _ITEM_TAGS = frozenset({"li", "tr", "dd", "dt", "article"})
 _LIST_TAGS = frozenset({"body", "html", "table", "tbody", "ul", "ol", "dl"})
 _CONTAINER_LEVELS = 4
 _MIN_TITLE = 4
+EMPTY_MARKERS = (
+    "暂无信息",
+    "暂无数据",
+    "暂无内容",
+    "暂无记录",
+    "没有相关信息",
+    "无相关信息",
+    "没有找到相关",
+    "暂无相关",
+    "信息正在更新",
+    "栏目正在建设",
+)
 _NOT_TITLES = frozenset({"更多", "更多>>", "more", "更多>", ">>", "查看更多", "详细", "详情"})
 _FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside"})
 _FURNITURE_WORDS = frozenset(
     {
         "header",
-        "head",
-        "top",
         "topbar",
         "footer",
         "foot",
-        "bottom",
         "copyright",
         "nav",
         "navbar",
         "menu",
         "sidebar",
-        "side",
         "aside",
         "hot",
         "hots",
@@ -52,12 +60,9 @@ _FURNITURE_WORDS = frozenset(
         "rdtj",
         "friend",
         "yqlj",
-        "links",
         "banner",
         "breadcrumb",
         "crumb",
-        "position",
-        "location",
         "dqwz",
         "share",
         "related",
@@ -110,7 +115,7 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
     by_item: dict[HtmlElement, list[HtmlElement]] = {}
     for anchor in doc.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:", "tel:")):
+        if href.startswith("#") or web_url(base, href) is None:
             continue
         if len(_anchor_title(anchor)) < _MIN_TITLE:
             continue
@@ -132,14 +137,31 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
 
 
 def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
-    """The page's main list: most dated items outside furniture; None when there is no list."""
+    """The page's main list: most dated items outside furniture; None when there is no list.
+
+    A page that says it is empty ("暂无信息") is empty even when a box elsewhere on it lists
+    dated items from other columns (items under the page's own path still count)."""
     candidates = [lst for lst in find_lists(doc, page_url) if not lst.furniture]
     if not candidates:
         return None
     best = max(candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
     if best.dated_count == 0 and len(best.items) < 2:
         return None
+    if says_empty(doc) and not any(_under(item.url, page_url) for item in best.items):
+        return None
     return best
+
+
+def says_empty(doc: HtmlElement) -> str | None:
+    """The "暂无信息"-style phrase the page shows, if any."""
+    body = doc.find("body")
+    text = squash((body if body is not None else doc).text_content())
+    return next((marker for marker in EMPTY_MARKERS if marker in text), None)
+
+
+def _under(url: str, page_url: str) -> bool:
+    folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
+    return folder != "/" and urlsplit(url).path.startswith(folder)
 
 
 def content_items(doc: HtmlElement, page_url: str) -> list[ListItem]:
@@ -217,8 +239,7 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
 
 
 def _list_item(item: HtmlElement, anchor: HtmlElement, base: str) -> ListItem:
-    href = (anchor.get("href") or "").strip()
-    url = urljoin(base, re.sub(r"[\t\r\n]", "", href))
+    url = web_url(base, anchor.get("href")) or base
     found = _date_outside(item, anchor) or _date_inside_anchor(anchor)
     return ListItem(
         title=_anchor_title(anchor),

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from crawler.extract.dates import find_dates, url_date
-from crawler.extract.html import HtmlElement, parse_html, squash
-from crawler.extract.lists import ItemList, ListItem, is_furniture, main_list
+from crawler.extract.html import HtmlElement, parse_html, squash, web_url
+from crawler.extract.lists import ItemList, ListItem, is_furniture, main_list, says_empty
 
 _WRITE = re.compile(
     r"document\.write(?:ln)?\s*\(\s*((?:\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"
@@ -25,18 +25,6 @@ _DATA_URL = re.compile(
     re.S,
 )
 _URL_KEY = re.compile(r"\burl\s*:\s*[\"']([^\"']+)[\"']")
-_EMPTY_MARKERS = (
-    "暂无信息",
-    "暂无数据",
-    "暂无内容",
-    "暂无记录",
-    "没有相关信息",
-    "无相关信息",
-    "没有找到相关",
-    "暂无相关",
-    "信息正在更新",
-    "栏目正在建设",
-)
 _TITLE_KEYS = ("title", "doctitle", "name", "subject", "biaoti", "docTitle", "DOCTITLE")
 _URL_KEYS = ("url", "link", "href", "docurl", "docpuburl", "DOCPUBURL", "docUrl", "linkurl")
 _DATE_KEYS = (
@@ -112,9 +100,7 @@ def json_items(text: str, base: str) -> list[ListItem]:
 
 
 def list_signals(doc: HtmlElement, page_url: str) -> ListSignals:
-    body = doc.find("body")
-    text = squash((body if body is not None else doc).text_content())
-    marker = next((m for m in _EMPTY_MARKERS if m in text), None)
+    marker = says_empty(doc)
     urls: list[str] = []
     scripted = False
     for script in doc.iter("script"):
@@ -196,9 +182,9 @@ def _json_item(record: dict[str, object], base: str) -> ListItem | None:
     title = next((str(lowered[k.lower()]) for k in _TITLE_KEYS if lowered.get(k.lower())), None)
     link = next((str(lowered[k.lower()]) for k in _URL_KEYS if lowered.get(k.lower())), None)
     date_text = next((str(lowered[k.lower()]) for k in _DATE_KEYS if lowered.get(k.lower())), None)
-    if not title or not link:
+    url = web_url(base, link)
+    if not title or not url:
         return None
-    url = urljoin(base, link)
     found = find_dates(date_text) if date_text else []
     date = next((d for d in found if d.year is not None), found[0] if found else None)
     return ListItem(squash(title), url, date.text if date else None, date, url_date(url))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -23,7 +24,7 @@ from w3lib.url import safe_url_string
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
-from crawler.extract.links import extract_links, same_site
+from crawler.extract.links import extract_links
 from crawler.extract.lists import (
     ListItem,
     content_items,
@@ -45,6 +46,7 @@ from crawler.outcomes import describe_failure
 from monitor.config import SiteConfig
 
 HOMEPAGE_NAME = "首页"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
@@ -88,6 +90,7 @@ class ColumnState:
     data_tried: bool = False
     empty_marker: bool = False
     text_chars: int = 0  # prose on the first page: a content page, not a list
+    done: bool = False  # its observation is out: never twice
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class CrawlPlan:
     mode: str = "full"
     columns: tuple[str, ...] = ()
     url: str | None = None
-    recheck: tuple[str, ...] = ()
+    recheck: tuple[tuple[str, str, str], ...] = ()  # (url key, URL as linked, method)
 
     @property
     def follows_pages(self) -> bool:
@@ -127,12 +130,17 @@ class SiteSpider(Spider):
         super().__init__(**kwargs)
         self.site = site
         self.plan = plan or CrawlPlan()
-        self.crawl_date = crawl_date or date.today()
+        self.crawl_date = crawl_date or datetime.now(LOCAL_TZ).date()
         self.progress = Progress()
         self.requested: set[str] = set()  # URL keys scheduled for a check or page fetch
         self.recorded: set[str] = set()  # URL keys whose outcome is recorded
         self.processed: set[str] = set()  # pages whose links were extracted
         self.pages_scheduled = 0
+        # The site's hosts: the homepage's, those its homepage redirects to, configured columns'.
+        self.hosts: set[str] = {host_of(site.home)} | {host_of(c.url) for c in site.columns}
+        # Dates read from article pages, and column items waiting for a page already requested.
+        self.page_dates: dict[str, DateMatch | None] = {}
+        self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
         self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
         self.columns_started = len(site.columns)
         self.discovers = site.discovers and self.plan.mode in ("full", "freshness")
@@ -151,13 +159,17 @@ class SiteSpider(Spider):
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
         return spider
 
+    def internal(self, url: str) -> bool:
+        """On one of the site's hosts (ports count; http and https are one site)."""
+        return host_of(url) in self.hosts
+
     async def start(self) -> AsyncIterator[Request]:
         plan = self.plan
         if plan.mode == "recheck":
-            for url in plan.recheck:
-                key = request_key(url, "utf-8")
+            # The stored keys are requested as they were (already encoded), by the same method.
+            for key, shown, method in plan.recheck:
                 if key not in self.requested:
-                    yield self._request(url, url, "check", "utf-8", method="HEAD")
+                    yield self._request(key, shown, "check", "utf-8", method=method)
             return
         if plan.mode == "url" and plan.url:
             column = next(
@@ -204,7 +216,7 @@ class SiteSpider(Spider):
             errback=self.on_failure,
             meta={"gw_role": role, "gw_url": shown},
         )
-        key = request_key(url, encoding)
+        key = request.url
         request.meta["gw_key"] = key
         self.requested.add(key)
         if role in ("page", "list", "detail", "sitemap"):
@@ -214,7 +226,7 @@ class SiteSpider(Spider):
     def _schedule_link(self, url: str, key: str, tag: str, encoding: str) -> Iterator[Request]:
         if key in self.requested or not self.plan.checks_links:
             return
-        internal = same_site(url, self.site.home)
+        internal = self.internal(url)
         if (
             internal
             and self.plan.follows_pages
@@ -242,17 +254,40 @@ class SiteSpider(Spider):
         yield from self._record(
             response.meta["gw_key"], response.meta["gw_url"], request.method, response=response
         )
+        column: ColumnState | None = response.meta.get("gw_column")
+        if role == "list" and column is not None and column.is_home:
+            self.hosts.add(host_of(response.url))  # the homepage may live on another host
         doc = self._page_document(response)
-        if doc is not None and role in ("page", "list", "detail", "sitemap"):
-            yield from self._process_page(response, doc)
+        # A column's own reading first: it claims its next list pages and the article pages
+        # it needs for dating, so the link checks below do not fetch them a second time.
         if role == "list":
-            yield from self._read_list(response, doc)
+            yield from self._guarded(response.meta["gw_column"], self._read_list(response, doc))
         elif role == "detail":
             yield from self._read_detail(response, doc)
         elif role == "sitemap":
-            yield from self._read_sitemap(response, doc)
+            yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
-            yield from self._read_data(response)
+            yield from self._guarded(response.meta["gw_column"], self._read_data(response))
+        if doc is not None and role in ("page", "list", "detail", "sitemap"):
+            yield from self._process_page(response, doc)
+        yield from self._resolve_waiters(response.meta["gw_key"], doc)
+
+    def _guarded(self, state: ColumnState, work: Iterator[Any]) -> Iterator[Any]:
+        """A page that breaks the reader must not leave its column unreported."""
+        try:
+            yield from work
+        except (ValueError, LookupError, TypeError) as exc:
+            self.logger.warning("column %s: cannot read %s: %r", state.name, state.url, exc)
+            state.error = state.error or f"parse_error: {type(exc).__name__}"
+            yield from self._settle(state)
+
+    def _resolve_waiters(self, key: str, doc: HtmlElement | None) -> Iterator[Any]:
+        """Column items that wait for this article page's date (it was already requested)."""
+        waiting = self.date_waiters.pop(key, [])
+        found = publication_date(doc) if doc is not None and waiting else None
+        for state, item_url in waiting:
+            state.details[item_url] = found
+            yield from self._settle(state)
 
     def on_failure(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -268,6 +303,7 @@ class SiteSpider(Spider):
             request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
         )
         role = request.meta["gw_role"]
+        yield from self._resolve_waiters(request.meta["gw_key"], None)
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
             if state.pages_read == 0:
@@ -292,6 +328,15 @@ class SiteSpider(Spider):
         self, headers: Any, body_length: int, request: Request, spider: Spider
     ) -> None:
         if request.meta.get("gw_headers_only"):
+            raise StopDownload(fail=False)
+        content_type = (headers.get(b"Content-Type") or b"").lower()
+        if (
+            request.meta.get("gw_role") in ("page", "check")
+            and content_type
+            and b"html" not in content_type
+            and b"xml" not in content_type
+        ):
+            request.meta["gw_headers_only"] = True  # an attachment: its status is enough
             raise StopDownload(fail=False)
 
     # ------------------------------------------------------------ observations
@@ -321,7 +366,7 @@ class SiteSpider(Spider):
         yield LinkCheck(
             url_key=key,
             url=shown,
-            internal=same_site(shown, self.site.home),
+            internal=self.internal(shown),
             method=method,
             status=status,
             error=error[0] if error else None,
@@ -332,6 +377,14 @@ class SiteSpider(Spider):
             checked_at=_utcnow(),
         )
 
+    def _malformed(self, url: str, page: str, tag: str, text: str) -> Iterator[Any]:
+        """A link no browser could follow: a finding with its reason, never a crash."""
+        key = f"malformed:{url}"[:2000]
+        yield PageLinks(page, [LinkOccurrence(page, key, url, tag, "href", text)])
+        yield from self._record(
+            key, url, "NONE", error=("malformed_url", f"cannot request {url!r}")
+        )
+
     def _page_document(self, response: Response) -> HtmlElement | None:
         if not isinstance(response, TextResponse) or response.status >= 400:
             return None
@@ -340,7 +393,7 @@ class SiteSpider(Spider):
         content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
         if b"html" not in content_type:
             return None
-        if not same_site(response.url, self.site.home):
+        if not self.internal(response.url):
             return None
         return parse_html(response.text)
 
@@ -352,12 +405,25 @@ class SiteSpider(Spider):
         metadata = _page_metadata(response.url, doc)
         if metadata is not None:
             yield metadata
+            self.page_dates[response.meta["gw_key"]] = (
+                DateMatch(
+                    metadata.published_text or "",
+                    metadata.published.year,
+                    metadata.published.month,
+                    metadata.published.day,
+                )
+                if metadata.published
+                else None
+            )
         if not self.plan.checks_links:
             return
         encoding = response.encoding
         occurrences = []
         for link in extract_links(doc, response.url).links:
             key = request_key(link.url, encoding)
+            if key is None:
+                yield from self._malformed(link.url, response.url, link.tag, link.text)
+                continue
             occurrences.append(
                 LinkOccurrence(
                     source_url=response.url,
@@ -404,16 +470,12 @@ class SiteSpider(Spider):
         if (
             next_url
             and state.pages_read < self.list_pages
-            and request_key(next_url, response.encoding) not in state.visited
+            and request_key(next_url, response.encoding) not in (None, *state.visited)
         ):
             yield self._list_request(state, next_url, response.encoding)
         for item in items:
             if item.needs_detail and item.url not in state.details and self._detail_budget(state):
-                state.details[item.url] = None
-                state.pending += 1
-                detail = self._request(item.url, item.url, "detail", response.encoding, "GET")
-                detail.meta.update(gw_column=state, gw_item=item.url)
-                yield detail
+                yield from self._date_from_detail(state, item.url, response.encoding)
         yield from self._settle(state)
 
     def _discover(self, state: ColumnState, doc: HtmlElement, url: str) -> Iterator[Request]:
@@ -433,6 +495,8 @@ class SiteSpider(Spider):
 
     def _add_columns(self, parent: ColumnState, links: list[NavLink]) -> Iterator[Request]:
         for link in links:
+            if request_key(link.url, "utf-8") is None:
+                continue
             key = column_key(link.url)
             if (
                 key in self.column_keys
@@ -492,6 +556,23 @@ class SiteSpider(Spider):
             state.unreadable = True
         yield from self._settle(state)
 
+    def _date_from_detail(self, state: ColumnState, url: str, encoding: str) -> Iterator[Request]:
+        """Date an item from its article page: one already read, one on its way, or a fetch."""
+        state.details[url] = None
+        key = request_key(url, encoding)
+        if key is None:
+            return
+        if key in self.page_dates:
+            state.details[url] = self.page_dates[key]
+        elif key in self.requested and key not in self.recorded:
+            state.pending += 1
+            self.date_waiters.setdefault(key, []).append((state, url))
+        else:
+            state.pending += 1
+            detail = self._request(url, url, "detail", encoding, "GET")
+            detail.meta.update(gw_column=state, gw_item=url)
+            yield detail
+
     def _read_detail(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
         state: ColumnState = response.meta["gw_column"]
         state.details[response.meta["gw_item"]] = publication_date(doc) if doc is not None else None
@@ -502,8 +583,9 @@ class SiteSpider(Spider):
 
     def _settle(self, state: ColumnState) -> Iterator[ColumnObservation]:
         state.pending -= 1
-        if state.pending > 0:
+        if state.pending > 0 or state.done:
             return
+        state.done = True
         dated = [
             resolve_date(item, state.details.get(item.url), self.crawl_date) for item in state.items
         ]
@@ -583,10 +665,27 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
     )
 
 
-def request_key(url: str, encoding: str) -> str:
+def request_key(url: str, encoding: str) -> str | None:
     """The URL as it is requested: percent-encoded the way browsers do (path in UTF-8, query in
-    the page's encoding). Two spellings of one URL share one key, so one check per crawl."""
-    return safe_url_string(url, encoding)
+    the page's encoding). Two spellings of one URL share one key, so one check per crawl.
+    None for a URL no browser could request (a bad port, a broken IPv6 host…)."""
+    try:
+        key = safe_url_string(url, encoding)
+        urlsplit(key).port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return None
+    return key
+
+
+def host_of(url: str) -> str:
+    """host[:port], the port only when it is not the scheme's default."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = port is None or (parts.scheme, port) in (("http", 80), ("https", 443))
+    return (parts.hostname or "") + ("" if default else f":{port}")
 
 
 def _may_be_page(url: str) -> bool:

@@ -1,0 +1,94 @@
+"""Cases a review found: each once made govwatch report something wrong."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+
+from monitor import store
+from monitor.database import open_database, session_scope
+from monitor.models import SiteLock
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+from tests.test_operations import TODAY, html, news_list
+
+
+def test_homepage_that_moves_to_another_host_is_crawled(tmp_path: Path) -> None:
+    routes: dict[str, Route] = {
+        "/page.html": Route(200, html("页面")),
+    }
+    with RouteServer(routes) as server:
+        port = server.url.rsplit(":", 1)[1].strip("/")
+        routes["/"] = Route(200, html("<a href='/page.html'>站内页面链接</a>"))
+        # Reached as localhost, it answers with a redirect to 127.0.0.1 (like example.gov.cn →
+        # www.example.gov.cn).
+        config = tmp_path / "site.yaml"
+        routes["/start"] = Route(301, headers={"Location": f"http://127.0.0.1:{port}/"})
+        config.write_text(
+            f"sites:\n  - {{id: moved, name: 迁移站, home: 'http://localhost:{port}/start'}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, TODAY)
+    assert [f["kind"] for f in findings] == []
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        pages = conn.execute("select pages from runs").fetchone()[0]
+        home = conn.execute("select status from column_observations where is_homepage").fetchone()
+    assert pages == 2
+    assert home == ("empty",)
+
+
+def test_a_malformed_link_is_a_finding_and_the_column_is_still_judged(tmp_path: Path) -> None:
+    list_page = news_list(TODAY - timedelta(days=30)).replace(
+        b"</ul>",
+        b"<li><a href='http://127.0.0.1:99999/x.html'>\xe5\x9d\x8f\xe7\xab\xaf\xe5\x8f\xa3\xe7\x9a\x84\xe9\x93\xbe\xe6\x8e\xa5\xe6\xa0\x87\xe9\xa2\x98</a><span>2000-01-01</span></li>"
+        b"<li><a href='JavaScript:alert(1)'>\xe8\x84\x9a\xe6\x9c\xac\xe9\x93\xbe\xe6\x8e\xa5\xe7\x9a\x84\xe6\xa0\x87\xe9\xa2\x98</a><span>2099-01-01</span></li></ul>",
+    )
+    routes = {
+        "/": Route(200, html("<a href='/zwdt/'>工作动态</a>")),
+        "/zwdt/": Route(200, list_page),
+        "/zwdt/2*": Route(200, html("文章")),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - id: bad\n    name: 坏链接站\n    home: {server.url}\n    columns:\n"
+            f"      - {{name: 工作动态, url: '{server.url}zwdt/', category: news}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, TODAY)
+    kinds = {
+        (f["kind"], f.get("column") or f.get("error"))
+        for f in findings
+        if not f["kind"].startswith("site_")
+    }
+    assert kinds == {("stale_column", "工作动态"), ("dead_link", "malformed_url")}
+    stale = next(f for f in findings if f["kind"] == "stale_column")
+    assert stale["newest_url"].startswith("http://127.0.0.1")  # never the javascript: link
+    assert stale["age_days"] == 30
+
+
+def test_a_lock_with_a_live_pid_but_no_heartbeat_is_taken_over(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        store.insert_lock(
+            session, "x", "scheduler before a restart", os.getpid(), socket.gethostname()
+        )
+        session.execute(
+            update(SiteLock).values(
+                heartbeat_at=store.utcnow() - store.STALE_HEARTBEAT - timedelta(seconds=1)
+            )
+        )
+    with session_scope(engine) as session:
+        holder = store.get_lock(session, "x")
+        assert holder is not None
+        assert store.lock_is_stale(holder)
