@@ -325,6 +325,15 @@ def _link_states(
             )
         )
     )
+    # Pages a later run read again: what an earlier run saw on them no longer stands.
+    reread: dict[str, int] = {}
+    if len(runs) > 1:
+        for run_id, source in session.execute(
+            select(LinkOccurrenceRow.run_id, LinkOccurrenceRow.source_url)
+            .distinct()
+            .where(LinkOccurrenceRow.run_id.in_([r.id for r in runs[1:]]))
+        ):
+            reread[source] = max(reread.get(source, -1), order[run_id])
     history: dict[str, list[LinkCheckRow]] = {}
     occurrences: dict[str, dict[tuple[str, str, str], LinkOccurrence]] = {}
     for chunk in _chunks(failing_keys, 500):
@@ -339,6 +348,8 @@ def _link_states(
             .where(LinkOccurrenceRow.run_id.in_(order), LinkOccurrenceRow.target_key.in_(chunk))
             .order_by(LinkOccurrenceRow.id)
         ):
+            if reread.get(occ.source_url, -1) > order[occ.run_id]:
+                continue
             occurrences.setdefault(occ.target_key, {}).setdefault(
                 (occ.source_url, occ.tag, occ.text),
                 LinkOccurrence(
@@ -350,6 +361,8 @@ def _link_states(
     for key in failing_keys:
         checks = sorted(history.get(key, []), key=lambda row: (order[row.run_id], row.id))
         latest = checks[-1]
+        if key not in occurrences and any(r.scope == "full" for r in runs):
+            continue  # no page links to it any more: nothing to fix
         if _failed(latest.status, latest.error):
             problems.append(
                 LinkProblem(_check_record(latest), tuple(occurrences.get(key, {}).values()))

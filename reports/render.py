@@ -28,13 +28,21 @@ def environment(template_dir: Path | None = None) -> Environment:
     """The one Jinja environment: autoescape on, undefined names are errors; an operator's
     template folder (local branding) is searched before ours."""
     loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader([*loaders, PackageLoader("reports", "templates")]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["href"] = safe_href
+    return env
+
+
+def safe_href(url: str | None) -> str:
+    """Only http(s) addresses become links; anything else a page wrote is neutralised."""
+    text = (url or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else "#"
 
 
 def write_reports(

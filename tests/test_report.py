@@ -183,3 +183,12 @@ def test_report_says_which_run_it_used(tmp_path: Path, config: Config) -> None:
     run_cell = overview.xpath("string(//table[@class='sites']/tr[td]/td[3])")
     assert "#1 2024-07-19" in run_cell
     assert f"最近一次采集 #{interrupted}（未完成）未采用" in run_cell
+
+
+def test_only_web_addresses_become_links() -> None:
+    from reports.render import safe_href
+
+    assert safe_href("https://x.gov.cn/a") == "https://x.gov.cn/a"
+    assert safe_href(" JavaScript:alert(1)") == "#"
+    assert safe_href("data:text/html,<script>") == "#"
+    assert safe_href(None) == "#"
