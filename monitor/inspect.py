@@ -7,7 +7,7 @@ from typing import Any
 
 from crawler.extract.detail import detail_metadata
 from crawler.extract.html import parse_html
-from crawler.extract.lists import main_list, newest, resolve_date
+from crawler.extract.lists import content_items, main_list, newest, resolve_date
 from crawler.extract.navigation import navigation_links, page_type
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import list_signals, script_list
@@ -26,7 +26,8 @@ def inspect_page(
         scripted = script_list(doc, url)
         if scripted is not None:
             found, from_script = scripted, True
-    items = list(found.items) if found else []
+    # A homepage is judged on every content list it shows, as the crawl does.
+    items = content_items(doc, url) if kind == "home" else list(found.items) if found else []
     dated = [resolve_date(item, None, crawl_date) for item in items]
     best = newest(dated)
     metadata = detail_metadata(doc)

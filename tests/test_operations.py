@@ -255,10 +255,24 @@ def test_read_only_database_is_a_clear_error(site) -> None:  # type: ignore[no-u
 
 def test_a_link_removed_from_a_rescanned_page_is_no_longer_reported(site) -> None:  # type: ignore[no-untyped-def]
     server, routes, config, db = site
-    routes["/"] = Route(200, html("<a href='/zwdt/'>工作动态</a><a href='/broken.pdf'>仍然损坏的附件</a>"))
-    result = govwatch("scan", "-c", str(config), "--db", db, "--site", "ops",
-                      "--url", server.url, "--format", "json", *FAST, check=False)
-    assert [f["url"] for f in json.loads(result.stdout)["findings"]] == [
-        f"{server.url}broken.pdf"]
+    routes["/"] = Route(
+        200, html("<a href='/zwdt/'>工作动态</a><a href='/broken.pdf'>仍然损坏的附件</a>")
+    )
+    result = govwatch(
+        "scan",
+        "-c",
+        str(config),
+        "--db",
+        db,
+        "--site",
+        "ops",
+        "--url",
+        server.url,
+        "--format",
+        "json",
+        *FAST,
+        check=False,
+    )
+    assert [f["url"] for f in json.loads(result.stdout)["findings"]] == [f"{server.url}broken.pdf"]
     after = {f["url"] for f in findings_json(config, db, TODAY) if f["kind"] == "dead_link"}
     assert after == {f"{server.url}broken.pdf"}

@@ -86,8 +86,10 @@ def _labelled_date(text: str, label: re.Pattern[str]) -> DateMatch | None:
 
 
 def _body_text(doc: HtmlElement) -> str:
+    """The page's text with a space between elements (table cells must not run together)."""
     body = doc.find("body")
-    return normalize((body if body is not None else doc).text_content())
+    root = body if body is not None else doc
+    return normalize(" ".join(t.strip() for t in root.itertext() if t.strip()))
 
 
 def _title(doc: HtmlElement, meta_title: str | None) -> str | None:
