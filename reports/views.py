@@ -72,6 +72,8 @@ class ColumnRow:
     date_source: str
     item_count: int | None
     error: str
+    reason: str = ""  # why the column has its category
+    discovered: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def build_view(
 ) -> ReportView:
     as_of = assessments[0].as_of if assessments else generated_at.date()
     columns = [row for a in assessments for row in _column_rows(a, preset, lang)]
-    order = {"unreachable": 0, "stale": 1, "empty": 2}
+    order = {"unreachable": 0, "unreadable": 1, "stale": 2, "empty": 3}
     columns.sort(key=lambda row: order.get(row.state, 9))
     links = [
         _link_row(a, f, lang)
@@ -279,6 +281,8 @@ def _column_row(
         date_source=DATE_SOURCES[lang].get(obs.newest_date_source or "", "") if obs else "",
         item_count=obs.item_count if obs else None,
         error=(finding.error or "") if finding else "",
+        reason=v.reason,
+        discovered=v.discovered,
     )
 
 

@@ -24,6 +24,10 @@ def test_discovery_finds_and_judges_every_column(tmp_path: Path) -> None:
             ).stdout
         )
         text = govwatch("columns", "-c", str(config), "--db", db, "--site", "county").stdout
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
+        explained = json.loads(
+            govwatch("inspect", f"{server.url}zwgk/c1/", "--format", "json").stdout
+        )
     column_findings = {(f["kind"], f["column"]) for f in findings if "column" in f}
     assert column_findings == PLANTED
     by_name = {row["name"]: row for row in tree}
@@ -42,7 +46,16 @@ def test_discovery_finds_and_judges_every_column(tmp_path: Path) -> None:
     assert by_name["政务动态"]["state"] == "fresh"
     assert "网上调查" in by_name  # found through the 网站地图 only
     assert "  部门动态" in text
+    report = (tmp_path / "out" / "columns.html").read_text(encoding="utf-8")
+    assert "无法读取" in report and "投诉举报" in report
+    assert "栏目名称含“部门动态”" in report or "ColumnType含“部门动态”" in report
+
     stale = next(f for f in findings if f.get("column") == "部门动态")
     assert stale["discovered"] is True
     assert stale["age_days"] == 20
     assert stale["newest_title"].startswith("部门动态：")
+    # inspect explains the stale column's page with the crawl's own reading.
+    assert explained["page_type"] == "list"
+    assert explained["list"]["newest"]["date"] == stale["newest_date"]
+    assert explained["list"]["newest"]["source"] == "list+url"
+    assert explained["column"]["category"] == "news"
