@@ -43,8 +43,11 @@ def assess(
             if site_ids and site.id not in site_ids:
                 continue
             view = store.site_view(session, site.id, end)
+            history = store.failure_history(
+                session, site.id, [p.check.url_key for p in view.problems], end
+            )
             assessment = rules.assess_site(
-                site, preset, as_of, calendar, view.base, view.columns, view.problems
+                site, preset, as_of, calendar, view.base, view.columns, view.problems, history
             )
             probes = store.probes_between(session, site.id, start, end)
             availability, unavailable = rules.judge_availability(site, preset, probes, start, end)

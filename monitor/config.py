@@ -242,6 +242,8 @@ class LinkRules(_Strict):
     definite_status: frozenset[int] = frozenset({404, 410})
     definite_status_internal: frozenset[int] = frozenset({403})
     definite_errors: frozenset[str] = frozenset({"dns"})
+    # A suspected link that fails in this many complete crawls in a row becomes definite.
+    confirm_runs: int = Field(default=2, ge=1)
 
 
 class AvailabilityRules(_Strict):

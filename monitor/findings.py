@@ -67,6 +67,10 @@ class DeadLinkFinding:
     occurrences: tuple[LinkSource, ...]
     final_url: str | None
     redirects: tuple[str, ...]
+    first_seen: datetime | None = None  # start of the crawl that first saw it fail (this streak)
+    last_seen: datetime | None = None
+    consecutive_failures: int = 1  # complete crawls in a row in which it failed
+    new: bool = True  # first seen failing in the latest crawl
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,15 @@ class LinkFix:
 
 
 @dataclass(frozen=True)
+class FailureHistory:
+    """A failing link across the site's complete full runs, newest first."""
+
+    first_seen: datetime  # start of the current streak of failing runs
+    last_seen: datetime
+    consecutive_runs: int  # full runs in a row, up to the newest, in which it failed
+
+
+@dataclass(frozen=True)
 class LockHolder:
     site_id: str
     command: str

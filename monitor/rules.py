@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -39,6 +39,7 @@ from monitor.findings import (
 from monitor.records import (
     AccountObservation,
     ColumnObservation,
+    FailureHistory,
     LinkCheck,
     LinkFix,
     LinkProblem,
@@ -184,9 +185,16 @@ def is_definite(check: LinkCheck, rules: LinkRules) -> bool:
 
 
 def judge_link(
-    site: SiteConfig, problem: LinkProblem, homepage_urls: set[str], rules: LinkRules
+    site: SiteConfig,
+    problem: LinkProblem,
+    homepage_urls: set[str],
+    rules: LinkRules,
+    history: FailureHistory | None = None,
 ) -> DeadLinkFinding:
+    """Definite at once for 404/410, 403 on the site, DNS failures; otherwise suspected until
+    it has failed in ``confirm_runs`` complete crawls in a row."""
     check = problem.check
+    streak = history.consecutive_runs if history else 1
     sources = tuple(dict.fromkeys(o.source_url for o in problem.occurrences))
     shown = problem.occurrences[0].target_url if problem.occurrences else check.url
     return DeadLinkFinding(
@@ -195,13 +203,17 @@ def judge_link(
         url=shown,
         status=check.status,
         error=check.error,
-        definite=is_definite(check, rules),
+        definite=is_definite(check, rules) or streak >= rules.confirm_runs,
         internal=check.internal,
         on_homepage=any(_normal(s) in homepage_urls for s in sources),
         sources=sources,
         occurrences=tuple(LinkSource(o.source_url, o.tag, o.text) for o in problem.occurrences),
         final_url=check.final_url if check.final_url != check.url_key else None,
         redirects=tuple(check.redirects),
+        first_seen=history.first_seen if history else None,
+        last_seen=history.last_seen if history else None,
+        consecutive_failures=streak,
+        new=streak <= 1,
     )
 
 
@@ -213,6 +225,7 @@ def assess_site(
     run: RunRecord | None,
     observations: Sequence[ColumnObservation],
     problems: Sequence[LinkProblem],
+    history: Mapping[str, FailureHistory] | None = None,
 ) -> SiteAssessment:
     """All findings for one site from its latest complete run at ``as_of``."""
     if run is None:
@@ -241,7 +254,10 @@ def assess_site(
         if finding:
             findings.append(replace(finding, category_reason=reason, discovered=discovered))
     homepage_urls = {_normal(site.home)} | ({_normal(homepage.url)} if homepage else set())
-    findings += [judge_link(site, p, homepage_urls, preset.links) for p in problems]
+    findings += [
+        judge_link(site, p, homepage_urls, preset.links, (history or {}).get(p.check.url_key))
+        for p in problems
+    ]
     findings += _site_checks(site, preset, as_of, homepage, verdicts)
     return SiteAssessment(site, as_of, run, homepage, tuple(verdicts), tuple(findings))
 

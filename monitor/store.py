@@ -26,6 +26,7 @@ from monitor.models import (
 from monitor.records import (
     AccountObservation,
     ColumnObservation,
+    FailureHistory,
     LinkCheck,
     LinkFix,
     LinkOccurrence,
@@ -290,7 +291,62 @@ def site_view(session: Session, site_id: str, before: datetime | None = None) ->
             where = observation.url if observation.discovered else ""
             columns[(observation.is_homepage, observation.column_name, where)] = observation
     problems, fixes = _link_states(session, runs)
+    if base is not None:
+        known = {fix.url_key for fix in fixes}
+        fixes += [f for f in _fixed_since_previous(session, base) if f.url_key not in known]
     return SiteView(base, overlays, tuple(columns.values()), tuple(problems), tuple(fixes))
+
+
+def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
+    """Links that failed in the complete full run before ``base`` and answer in ``base``."""
+    previous = session.scalars(
+        select(Run)
+        .where(
+            Run.site_id == base.site_id,
+            Run.status == "complete",
+            Run.scope == "full",
+            Run.kind != "probe",
+            Run.started_at < base.started_at,
+        )
+        .order_by(Run.started_at.desc())
+        .limit(1)
+    ).first()
+    if previous is None:
+        return []
+    failed_before = {
+        row.url_key: row
+        for row in session.scalars(
+            select(LinkCheckRow)
+            .where(LinkCheckRow.run_id == previous.id)
+            .where(
+                or_(
+                    LinkCheckRow.status.is_(None),
+                    LinkCheckRow.status >= 400,
+                    LinkCheckRow.error.is_not(None),
+                )
+            )
+        )
+    }
+    fixes = []
+    for chunk in _chunks(list(failed_before), 500):
+        for row in session.scalars(
+            select(LinkCheckRow).where(
+                LinkCheckRow.run_id == base.id, LinkCheckRow.url_key.in_(chunk)
+            )
+        ):
+            if not _failed(row.status, row.error):
+                before = failed_before[row.url_key]
+                fixes.append(
+                    LinkFix(
+                        row.url,
+                        row.url_key,
+                        base.finished_at or base.started_at,
+                        base.id,
+                        before.status,
+                        before.error,
+                    )
+                )
+    return sorted(fixes, key=lambda f: f.url)
 
 
 def link_problems(session: Session, run_id: int) -> list[LinkProblem]:
@@ -384,6 +440,45 @@ def _link_states(
     problems.sort(key=lambda p: p.check.url)
     fixes.sort(key=lambda f: f.url)
     return problems, fixes
+
+
+def failure_history(
+    session: Session,
+    site_id: str,
+    url_keys: Sequence[str],
+    before: datetime | None = None,
+    runs: int = 10,
+) -> dict[str, FailureHistory]:
+    """For each failing link: how many of the latest complete full runs in a row it failed in,
+    and since when (at most ``runs`` runs back)."""
+    query = select(Run).where(
+        Run.site_id == site_id, Run.status == "complete", Run.scope == "full", Run.kind != "probe"
+    )
+    if before is not None:
+        query = query.where(Run.started_at < before)
+    recent = list(session.scalars(query.order_by(Run.started_at.desc()).limit(runs)))
+    if not recent or not url_keys:
+        return {}
+    outcome: dict[tuple[int, str], bool] = {}
+    for chunk in _chunks(list(url_keys), 500):
+        for row in session.execute(
+            select(
+                LinkCheckRow.run_id, LinkCheckRow.url_key, LinkCheckRow.status, LinkCheckRow.error
+            ).where(
+                LinkCheckRow.run_id.in_([r.id for r in recent]), LinkCheckRow.url_key.in_(chunk)
+            )
+        ):
+            outcome[(row[0], row[1])] = _failed(row[2], row[3])
+    history: dict[str, FailureHistory] = {}
+    for key in url_keys:
+        streak = []
+        for run in recent:
+            if not outcome.get((run.id, key)):
+                break
+            streak.append(run)
+        if streak:
+            history[key] = FailureHistory(streak[-1].started_at, streak[0].started_at, len(streak))
+    return history
 
 
 # ---------------------------------------------------------------------------------- locks

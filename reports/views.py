@@ -93,6 +93,17 @@ class LinkRow:
     on_homepage: bool
     occurrences: tuple[Occurrence, ...]
     redirects: tuple[str, ...]
+    new: bool = True
+    consecutive: int = 1
+    first_seen: str = ""
+
+
+@dataclass(frozen=True)
+class FixRow:
+    site_name: str
+    url: str
+    fixed_at: str
+    was: str
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,7 @@ class ReportView:
     problem_columns: tuple[ColumnRow, ...]
     links: tuple[LinkRow, ...]
     accounts: tuple[AccountRow, ...] = ()
+    fixes: tuple[FixRow, ...] = ()
 
     @property
     def account_counts(self) -> dict[str, int]:
@@ -165,6 +177,16 @@ def build_view(
         columns=tuple(columns),
         problem_columns=tuple(row for row in columns if row.state in order),
         links=tuple(links),
+        fixes=tuple(
+            FixRow(
+                a.site.name,
+                f.url,
+                _local(f.fixed_at),
+                f"HTTP {f.was_status}" if f.was_status else (f.was_error or ""),
+            )
+            for a in assessments
+            for f in a.fixes
+        ),
         accounts=tuple(
             _account_row(v, assessments, preset, lang)
             for v in sorted(accounts, key=lambda v: ACCOUNT_ORDER.get(v.state, 9))
@@ -301,4 +323,11 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         on_homepage=f.on_homepage,
         occurrences=tuple(Occurrence(o.page, o.tag, o.text) for o in f.occurrences),
         redirects=f.redirects,
+        new=f.new,
+        consecutive=f.consecutive_failures,
+        first_seen=_local(f.first_seen) if f.first_seen else "",
     )
+
+
+def _local(moment: datetime) -> str:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

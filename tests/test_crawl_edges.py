@@ -127,3 +127,40 @@ def test_interrupted_crawl_keeps_the_last_complete_view(tmp_path: Path) -> None:
     assert after == first  # the killed run never replaces the complete one
     assert statuses == ["complete", "incomplete", "complete"]
     assert final == []
+
+
+def test_suspected_becomes_definite_across_crawls_and_fixes_are_dated(tmp_path: Path) -> None:
+    routes: dict[str, Route] = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/flaky.html'>有时出错的页面</a><a href='/gone.html'>死链</a>"
+                "<a href='/soft.html'>软404页面</a>"
+            ),
+        ),
+        "/flaky.html": Route(503, _html("忙")),
+        "/soft.html": Route(200, _html("<h1>对不起，您访问的页面不存在！</h1>")),
+    }
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        first = {
+            f["url"].removeprefix(server.url): f for f in findings_json(config, db, date.today())
+        }
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        second = {
+            f["url"].removeprefix(server.url): f for f in findings_json(config, db, date.today())
+        }
+        routes["/gone.html"] = Route(200, _html("恢复了"))
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
+    assert first["soft.html"]["error"] == "soft_404"
+    assert first["soft.html"]["status"] == 200
+    assert (first["flaky.html"]["definite"], first["flaky.html"]["new"]) == (False, True)
+    assert first["gone.html"]["definite"] is True
+    assert second["flaky.html"]["definite"] is True  # failed in two crawls in a row
+    assert second["flaky.html"]["consecutive_failures"] == 2
+    assert second["flaky.html"]["new"] is False
+    links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
+    assert "已修复的链接" in links and "gone.html" in links.split("已修复的链接")[1]

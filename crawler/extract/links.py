@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-from crawler.extract.html import HtmlElement, base_url, squash
+from crawler.extract.html import HtmlElement, base_url, squash, tag_of
 
 # (tag, attribute) pairs that make the browser fetch or navigate to a URL.
 _LINK_ATTRS: tuple[tuple[str, str], ...] = (
@@ -28,6 +29,7 @@ _LINK_ATTRS: tuple[tuple[str, str], ...] = (
 _SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
 _NOT_FETCHED = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:")
 _CONTROL = re.compile(r"[\t\r\n]")
+_CSS_URL = re.compile(r"url\(\s*([\"']?)([^\"')]+)\1\s*\)", re.I)
 _ANCHOR_TEXT_MAX = 200
 
 
@@ -48,9 +50,30 @@ class PageLinks:
 
 
 def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
+    """Every URL the page makes a browser fetch or offer: href/src attributes, ``srcset``
+    candidates, ``poster`` images and CSS ``url()`` in style attributes."""
     base = base_url(doc, page_url)
     links: list[LinkRef] = []
     not_fetched = 0
+    for element, tag, attr, raw in _raw_links(doc):
+        href = _CONTROL.sub("", raw).strip()
+        if not href or href.startswith("#"):
+            continue
+        if href.lower().startswith(_NOT_FETCHED):
+            not_fetched += 1
+            continue
+        try:
+            absolute = _without_fragment(urljoin(base, href))
+        except ValueError:
+            absolute = href  # a malformed URL: kept, so that it is reported with its reason
+        if absolute.split(":", 1)[0].lower() not in ("http", "https"):
+            not_fetched += 1
+            continue
+        links.append(LinkRef(absolute, tag, attr, _anchor_text(element)))
+    return PageLinks(tuple(links), not_fetched)
+
+
+def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
     for tag, attr in _LINK_ATTRS:
         for element in doc.iter(tag):
             raw = element.get(attr)
@@ -58,21 +81,18 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
                 continue
             if tag == "link" and _SKIP_REL & set((element.get("rel") or "").lower().split()):
                 continue
-            href = _CONTROL.sub("", raw).strip()
-            if not href or href.startswith("#"):
-                continue
-            if href.lower().startswith(_NOT_FETCHED):
-                not_fetched += 1
-                continue
-            try:
-                absolute = _without_fragment(urljoin(base, href))
-            except ValueError:
-                continue
-            if urlsplit(absolute).scheme not in ("http", "https"):
-                not_fetched += 1
-                continue
-            links.append(LinkRef(absolute, tag, attr, _anchor_text(element)))
-    return PageLinks(tuple(links), not_fetched)
+            yield element, tag, attr, raw
+    for element in doc.iter("img", "source"):
+        for candidate in (element.get("srcset") or "").split(","):
+            url = candidate.strip().split(" ")[0]
+            if url:
+                yield element, tag_of(element), "srcset", url
+    for element in doc.iter("video"):
+        if element.get("poster"):
+            yield element, "video", "poster", element.get("poster", "")
+    for element in doc.xpath("//*[@style]"):
+        for match in _CSS_URL.finditer(element.get("style") or ""):
+            yield element, tag_of(element), "style", match.group(2)
 
 
 def same_site(url: str, home: str) -> bool:

@@ -7,11 +7,12 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
@@ -41,6 +42,7 @@ from crawler.extract.navigation import (
 )
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
+from crawler.extract.softpages import Fingerprint, fingerprint, soft_verdict
 from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks, PageMetadata
 from crawler.outcomes import describe_failure
 from monitor.config import SiteConfig
@@ -140,6 +142,7 @@ class SiteSpider(Spider):
         self.hosts: set[str] = {host_of(site.home)} | {host_of(c.url) for c in site.columns}
         # Dates read from article pages, and column items waiting for a page already requested.
         self.page_dates: dict[str, DateMatch | None] = {}
+        self.missing: Fingerprint | None = None
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
         self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
         self.columns_started = len(site.columns)
@@ -187,6 +190,17 @@ class SiteSpider(Spider):
             else:
                 yield self._request(plan.url, plan.url, "page", "utf-8", method="GET")
             return
+        if plan.mode == "full":
+            # The site's answer to a URL that surely does not exist, to recognise soft-404s.
+            missing = urljoin(self.site.home, f"/govwatch-surely-missing-{uuid.uuid4().hex}.html")
+            yield Request(
+                missing,
+                callback=self.on_response,
+                errback=self.on_failure,
+                dont_filter=True,
+                priority=100,
+                meta={"gw_role": "missing", "gw_key": missing, "gw_url": missing},
+            )
         if plan.mode in ("full", "freshness"):
             home = ColumnState(HOMEPAGE_NAME, self.site.home, is_home=True)
             yield self._list_request(home, self.site.home)
@@ -251,13 +265,27 @@ class SiteSpider(Spider):
         ):
             yield self._get_instead_of_head(request)
             return
-        yield from self._record(
-            response.meta["gw_key"], response.meta["gw_url"], request.method, response=response
-        )
         column: ColumnState | None = response.meta.get("gw_column")
         if role == "list" and column is not None and column.is_home:
             self.hosts.add(host_of(response.url))  # the homepage may live on another host
+        if role == "missing":
+            self.missing = fingerprint(
+                response.status, self._page_document(response, any_status=True)
+            )
+            return
         doc = self._page_document(response)
+        verdict = soft_verdict(doc, self.missing) if doc is not None else None
+        if verdict and column is not None and role == "list" and column.pages_read == 0:
+            column.error = verdict  # a column page that is really "页面不存在"
+        yield from self._record(
+            response.meta["gw_key"],
+            response.meta["gw_url"],
+            request.method,
+            response=response,
+            error=(verdict, f"HTTP {response.status} page that says it is {verdict}")
+            if verdict
+            else None,
+        )
         # A column's own reading first: it claims its next list pages and the article pages
         # it needs for dating, so the link checks below do not fetch them a second time.
         if role == "list":
@@ -303,6 +331,8 @@ class SiteSpider(Spider):
             request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
         )
         role = request.meta["gw_role"]
+        if role == "missing":
+            return
         yield from self._resolve_waiters(request.meta["gw_key"], None)
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
@@ -385,8 +415,8 @@ class SiteSpider(Spider):
             key, url, "NONE", error=("malformed_url", f"cannot request {url!r}")
         )
 
-    def _page_document(self, response: Response) -> HtmlElement | None:
-        if not isinstance(response, TextResponse) or response.status >= 400:
+    def _page_document(self, response: Response, any_status: bool = False) -> HtmlElement | None:
+        if not isinstance(response, TextResponse) or (response.status >= 400 and not any_status):
             return None
         if response.meta.get("gw_headers_only"):
             return None
