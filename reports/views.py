@@ -309,6 +309,7 @@ def _column_row(
 
 
 def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
+    home = (a.homepage.url if a.homepage else a.site.home).rstrip("/")
     outcome = (
         f"HTTP {f.status}"
         if f.status is not None
@@ -321,7 +322,13 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         definite=f.definite,
         internal=f.internal,
         on_homepage=f.on_homepage,
-        occurrences=tuple(Occurrence(o.page, o.tag, o.text) for o in f.occurrences),
+        # The homepage first: that is where a dead link costs most.
+        occurrences=tuple(
+            sorted(
+                (Occurrence(o.page, o.tag, o.text) for o in f.occurrences),
+                key=lambda o: o.page.rstrip("/") != home,
+            )
+        ),
         redirects=f.redirects,
         new=f.new,
         consecutive=f.consecutive_failures,

@@ -22,7 +22,7 @@ from monitor.assessments import today_local
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 # Crawls in tests: short timeouts, few retries; every target is on 127.0.0.1.
-FAST = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=1"]
+FAST = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=1", "-s", "GOVWATCH_RETRY_BACKOFF=0.2"]
 
 
 @dataclass(frozen=True)

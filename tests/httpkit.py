@@ -17,6 +17,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (bounded by the test's crawl timeout)
     head_status: int | None = None  # answer HEAD differently (e.g. 405)
+    then: Route | None = None  # after answering ``times`` times, answer like this instead
+    times: int = 1
 
 
 class RouteServer:
@@ -30,6 +32,7 @@ class RouteServer:
         self.root = root
         self.requests: list[tuple[str, str]] = []
         self.posts: list[tuple[str, bytes]] = []
+        self.times: list[tuple[str, float]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,6 +85,12 @@ class RouteServer:
         route = route or Route(
             404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}
         )
+        if route.then is not None:
+            if route.times <= 0:
+                route = route.then
+            else:
+                route.times -= 1
+        self.times.append((path, time.monotonic()))
         if route.delay:
             time.sleep(route.delay)
         status = route.head_status if method == "HEAD" and route.head_status else route.status

@@ -164,3 +164,31 @@ def test_suspected_becomes_definite_across_crawls_and_fixes_are_dated(tmp_path: 
     assert second["flaky.html"]["new"] is False
     links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
     assert "已修复的链接" in links and "gone.html" in links.split("已修复的链接")[1]
+
+
+def test_retry_after_is_honoured_and_a_recovered_link_is_not_reported(tmp_path: Path) -> None:
+    busy = Route(
+        503, _html("请稍后再试"), {"Retry-After": "1"}, then=Route(200, _html("好了")), times=1
+    )
+    routes = {"/": Route(200, _html("<a href='/busy.html'>繁忙的页面</a>")), "/busy.html": busy}
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, date.today())
+        tries = [t for path, t in server.times if path == "/busy.html"]
+    assert findings == []
+    assert len(tries) == 2
+    assert tries[1] - tries[0] >= 0.9  # the server asked for a second: it got one
+
+
+def test_retry_after_dates() -> None:
+    from datetime import UTC, datetime
+
+    from crawler.middlewares import retry_after_seconds
+
+    now = datetime(2024, 7, 20, 10, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"120", now) == 120.0
+    assert retry_after_seconds(b"Sat, 20 Jul 2024 10:00:30 GMT", now) == 30.0
+    assert retry_after_seconds(b"soon", now) is None
+    assert retry_after_seconds(None, now) is None

@@ -119,4 +119,7 @@ def _anchor_text(element: HtmlElement) -> str:
     text = squash(element.text_content()) if element.tag in ("a", "area") else ""
     if not text:
         text = squash(element.get("title") or element.get("alt") or "")
+    if not text and element.tag == "a":  # an image link: its picture's description
+        image = next(iter(element.iter("img")), None)
+        text = squash(image.get("alt") or image.get("title") or "") if image is not None else ""
     return text[:_ANCHOR_TEXT_MAX]

@@ -1,0 +1,65 @@
+"""Retries that are polite to small government servers: honour ``Retry-After`` (bounded) and
+back off exponentially between attempts, without blocking other downloads."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+
+
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff = settings.getfloat("GOVWATCH_RETRY_BACKOFF")
+        self.max_wait = settings.getfloat("GOVWATCH_RETRY_AFTER_MAX")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
+            await self._wait(request, retry_after_seconds(response.headers.get(b"Retry-After")))
+        return super().process_response(request, response)
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Any:
+        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
+            await self._wait(request, None)
+        return super().process_exception(request, exception)
+
+    async def _wait(self, request: Request, asked: float | None) -> None:
+        attempts = int(request.meta.get("retry_times", 0))
+        if attempts >= request.meta.get("max_retry_times", self.max_retry_times):
+            return  # no retry follows: nothing to wait for
+        delay = asked if asked is not None else self.backoff * 2**attempts
+        await asyncio.sleep(min(delay, self.max_wait))
