@@ -152,11 +152,26 @@ def build(today: date) -> dict[str, Route]:
     for section, (style, url) in SECTIONS.items():
         children = [c for c in cols if c.parent == section and c.name != "网上调查"]
         side = "".join(f"<li><a href='{c.url}'>{c.name}</a></li>" for c in children)
+        frame = "<iframe src='/xxgk/tree.html'></iframe>" if style == "hanweb" else ""
         body = (
             f"<div class='left_nav'><h3>{section}</h3><ul>{side}</ul></div>"
-            "<div class='right'><p>请选择左侧栏目。</p></div>"
+            f"<div class='right'><p>请选择左侧栏目。</p>{frame}</div>"
         )
         routes[url.split("?")[0] if style != "home" else url] = _html(body)
+    # A 主动公开目录 tree built by a script, shown in an iframe of the 信息公开 section.
+    routes["/xxgk/tree.html"] = _html(
+        "<ul id='tree' class='ztree'></ul><script>var zNodes = ["
+        "{id: 1, pId: 0, name: '预算公开', url: '/xxgk/ysgk/'},"
+        "{id: 2, pId: 0, name: '重点项目', url: '/xxgk/zdxm/'}];"
+        "$.fn.zTree.init($('#tree'), setting, zNodes);</script>"
+    )
+    for slug, age in (("ysgk", 20), ("zdxm", 3)):
+        day = today - timedelta(days=age)
+        routes[f"/xxgk/{slug}/"] = _html(
+            f"<ul class='list'><li><a href='/xxgk/{slug}/{day:%Y%m}/t{day:%Y%m%d}_1.html'>"
+            f"{slug}目录下的一篇公开信息</a><span>{day.isoformat()}</span></li></ul>"
+        )
+        routes[f"/xxgk/{slug}/{day:%Y%m}/t{day:%Y%m%d}_1.html"] = _html(_article("公开信息", day))
     for col in cols:
         siblings = [c for c in cols if c.parent == col.parent and c.name != "网上调查"]
         side = "".join(f"<li><a href='{c.url}'>{c.name}</a></li>" for c in siblings)

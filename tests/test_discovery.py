@@ -45,6 +45,10 @@ def test_discovery_finds_and_judges_every_column(tmp_path: Path) -> None:
     # The 置顶 2020 item does not hide the fresh items after it.
     assert by_name["政务动态"]["state"] == "fresh"
     assert "网上调查" in by_name  # found through the 网站地图 only
+    # Found in the 信息公开目录 tree (a script in an iframe of the section page).
+    assert by_name["预算公开"]["parent"] == "信息公开"
+    assert by_name["预算公开"]["category"] == "finance"
+    assert by_name["重点项目"]["category"] == "key-area"
     assert "  部门动态" in text
     report = (tmp_path / "out" / "columns.html").read_text(encoding="utf-8")
     assert "无法读取" in report and "投诉举报" in report

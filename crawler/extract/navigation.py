@@ -3,6 +3,7 @@ kind of page a page is (home, list, detail, other)."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -172,6 +173,52 @@ def sitemap_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
     return list(found.values())
 
 
+def frame_urls(doc: HtmlElement, page_url: str, home: str) -> list[str]:
+    """Same-site iframes and frames: 信息公开目录 trees are often shown in one."""
+    base = base_url(doc, page_url)
+    found = []
+    for element in doc.iter("iframe", "frame"):
+        src = (element.get("src") or "").strip()
+        if not src or src.startswith(("javascript:", "about:")):
+            continue
+        url = urljoin(base, src)
+        if same_site(url, home):
+            found.append(url)
+    return list(dict.fromkeys(found))
+
+
+def tree_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """Column links in a script-built tree (zTree-style ``{name, url, pId}`` nodes)."""
+    base = base_url(doc, page_url)
+    found: dict[str, NavLink] = {}
+    for script in doc.iter("script"):
+        code = script.text or ""
+        if "name" not in code or not ("url" in code or "href" in code or "link" in code):
+            continue
+        for start in [m.start() for m in re.finditer(r"\[\s*\{", code)][:50]:
+            try:
+                value, _ = json.JSONDecoder().raw_decode(_quote_keys(code[start:]))
+            except ValueError:
+                continue
+            for node in value if isinstance(value, list) else []:
+                if not isinstance(node, dict):
+                    continue
+                name = str(node.get("name") or node.get("title") or "")
+                href = node.get("url") or node.get("href") or node.get("link")
+                if not isinstance(href, str) or not name:
+                    continue
+                link = _named_link(name, href, base, home)
+                if link is not None:
+                    found.setdefault(column_key(link.url), link)
+    return list(found.values())
+
+
+def _quote_keys(code: str) -> str:
+    """JavaScript object literals often leave keys unquoted and use single quotes."""
+    code = re.sub(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:", r'\1"\2":', code)
+    return re.sub(r"'([^'\\]*)'", r'"\1"', code)
+
+
 def sitemap_url(doc: HtmlElement, page_url: str) -> str | None:
     for anchor in doc.iter("a"):
         if squash(anchor.text_content()) in ("网站地图", "站点地图") and anchor.get("href"):
@@ -201,10 +248,14 @@ def _has_body_text(doc: HtmlElement) -> bool:
 
 
 def _column_link(anchor: HtmlElement, base: str, home: str) -> NavLink | None:
-    href = (anchor.get("href") or "").strip()
+    name = squash(anchor.text_content()) or squash(anchor.get("title"))
+    return _named_link(name, (anchor.get("href") or "").strip(), base, home)
+
+
+def _named_link(name: str, href: str, base: str, home: str) -> NavLink | None:
+    name = squash(name)
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
-    name = squash(anchor.text_content()) or squash(anchor.get("title"))
     if not (_NAME_MIN <= len(name) <= _NAME_MAX) or name.lower() in _NOT_COLUMNS:
         return None
     url = urljoin(base, href).split("#", 1)[0]

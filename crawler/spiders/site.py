@@ -36,9 +36,11 @@ from crawler.extract.lists import (
 from crawler.extract.navigation import (
     NavLink,
     column_key,
+    frame_urls,
     navigation_links,
     sitemap_links,
     sitemap_url,
+    tree_links,
 )
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
@@ -233,7 +235,7 @@ class SiteSpider(Spider):
         key = request.url
         request.meta["gw_key"] = key
         self.requested.add(key)
-        if role in ("page", "list", "detail", "sitemap"):
+        if role in ("page", "list", "detail", "sitemap", "navframe"):
             self.pages_scheduled += 1
         return request
 
@@ -292,11 +294,11 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_list(response, doc))
         elif role == "detail":
             yield from self._read_detail(response, doc)
-        elif role == "sitemap":
+        elif role in ("sitemap", "navframe"):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
-        if doc is not None and role in ("page", "list", "detail", "sitemap"):
+        if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe"):
             yield from self._process_page(response, doc)
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
 
@@ -342,7 +344,7 @@ class SiteSpider(Spider):
         elif state is not None and role == "listdata":
             state.unreadable = True
             yield from self._settle(state)
-        elif state is not None and role == "sitemap":
+        elif state is not None and role in ("sitemap", "navframe"):
             yield from self._settle(state)
         elif state is not None and role == "detail":
             state.details[request.meta["gw_item"]] = None
@@ -512,7 +514,16 @@ class SiteSpider(Spider):
         """Columns in this page's navigation (and, from the homepage, its 网站地图)."""
         if not self.discovers or state.depth >= MAX_DEPTH:
             return
-        found = navigation_links(doc, url, self.site.home)
+        found = navigation_links(doc, url, self.site.home) + tree_links(doc, url, self.site.home)
+        for frame in frame_urls(doc, url, self.site.home):
+            key = column_key(frame)
+            if key in self.column_keys or request_key(frame, "utf-8") is None:
+                continue
+            self.column_keys.add(key)
+            request = self._request(frame, frame, "navframe", "utf-8", method="GET")
+            request.meta["gw_column"] = state
+            state.pending += 1
+            yield request
         if state.is_home:
             sitemap = sitemap_url(doc, url)
             if sitemap and column_key(sitemap) not in self.column_keys:
@@ -550,9 +561,12 @@ class SiteSpider(Spider):
             yield self._list_request(child, link.url)
 
     def _read_sitemap(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
+        """A 网站地图, or a 信息公开目录 shown in a frame: every column-like link is a column."""
         state: ColumnState = response.meta["gw_column"]
         if doc is not None:
-            yield from self._add_columns(state, sitemap_links(doc, response.url, self.site.home))
+            home = self.site.home
+            links = sitemap_links(doc, response.url, home) + tree_links(doc, response.url, home)
+            yield from self._add_columns(state, links)
         yield from self._settle(state)
 
     def _unreadable_or_data(
@@ -625,10 +639,10 @@ class SiteSpider(Spider):
             status = "error"
         elif best is not None:
             status = "ok"
+        elif state.sub_columns and not state.is_home:
+            status = "parent"  # holds sub-columns (its own frame or script is their tree)
         elif state.unreadable:
             status = "unreadable"
-        elif state.sub_columns and not state.is_home:
-            status = "parent"
         elif state.discovered and not state.empty_marker and state.text_chars >= PROSE_CHARS:
             status = "content"  # a page of text (机构职能, 联系我们…), not a list
         else:
