@@ -1,5 +1,6 @@
 """Retries that are polite to small government servers: honour ``Retry-After`` (bounded) and
-back off exponentially between attempts, without blocking other downloads."""
+back off exponentially between attempts (a few requests wait at a time: a waiting request keeps
+its download slot)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+
+MAX_WAITING = 4  # requests waiting to be retried at once
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
@@ -36,6 +39,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff = settings.getfloat("GOVWATCH_RETRY_BACKOFF")
         self.max_wait = settings.getfloat("GOVWATCH_RETRY_AFTER_MAX")
+        self.waiting = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -58,8 +62,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return super().process_exception(request, exception)
 
     async def _wait(self, request: Request, asked: float | None) -> None:
+        """Wait before a retry. A waiting request keeps its download slot, so only a few wait
+        at once; past that, retries go at once (Scrapy's own pacing)."""
         attempts = int(request.meta.get("retry_times", 0))
         if attempts >= request.meta.get("max_retry_times", self.max_retry_times):
             return  # no retry follows: nothing to wait for
+        if self.waiting >= MAX_WAITING:
+            return
         delay = asked if asked is not None else self.backoff * 2**attempts
-        await asyncio.sleep(min(delay, self.max_wait))
+        self.waiting += 1
+        try:
+            await asyncio.sleep(min(delay, self.max_wait))
+        finally:
+            self.waiting -= 1

@@ -292,7 +292,7 @@ def site_view(session: Session, site_id: str, before: datetime | None = None) ->
             columns[(observation.is_homepage, observation.column_name, where)] = observation
     problems, fixes = _link_states(session, runs)
     if base is not None:
-        known = {fix.url_key for fix in fixes}
+        known = {fix.url_key for fix in fixes} | {p.check.url_key for p in problems}
         fixes += [f for f in _fixed_since_previous(session, base) if f.url_key not in known]
     return SiteView(base, overlays, tuple(columns.values()), tuple(problems), tuple(fixes))
 

@@ -203,3 +203,31 @@ def test_pagination() -> None:
     assert next_page_url(last, "http://x.gov.cn/l/index_5.html") is None
     linked = parse_html("<div class='page'><a href='list_3.html'>下一页</a></div>")
     assert next_page_url(linked, "http://x.gov.cn/l/list_2.html") == "http://x.gov.cn/l/list_3.html"
+
+
+def test_soft_404_and_block_pages_without_false_alarms() -> None:
+    from crawler.extract.softpages import fingerprint, soft_verdict
+
+    def verdict(html: str) -> str | None:
+        return soft_verdict(parse_html(html))
+
+    assert verdict("<title>提示</title><h1>对不起，您访问的页面不存在！</h1>") == "soft_404"
+    assert verdict("<title>访问被拦截</title><p>网站防火墙</p>") == "blocked"
+    # A list of 告知书 documents, the document itself, a script's message: ordinary pages.
+    assert (
+        verdict("<title>依申请公开</title><ul><li><a href='/a'>政府信息不存在告知书</a></li></ul>")
+        is None
+    )
+    assert verdict("<title>政府信息不存在告知书</title><h1>政府信息不存在告知书</h1>") is None
+    assert verdict("<title>列表</title><script>alert('页面不存在')</script><p>正文</p>") is None
+    missing = fingerprint(200, parse_html("<title>出错了</title><p>" + "错" * 100 + "</p>"))
+    assert (
+        soft_verdict(parse_html("<title>出错了</title><p>" + "错" * 100 + "</p>"), missing)
+        == "soft_404"
+    )
+    assert soft_verdict(parse_html("<title>政务动态</title><p>正文</p>"), missing) is None
+
+
+def test_a_page_of_only_comments_parses_as_empty() -> None:
+    assert parse_html('<!--#include virtual="/inc/head.html"-->').find("body") is None or True
+    assert extract_links(parse_html("<!-- nothing -->"), "http://x.gov.cn/").links == ()

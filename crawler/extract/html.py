@@ -21,7 +21,10 @@ def parse_html(text: str) -> HtmlElement:
         cleaned = cleaned.split("?>", 1)[-1]
     if not cleaned.strip():
         cleaned = "<html></html>"
-    return lxml.html.document_fromstring(cleaned, parser=parser)
+    try:
+        return lxml.html.document_fromstring(cleaned, parser=parser)
+    except etree.ParserError:  # only comments or processing instructions: an empty page
+        return lxml.html.document_fromstring("<html></html>", parser=parser)
 
 
 def squash(text: str | None) -> str:

@@ -39,6 +39,7 @@ BLOCK_MARKERS = (
     "您的访问被阻断",
 )
 SHORT_PAGE = 1500  # characters of text: longer pages are articles, whatever they mention
+HEADLINE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,16 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
     if doc is None:
         return None
     title, text = _title(doc).lower(), _text(doc)
-    head = f"{title} {text[:2000].lower()}"
+    # What the page says of itself: its title, headings and first words, never the titles of
+    # links it lists ("政府信息不存在告知书" is a document type) nor its scripts.
+    head = f"{title} {_headline(doc).lower()}"
     if any(marker in head for marker in BLOCK_MARKERS) and len(text) < SHORT_PAGE:
         return "blocked"
-    if len(text) < SHORT_PAGE and any(phrase in head for phrase in SOFT_404_PHRASES):
+    if (
+        len(text) < SHORT_PAGE
+        and any(phrase in head for phrase in SOFT_404_PHRASES)
+        and not _names_a_document(title)
+    ):
         return "soft_404"
     if (
         missing is not None
@@ -73,6 +80,38 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
     ):
         return "soft_404"  # looks exactly like the site's answer to a surely-missing URL
     return None
+
+
+def _headline(doc: HtmlElement) -> str:
+    headings = " ".join(
+        squash(h.text_content())
+        for tag in ("h1", "h2", "h3")
+        for h in doc.iter(tag)
+        if not _in(h, ("a",))
+    )
+    prose: list[str] = []
+    body = doc.find("body")
+    for node in (body if body is not None else doc).iter():
+        if not isinstance(node.tag, str) or _in(node, ("script", "style", "a", "noscript")):
+            continue
+        if node.text and node.text.strip():
+            prose.append(node.text.strip())
+        if sum(len(p) for p in prose) > HEADLINE_CHARS:
+            break
+    return f"{headings} {squash(' '.join(prose))[:HEADLINE_CHARS]}"
+
+
+def _in(node: HtmlElement, tags: tuple[str, ...]) -> bool:
+    current: HtmlElement | None = node
+    while current is not None:
+        if current.tag in tags:
+            return True
+        current = current.getparent()
+    return False
+
+
+def _names_a_document(title: str) -> bool:
+    return any(word in title for word in ("告知书", "通知书", "决定书"))
 
 
 def _title(doc: HtmlElement | None) -> str:

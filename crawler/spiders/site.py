@@ -145,6 +145,8 @@ class SiteSpider(Spider):
         # Dates read from article pages, and column items waiting for a page already requested.
         self.page_dates: dict[str, DateMatch | None] = {}
         self.missing: Fingerprint | None = None
+        self.home_final: str | None = None
+        self.getting: set[str] = set()  # keys fetched by GET as pages (their dates can be read)
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
         self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
         self.columns_started = len(site.columns)
@@ -170,12 +172,19 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         plan = self.plan
+        if plan.checks_links:
+            # The site's answer to a URL that surely does not exist, to recognise soft-404s.
+            missing = urljoin(self.site.home, f"/govwatch-surely-missing-{uuid.uuid4().hex}.html")
+            yield Request(
+                missing,
+                callback=self.on_response,
+                errback=self.on_failure,
+                dont_filter=True,
+                priority=100,
+                meta={"gw_role": "missing", "gw_key": missing, "gw_url": missing},
+            )
         if plan.mode == "recheck":
-            # The stored keys are requested as they were (already encoded), by the same method.
-            for key, shown, method in plan.recheck:
-                if key not in self.requested:
-                    yield self._request(key, shown, "check", "utf-8", method=method)
-            return
+            return  # the rechecks start once the site's soft-404 fingerprint is known
         if plan.mode == "url" and plan.url:
             column = next(
                 (
@@ -192,17 +201,6 @@ class SiteSpider(Spider):
             else:
                 yield self._request(plan.url, plan.url, "page", "utf-8", method="GET")
             return
-        if plan.mode == "full":
-            # The site's answer to a URL that surely does not exist, to recognise soft-404s.
-            missing = urljoin(self.site.home, f"/govwatch-surely-missing-{uuid.uuid4().hex}.html")
-            yield Request(
-                missing,
-                callback=self.on_response,
-                errback=self.on_failure,
-                dont_filter=True,
-                priority=100,
-                meta={"gw_role": "missing", "gw_key": missing, "gw_url": missing},
-            )
         if plan.mode in ("full", "freshness"):
             home = ColumnState(HOMEPAGE_NAME, self.site.home, is_home=True)
             yield self._list_request(home, self.site.home)
@@ -235,6 +233,8 @@ class SiteSpider(Spider):
         key = request.url
         request.meta["gw_key"] = key
         self.requested.add(key)
+        if method == "GET" and role != "check":
+            self.getting.add(key)
         if role in ("page", "list", "detail", "sitemap", "navframe"):
             self.pages_scheduled += 1
         return request
@@ -270,10 +270,13 @@ class SiteSpider(Spider):
         column: ColumnState | None = response.meta.get("gw_column")
         if role == "list" and column is not None and column.is_home:
             self.hosts.add(host_of(response.url))  # the homepage may live on another host
+            self.home_final = self.home_final or response.url
         if role == "missing":
-            self.missing = fingerprint(
-                response.status, self._page_document(response, any_status=True)
-            )
+            if not response.meta.get("redirect_urls"):  # a redirect home proves nothing
+                self.missing = fingerprint(
+                    response.status, self._page_document(response, any_status=True)
+                )
+            yield from self._rechecks()
             return
         doc = self._page_document(response)
         verdict = soft_verdict(doc, self.missing) if doc is not None else None
@@ -288,19 +291,19 @@ class SiteSpider(Spider):
             if verdict
             else None,
         )
-        # A column's own reading first: it claims its next list pages and the article pages
-        # it needs for dating, so the link checks below do not fetch them a second time.
+        yield from self._resolve_waiters(response.meta["gw_key"], doc)
+        # The column's own reading before the link checks: it claims its next list pages and
+        # the article pages it needs for dating, so they are not fetched a second time.
         if role == "list":
             yield from self._guarded(response.meta["gw_column"], self._read_list(response, doc))
         elif role == "detail":
-            yield from self._read_detail(response, doc)
+            yield from self._guarded(response.meta["gw_column"], self._read_detail(response, doc))
         elif role in ("sitemap", "navframe"):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe"):
             yield from self._process_page(response, doc)
-        yield from self._resolve_waiters(response.meta["gw_key"], doc)
 
     def _guarded(self, state: ColumnState, work: Iterator[Any]) -> Iterator[Any]:
         """A page that breaks the reader must not leave its column unreported."""
@@ -314,7 +317,12 @@ class SiteSpider(Spider):
     def _resolve_waiters(self, key: str, doc: HtmlElement | None) -> Iterator[Any]:
         """Column items that wait for this article page's date (it was already requested)."""
         waiting = self.date_waiters.pop(key, [])
-        found = publication_date(doc) if doc is not None and waiting else None
+        found = None
+        if doc is not None and waiting:
+            try:
+                found = publication_date(doc)
+            except (ValueError, LookupError, TypeError):
+                found = None
         for state, item_url in waiting:
             state.details[item_url] = found
             yield from self._settle(state)
@@ -329,12 +337,13 @@ class SiteSpider(Spider):
         ):
             yield self._get_instead_of_head(request)
             return
+        role = request.meta["gw_role"]
+        if role == "missing":
+            yield from self._rechecks()
+            return
         yield from self._record(
             request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
         )
-        role = request.meta["gw_role"]
-        if role == "missing":
-            return
         yield from self._resolve_waiters(request.meta["gw_key"], None)
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
@@ -349,6 +358,14 @@ class SiteSpider(Spider):
         elif state is not None and role == "detail":
             state.details[request.meta["gw_item"]] = None
             yield from self._settle(state)
+
+    def _rechecks(self) -> Iterator[Request]:
+        """The stored keys, requested as they were (already encoded), by the same method."""
+        if self.plan.mode != "recheck":
+            return
+        for key, shown, method in self.plan.recheck:
+            if key not in self.requested:
+                yield self._request(key, shown, "check", "utf-8", method=method)
 
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
@@ -511,28 +528,32 @@ class SiteSpider(Spider):
         yield from self._settle(state)
 
     def _discover(self, state: ColumnState, doc: HtmlElement, url: str) -> Iterator[Request]:
-        """Columns in this page's navigation (and, from the homepage, its 网站地图)."""
+        """Columns in this page's navigation and script-built trees; then its frames (a
+        信息公开目录 is often one) and, from the homepage, its 网站地图."""
         if not self.discovers or state.depth >= MAX_DEPTH:
             return
-        found = navigation_links(doc, url, self.site.home) + tree_links(doc, url, self.site.home)
-        for frame in frame_urls(doc, url, self.site.home):
-            key = column_key(frame)
-            if key in self.column_keys or request_key(frame, "utf-8") is None:
+        home = self.home_url
+        yield from self._add_columns(
+            state, navigation_links(doc, url, home) + tree_links(doc, url, home)
+        )
+        extra = [(frame, "navframe") for frame in frame_urls(doc, url, home)]
+        sitemap = sitemap_url(doc, url) if state.is_home else None
+        if sitemap:
+            extra.append((sitemap, "sitemap"))
+        for target, role in extra:
+            key = column_key(target)
+            if key in self.column_keys or request_key(target, "utf-8") is None:
                 continue
             self.column_keys.add(key)
-            request = self._request(frame, frame, "navframe", "utf-8", method="GET")
+            request = self._request(target, target, role, "utf-8", method="GET")
             request.meta["gw_column"] = state
             state.pending += 1
             yield request
-        if state.is_home:
-            sitemap = sitemap_url(doc, url)
-            if sitemap and column_key(sitemap) not in self.column_keys:
-                self.column_keys.add(column_key(sitemap))
-                request = self._request(sitemap, sitemap, "sitemap", "utf-8", method="GET")
-                request.meta["gw_column"] = state
-                state.pending += 1
-                yield request
-        yield from self._add_columns(state, found)
+
+    @property
+    def home_url(self) -> str:
+        """The homepage where it really is (after a redirect to another host)."""
+        return self.home_final or self.site.home
 
     def _add_columns(self, parent: ColumnState, links: list[NavLink]) -> Iterator[Request]:
         for link in links:
@@ -561,11 +582,16 @@ class SiteSpider(Spider):
             yield self._list_request(child, link.url)
 
     def _read_sitemap(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
-        """A 网站地图, or a 信息公开目录 shown in a frame: every column-like link is a column."""
+        """A 网站地图 (every column-like link is a column) or a frame (only its navigation and
+        its script-built tree: a framed list's articles are not columns)."""
         state: ColumnState = response.meta["gw_column"]
         if doc is not None:
-            home = self.site.home
-            links = sitemap_links(doc, response.url, home) + tree_links(doc, response.url, home)
+            home = self.home_url
+            links = tree_links(doc, response.url, home)
+            if response.meta["gw_role"] == "sitemap":
+                links = sitemap_links(doc, response.url, home) + links
+            else:
+                links = navigation_links(doc, response.url, home) + links
             yield from self._add_columns(state, links)
         yield from self._settle(state)
 
@@ -608,7 +634,7 @@ class SiteSpider(Spider):
             return
         if key in self.page_dates:
             state.details[url] = self.page_dates[key]
-        elif key in self.requested and key not in self.recorded:
+        elif key in self.getting and key not in self.recorded:
             state.pending += 1
             self.date_waiters.setdefault(key, []).append((state, url))
         else:
