@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -49,6 +50,8 @@ __all__ = [
     "PageMetadata",
     "RunRecord",
 ]
+
+R = TypeVar("R")
 
 # Runs that fetch new-media accounts are recorded under this subject (not a valid site id).
 ACCOUNTS_SUBJECT = "@accounts"
@@ -241,19 +244,7 @@ def latest_account_observations(
         query = query.where(Run.started_at < before)
     latest: dict[str, AccountObservation] = {}
     for row in session.scalars(query):
-        latest[row.account_id] = AccountObservation(
-            account_id=row.account_id,
-            source_url=row.source_url,
-            source_kind=row.source_kind,
-            fetched_at=row.fetched_at,
-            http_status=row.http_status,
-            error=row.error,
-            posts_seen=row.posts_seen,
-            newest_time=row.newest_time,
-            newest_time_text=row.newest_time_text,
-            newest_title=row.newest_title,
-            newest_url=row.newest_url,
-        )
+        latest[row.account_id] = _from_row(AccountObservation, row)
     return latest
 
 
@@ -543,7 +534,7 @@ def probes_between(session: Session, site_id: str, start: datetime, end: datetim
         .where(ProbeRow.site_id == site_id, ProbeRow.probed_at >= start, ProbeRow.probed_at < end)
         .order_by(ProbeRow.probed_at)
     )
-    return [Probe(r.site_id, r.url, r.probed_at, r.status, r.latency_ms, r.error) for r in rows]
+    return [_from_row(Probe, r) for r in rows]
 
 
 def last_probe(session: Session, site_id: str) -> Probe | None:
@@ -553,11 +544,7 @@ def last_probe(session: Session, site_id: str) -> Probe | None:
         .order_by(ProbeRow.probed_at.desc())
         .limit(1)
     ).first()
-    return (
-        Probe(row.site_id, row.url, row.probed_at, row.status, row.latency_ms, row.error)
-        if row
-        else None
-    )
+    return _from_row(Probe, row) if row else None
 
 
 # -------------------------------------------------------------------------- notifications
@@ -640,70 +627,26 @@ def scheduled_jobs(session: Session) -> list[tuple[str, float | None]]:
 
 
 def _run_record(run: Run) -> RunRecord:
-    return RunRecord(
-        id=run.id,
-        site_id=run.site_id,
-        kind=run.kind,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        pages=run.pages,
-        links=run.links,
-        finish_reason=run.finish_reason,
-        scope=run.scope,
-        command=run.command,
-        findings=run.findings,
-        heartbeat_at=run.heartbeat_at,
-        pid=run.pid,
-        host=run.host,
-    )
+    return _from_row(RunRecord, run)
 
 
 def _column_record(row: ColumnObservationRow) -> ColumnObservation:
-    return ColumnObservation(
-        column_name=row.column_name,
-        url=row.url,
-        is_homepage=row.is_homepage,
-        status=row.status,
-        http_status=row.http_status,
-        error=row.error,
-        item_count=row.item_count,
-        dated_count=row.dated_count,
-        pages_read=row.pages_read,
-        newest_date=row.newest_date,
-        newest_title=row.newest_title,
-        newest_url=row.newest_url,
-        newest_date_text=row.newest_date_text,
-        newest_date_source=row.newest_date_source,
-        observed_at=row.observed_at,
-        discovered=row.discovered,
-        parent_name=row.parent_name,
-        meta_column_name=row.meta_column_name,
-        meta_column_type=row.meta_column_type,
-        sub_columns=row.sub_columns,
-    )
+    return _from_row(ColumnObservation, row)
 
 
 def _check_record(row: LinkCheckRow) -> LinkCheck:
-    return LinkCheck(
-        url_key=row.url_key,
-        url=row.url,
-        internal=row.internal,
-        method=row.method,
-        status=row.status,
-        error=row.error,
-        error_detail=row.error_detail,
-        final_url=row.final_url,
-        redirects=list(row.redirects or []),
-        content_type=row.content_type,
-        checked_at=row.checked_at,
-    )
+    check = _from_row(LinkCheck, row)
+    check.redirects = list(row.redirects or [])
+    return check
 
 
 def _lock_record(lock: SiteLock) -> LockHolder:
-    return LockHolder(
-        lock.site_id, lock.command, lock.pid, lock.host, lock.acquired_at, lock.heartbeat_at
-    )
+    return _from_row(LockHolder, lock)
+
+
+def _from_row(record: type[R], row: object) -> R:
+    """A record dataclass from an ORM row with the same field names."""
+    return record(**{f.name: getattr(row, f.name) for f in dataclasses.fields(record)})  # type: ignore[arg-type]
 
 
 def _alive(pid: int | None) -> bool:

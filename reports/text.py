@@ -15,6 +15,7 @@ from monitor.findings import (
 )
 from monitor.records import LinkFix, RunRecord
 from monitor.rules import AccountVerdict, SiteAssessment
+from reports.labels import STATES
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
 KINDS = {
@@ -165,17 +166,7 @@ def status_as_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-STATE_LABELS = {
-    "fresh": "正常",
-    "stale": "不更新",
-    "empty": "空白",
-    "unreachable": "无法访问",
-    "unreadable": "无法读取",
-    "parent": "上级栏目",
-    "content": "内容页",
-    "unchecked": "未检测",
-    "no-window": "无时限要求",
-}
+STATE_LABELS = STATES["zh"]
 
 
 def columns_tree(assessment: SiteAssessment, preset_labels: dict[str, str]) -> list[dict[str, Any]]:
