@@ -340,12 +340,6 @@ def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
     return sorted(fixes, key=lambda f: f.url)
 
 
-def link_problems(session: Session, run_id: int) -> list[LinkProblem]:
-    """Checks of one run that failed (an error, or a status of 400 and above)."""
-    run = session.get(Run, run_id)
-    return _link_states(session, [_run_record(run)])[0] if run else []
-
-
 def _failed(status: int | None, error: str | None) -> bool:
     return error is not None or status is None or status >= 400
 
