@@ -83,3 +83,44 @@ def test_scheduled_crawl_reports_and_notifications(tmp_path: Path) -> None:
         notify.deliver_due(engine, config)
         fixed = json.loads(wecom.posts[-1][1])["markdown"]["content"]
         assert "已整改 1 项" in fixed
+
+
+def test_email_notification_is_delivered(tmp_path: Path) -> None:
+    import email
+    from email.policy import default
+
+    from monitor.findings import DeadLinkFinding
+    from monitor.notify import Subject, enqueue
+    from tests.smtpkit import SmtpReceiver
+
+    with SmtpReceiver() as smtp:
+        config_path = tmp_path / "sites.yaml"
+        config_path.write_text(
+            "sites:\n  - {id: m, name: 邮件测试站, owner: 测试中心, home: 'http://127.0.0.1:9/'}\n"
+            "notify:\n"
+            f"  - {{name: mail, type: email, smtp: '127.0.0.1:{smtp.port}', tls: none,"
+            " from: 'govwatch@example.gov.cn', to: ['zwgk@example.gov.cn']}\n",
+            encoding="utf-8",
+        )
+        config = load_config(config_path)
+        engine = open_database(f"sqlite:///{tmp_path / 'g.db'}")
+        dead = DeadLinkFinding(
+            "dead_link",
+            "m",
+            "http://127.0.0.1:9/gone.pdf",
+            404,
+            None,
+            True,
+            True,
+            True,
+            ("http://127.0.0.1:9/",),
+            (),
+            None,
+            (),
+        )
+        assert enqueue(engine, config, Subject("m", "邮件测试站", "测试中心"), [dead], []) == 1
+        assert notify.deliver_due(engine, config) == (1, 0)
+    message = email.message_from_string(smtp.messages[0], policy=default)
+    assert "邮件测试站" in str(message["Subject"])
+    assert message["To"] == "zwgk@example.gov.cn"
+    assert "http://127.0.0.1:9/gone.pdf" in message.get_content()
