@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.measure import measure_crawl
 from demo.__main__ import write_config
 from demo.server import StaticServer
 from demo.site import build_external, build_site
@@ -41,36 +39,18 @@ def run(pages: int) -> dict[str, float]:
                 text.replace("max_pages: 2000", "max_pages: 100000"), encoding="utf-8"
             )
             db = base / "bench.db"
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "monitor.cli",
-                    "crawl",
-                    "-c",
-                    str(config),
-                    "--db",
-                    f"sqlite:///{db}",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            wall = time.perf_counter() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cost = measure_crawl(config, db)
         with sqlite3.connect(db) as conn:
             crawled, links = conn.execute("select pages, links from runs").fetchone()
             occurrences = conn.execute("select count(*) from link_occurrences").fetchone()[0]
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "pages": crawled,
         "links_checked": links,
         "occurrences": occurrences,
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
-        "pages_per_s": round(crawled / wall, 1),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "wall_s": cost.wall_s,
+        "cpu_s": cost.cpu_s,
+        "pages_per_s": round(crawled / cost.wall_s, 1),
+        "peak_rss_mb": cost.peak_rss_mb,
     }
 
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from benchmarks.measure import measure_crawl
 
 DEAD = {"/gone/404-{n}.html": 404, "/gone/410-{n}.html": 410, "/private/403-{n}.pdf": 403}
 
@@ -136,24 +136,7 @@ def main() -> int:
             encoding="utf-8",
         )
         db = Path(tmp) / "bench.db"
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "monitor.cli",
-                "crawl",
-                "-c",
-                str(config),
-                "--db",
-                f"sqlite:///{db}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cost = measure_crawl(config, db)
         out = subprocess.run(
             [
                 sys.executable,
@@ -179,17 +162,16 @@ def main() -> int:
     definite = {f["url"] for f in json.loads(out) if f["kind"] == "dead_link" and f["definite"]}
     flaky = {home.rstrip("/") + p for p in site.flaky}
     hits = len(definite & truth)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     print(
         json.dumps(
             {
                 "pages": pages,
                 "links_checked": links,
-                "wall_s": round(wall, 2),
-                "cpu_s": round(cpu, 2),
-                "pages_per_s": round(pages / wall, 1),
-                "links_per_s": round(links / wall, 1),
-                "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+                "wall_s": cost.wall_s,
+                "cpu_s": cost.cpu_s,
+                "pages_per_s": round(pages / cost.wall_s, 1),
+                "links_per_s": round(links / cost.wall_s, 1),
+                "peak_rss_mb": cost.peak_rss_mb,
                 "planted_dead": len(truth),
                 "reported_definite": len(definite),
                 "precision": round(hits / len(definite), 4) if definite else 1.0,

@@ -76,6 +76,17 @@ def as_of_option(function: F) -> F:
     )(function)
 
 
+def format_option(function: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Plain text for people, JSON for programs.",
+    )(function)
+
+
 def _load(config_path: Path) -> Config:
     try:
         return load_config(config_path)
@@ -245,9 +256,7 @@ def crawl(
 @db_option
 @settings_option
 @wait_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
 def scan(
     config_path: Path,
     site_id: str,
@@ -338,9 +347,7 @@ def _print_outcome(outcome: RunOutcome) -> None:
 @main.command(context_settings=CONTEXT)
 @config_option
 @db_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
 def status(config_path: Path, db_url: str | None, fmt: str) -> None:
     """Show each site's last runs, the next scheduled jobs, held locks and the database size.
 
@@ -408,9 +415,7 @@ def probe(config_path: Path, site_ids: tuple[str, ...], db_url: str | None) -> N
 @db_option
 @as_of_option
 @click.option("--site", "site_ids", multiple=True, metavar="ID", help="Only this site.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True
-)
+@format_option
 def findings(
     config_path: Path, db_url: str | None, as_of: Any, site_ids: tuple[str, ...], fmt: str
 ) -> None:
@@ -473,9 +478,7 @@ def report(config_path: Path, out_dir: Path, db_url: str | None, as_of: Any, lan
 @click.option("--site", "site_id", required=True, metavar="ID", help="The site.")
 @db_option
 @as_of_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
 def columns(config_path: Path, site_id: str, db_url: str | None, as_of: Any, fmt: str) -> None:
     """Print the site's column tree: each column's name, URL, category and why it got it,
     newest date and its source, item count and state.
@@ -504,9 +507,7 @@ def columns(config_path: Path, site_id: str, db_url: str | None, as_of: Any, fmt
     default=None,
     help="Classify with this config's rule preset (default: national-2019).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
 def inspect(source: str, page_url: str | None, config_path: Path | None, fmt: str) -> None:
     """Show what govwatch reads from one page: its type, the main list's items with each date
     as found, its value and source, the newest date, detail metadata, navigation columns.

@@ -223,12 +223,13 @@ def _run_child(
         command += ["-s", f"CLOSESPIDER_TIMEOUT={int(time_limit)}"]
     for setting in settings:
         command += ["-s", setting]
-    if CHILDREN.stopping.is_set():
-        return None, None
-    child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True
-    )
+    # Started and registered under the lock: a stop either sees this child or prevents it.
     with CHILDREN.lock:
+        if CHILDREN.stopping.is_set():
+            return None, None
+        child = subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True
+        )
         CHILDREN.processes.add(child)
     run_id: list[int] = []
     reader = threading.Thread(
