@@ -1,13 +1,19 @@
-"""Time one `govwatch crawl` as a whole process: wall and CPU seconds, peak memory."""
+"""Time one process (and the children it waits for): wall and CPU seconds, peak memory.
+
+``os.wait4`` gives the rusage of exactly that child (its own and its reaped descendants'), so
+several tools run from one benchmark each get their own peak RSS, unlike ``RUSAGE_CHILDREN``
+whose ``ru_maxrss`` is the maximum over every child ever waited for.
+"""
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -15,26 +21,45 @@ class CrawlCost:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
+    returncode: int = 0
 
 
-def measure_crawl(config: Path, db: Path) -> CrawlCost:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def run_measured(
+    command: list[str],
+    stdout: IO[bytes] | int | None = subprocess.DEVNULL,
+    stderr: IO[bytes] | int | None = subprocess.DEVNULL,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> CrawlCost:
+    """Run a command to its end; its wall and CPU (user + sys) seconds and peak RSS."""
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitor.cli",
-            "crawl",
-            "-c",
-            str(config),
-            "--db",
-            f"sqlite:///{db}",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=cwd, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return CrawlCost(round(wall, 2), round(cpu, 2), round(after.ru_maxrss / 1024, 1))
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return CrawlCost(
+        round(wall, 2),
+        round(usage.ru_utime + usage.ru_stime, 2),
+        round(usage.ru_maxrss / 1024, 1),
+        process.returncode,
+    )
+
+
+def measure_crawl(config: Path, db: Path, settings: dict[str, str] | None = None) -> CrawlCost:
+    """One `govwatch crawl` of the config's sites as a whole process."""
+    command = [
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "crawl",
+        "-c",
+        str(config),
+        "--db",
+        f"sqlite:///{db}",
+    ]
+    for name, value in (settings or {}).items():
+        command += ["-s", f"{name}={value}"]
+    cost = run_measured(command)
+    if cost.returncode != 0:
+        raise subprocess.CalledProcessError(cost.returncode, command)
+    return cost

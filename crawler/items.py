@@ -3,8 +3,10 @@
 from monitor.store import (
     AccountObservation,
     ColumnObservation,
+    CopiedLinks,
     LinkCheck,
     LinkOccurrence,
+    Observations,
     PageLinks,
     PageMetadata,
 )
@@ -12,8 +14,10 @@ from monitor.store import (
 __all__ = [
     "AccountObservation",
     "ColumnObservation",
+    "CopiedLinks",
     "LinkCheck",
     "LinkOccurrence",
+    "Observations",
     "PageLinks",
     "PageMetadata",
 ]

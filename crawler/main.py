@@ -68,9 +68,19 @@ def crawl_site(
             )
         plan = plan_for(kind, columns, url, recheck)
         scope = "full" if plan.mode == "full" else "partial"
+        previous = store.previous_crawl(session, site_id) if plan.follows_pages else None
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)
     engine.dispose()
-    _start(db_url, run_id, overrides, SiteSpider, site=site, crawl_date=crawl_date, plan=plan)
+    _start(
+        db_url,
+        run_id,
+        overrides,
+        SiteSpider,
+        site=site,
+        crawl_date=crawl_date,
+        plan=plan,
+        previous=previous,
+    )
     return run_id
 
 

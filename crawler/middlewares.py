@@ -15,6 +15,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from crawler.outcomes import is_timeout
+
 MAX_WAITING = 4  # requests waiting to be retried at once
 
 
@@ -39,6 +41,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff = settings.getfloat("GOVWATCH_RETRY_BACKOFF")
         self.max_wait = settings.getfloat("GOVWATCH_RETRY_AFTER_MAX")
+        self.timeout_retries = settings.getint("GOVWATCH_TIMEOUT_RETRIES")
         self.waiting = 0
 
     @classmethod
@@ -57,6 +60,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> Any:
+        if is_timeout(exception) and self.timeout_retries < self.max_retry_times:
+            # A server that did not answer within the timeout twice is suspected; the next
+            # crawl confirms it. More tries here only hold a download slot for longer.
+            request.meta.setdefault("max_retry_times", self.timeout_retries)
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
             await self._wait(request, None)
         return super().process_exception(request, exception)

@@ -18,9 +18,10 @@ def _scrapy(name: str) -> object:
     return getattr(scrapy_errors, name, None)
 
 
+_TIMEOUTS = _types(tx.TimeoutError, tx.TCPTimedOutError, _scrapy("DownloadTimeoutError"))
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     (_types(tx.DNSLookupError, _scrapy("CannotResolveHostError")), "dns"),
-    (_types(tx.TimeoutError, tx.TCPTimedOutError, _scrapy("DownloadTimeoutError")), "timeout"),
+    (_TIMEOUTS, "timeout"),
     (
         _types(tx.ConnectionRefusedError, _scrapy("DownloadConnectionRefusedError")),
         "connection_refused",
@@ -38,6 +39,10 @@ _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
         "connection_lost",
     ),
 )
+
+
+def is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, _TIMEOUTS)
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:

@@ -14,8 +14,10 @@ from monitor.database import make_engine, session_scope
 from monitor.store import (
     AccountObservation,
     ColumnObservation,
+    CopiedLinks,
     LinkCheck,
     LinkOccurrence,
+    Observations,
     PageLinks,
     PageMetadata,
 )
@@ -35,6 +37,7 @@ class StorePipeline:
         self.columns: list[ColumnObservation] = []
         self.accounts: list[AccountObservation] = []
         self.pages: list[PageMetadata] = []
+        self.copied: list[CopiedLinks] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -48,6 +51,13 @@ class StorePipeline:
         return pipeline
 
     def process_item(self, item: Any) -> Any:
+        for one in item.items if isinstance(item, Observations) else (item,):
+            self._take(one)
+        if self._pending() >= self.batch_size:
+            self.flush()
+        return item
+
+    def _take(self, item: object) -> None:
         if isinstance(item, LinkCheck):
             self.checks.append(item)
         elif isinstance(item, PageLinks):
@@ -58,9 +68,8 @@ class StorePipeline:
             self.accounts.append(item)
         elif isinstance(item, PageMetadata):
             self.pages.append(item)
-        if self._pending() >= self.batch_size:
-            self.flush()
-        return item
+        elif isinstance(item, CopiedLinks):
+            self.copied.append(item)
 
     def _pending(self) -> int:
         return (
@@ -69,6 +78,7 @@ class StorePipeline:
             + len(self.columns)
             + len(self.accounts)
             + len(self.pages)
+            + len(self.copied) * 16  # about a page's links each
         )
 
     def flush(self) -> None:
@@ -83,9 +93,10 @@ class StorePipeline:
                 self.columns,
                 self.accounts,
                 self.pages,
+                self.copied,
             )
         self.checks, self.occurrences, self.columns, self.accounts = [], [], [], []
-        self.pages = []
+        self.pages, self.copied = [], []
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()

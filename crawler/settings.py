@@ -57,8 +57,12 @@ GOVWATCH_RUN_ID = 0  # the run row this crawl writes into, set by the runner
 GOVWATCH_BATCH_SIZE = 2000  # observations written per transaction
 GOVWATCH_LIST_PAGES = 3  # list pages read per column (the first and its next pages)
 GOVWATCH_DETAIL_LOOKUPS = 20  # detail pages fetched per column to date year-less items
+GOVWATCH_TIMEOUT_RETRIES = 1  # a timeout is tried twice in all (other faults RETRY_TIMES + 1)
 GOVWATCH_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling after each
 GOVWATCH_RETRY_AFTER_MAX = 30.0  # at most this long for a server's Retry-After
 GOVWATCH_HEARTBEAT_SECONDS = 15  # how often the run row's heartbeat is written
 GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by the runner)
 GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 503]
+# A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
+# changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
+GOVWATCH_REVALIDATE = True

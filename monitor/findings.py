@@ -13,6 +13,7 @@ EMPTY_COLUMN = "empty_column"
 COLUMN_UNREACHABLE = "column_unreachable"
 COLUMN_UNREADABLE = "column_unreadable"
 DEAD_LINK = "dead_link"
+MISSING_ANCHOR = "missing_anchor"  # page.html#part where the page has no such part: a warning
 HOMEPAGE_UNREACHABLE = "homepage_unreachable"
 SITE_VETO = "site_veto"
 SITE_WARNING = "site_warning"
@@ -55,7 +56,7 @@ class LinkSource:
 
 @dataclass(frozen=True)
 class DeadLinkFinding:
-    kind: str  # dead_link
+    kind: str  # dead_link, or missing_anchor (a warning: never definite)
     site: str
     url: str
     status: int | None

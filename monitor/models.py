@@ -196,11 +196,19 @@ class LinkCheckRow(Base):
     redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
     content_type: Mapped[str | None] = mapped_column(String(255))
     checked_at: Mapped[datetime]
+    # The answer's validators, sent back on the next crawl as a conditional request.
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    # The page answered 304 Not Modified: its links and metadata are the previous run's.
+    revalidated: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class LinkOccurrenceRow(Base):
     __tablename__ = "link_occurrences"
-    __table_args__ = (Index("ix_link_occurrences_run_target", "run_id", "target_key"),)
+    __table_args__ = (
+        Index("ix_link_occurrences_run_target", "run_id", "target_key"),
+        Index("ix_link_occurrences_run_source", "run_id", "source_url"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -217,7 +217,8 @@ def _line(finding: Finding) -> str:
     if isinstance(finding, DeadLinkFinding):
         outcome = finding.status if finding.status is not None else finding.error
         where = "首页" if finding.on_homepage else f"{len(finding.sources)} 个页面"
-        return f"不可用链接 {finding.url}（{outcome}，位于{where}）"
+        label = "锚点缺失" if finding.kind == "missing_anchor" else "不可用链接"
+        return f"{label} {finding.url}（{outcome}，位于{where}）"
     if isinstance(finding, AvailabilityFinding):
         return (
             f"首页可访问性：失败 {finding.failures}/{finding.probes}（{finding.failure_rate:.1%}）"

@@ -21,6 +21,9 @@ class LinkCheck:
     redirects: list[str] = field(default_factory=list)
     content_type: str | None = None
     checked_at: datetime | None = None
+    etag: str | None = None  # validators for the next crawl's conditional request
+    last_modified: str | None = None
+    revalidated: bool = False  # 304 Not Modified: links and metadata carried from the last run
 
 
 @dataclass
@@ -50,6 +53,21 @@ class PageMetadata:
     meta_title: str | None
     meta_published: str | None
     meta_source: str | None
+
+
+@dataclass
+class Observations:
+    """Many observations in one item (a crawl's cost is partly per item)."""
+
+    items: list[object]
+
+
+@dataclass
+class CopiedLinks:
+    """An unchanged page: its link occurrences are the ones run ``from_run`` stored."""
+
+    source_url: str
+    from_run: int
 
 
 @dataclass

@@ -22,6 +22,7 @@ from monitor.findings import (
     DEAD_LINK,
     EMPTY_COLUMN,
     HOMEPAGE_UNREACHABLE,
+    MISSING_ANCHOR,
     NO_DATA,
     SITE_UNAVAILABLE,
     SITE_VETO,
@@ -195,15 +196,16 @@ def judge_link(
     it has failed in ``confirm_runs`` complete crawls in a row."""
     check = problem.check
     streak = history.consecutive_runs if history else 1
+    anchor = check.error == MISSING_ANCHOR
     sources = tuple(dict.fromkeys(o.source_url for o in problem.occurrences))
     shown = problem.occurrences[0].target_url if problem.occurrences else check.url
     return DeadLinkFinding(
-        kind=DEAD_LINK,
+        kind=MISSING_ANCHOR if anchor else DEAD_LINK,
         site=site.id,
         url=shown,
         status=check.status,
         error=check.error,
-        definite=is_definite(check, rules) or streak >= rules.confirm_runs,
+        definite=not anchor and (is_definite(check, rules) or streak >= rules.confirm_runs),
         internal=check.internal,
         on_homepage=any(_normal(s) in homepage_urls for s in sources),
         sources=sources,

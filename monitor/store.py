@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.models import (
@@ -27,12 +27,14 @@ from monitor.models import (
 from monitor.records import (
     AccountObservation,
     ColumnObservation,
+    CopiedLinks,
     FailureHistory,
     LinkCheck,
     LinkFix,
     LinkOccurrence,
     LinkProblem,
     LockHolder,
+    Observations,
     PageLinks,
     PageMetadata,
     Probe,
@@ -42,12 +44,16 @@ from monitor.records import (
 
 __all__ = [
     "AccountObservation",
+    "CleanCheck",
     "ColumnObservation",
+    "CopiedLinks",
     "LinkCheck",
     "LinkOccurrence",
     "LinkProblem",
+    "Observations",
     "PageLinks",
     "PageMetadata",
+    "PreviousCrawl",
     "RunRecord",
 ]
 
@@ -199,9 +205,15 @@ def save_observations(
     columns: Sequence[ColumnObservation] = (),
     accounts: Sequence[AccountObservation] = (),
     pages: Sequence[PageMetadata] = (),
+    copied: Sequence[CopiedLinks] = (),
 ) -> None:
     """One batch of observations, written in the caller's transaction."""
     now = utcnow()
+    by_run: dict[int, list[str]] = {}
+    for page in copied:
+        by_run.setdefault(page.from_run, []).append(page.source_url)
+    for from_run, sources in by_run.items():
+        copy_occurrences(session, from_run, run_id, sources)
     if checks:
         session.execute(
             insert(LinkCheckRow),
@@ -227,6 +239,112 @@ def save_observations(
     if columns:
         session.execute(
             insert(ColumnObservationRow), [{**vars(column), "run_id": run_id} for column in columns]
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanCheck:
+    """A URL the last full crawl requested without a fault (no error, status < 400, no
+    redirect): what the next crawl needs to ask it again conditionally."""
+
+    method: str
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class PreviousCrawl:
+    """The last complete full crawl of a site, the base of the next (incremental) one."""
+
+    run_id: int
+    clean: dict[str, CleanCheck]  # by URL key
+    # (key, URL, method) of the links that failed: checked again first, as early as possible.
+    failed: tuple[tuple[str, str, str], ...] = ()
+
+
+def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
+    """The base for an incremental crawl, or None (no complete full crawl yet)."""
+    base = latest_complete_run(session, site_id, scope="full")
+    if base is None:
+        return None
+    rows = session.execute(
+        select(
+            LinkCheckRow.url_key,
+            LinkCheckRow.method,
+            LinkCheckRow.etag,
+            LinkCheckRow.last_modified,
+            LinkCheckRow.content_type,
+            LinkCheckRow.redirects,
+        ).where(
+            LinkCheckRow.run_id == base.id,
+            LinkCheckRow.error.is_(None),
+            LinkCheckRow.status < 400,
+        )
+    )
+    clean = {
+        key: CleanCheck(method, etag, modified, content_type)
+        for key, method, etag, modified, content_type, redirects in rows
+        if not redirects
+    }
+    failed = session.execute(
+        select(LinkCheckRow.url_key, LinkCheckRow.url, LinkCheckRow.method).where(
+            LinkCheckRow.run_id == base.id,
+            or_(LinkCheckRow.error.is_not(None), LinkCheckRow.status >= 400),
+            LinkCheckRow.method != "NONE",  # malformed URLs and missing anchors: not requests
+        )
+    )
+    return PreviousCrawl(base.id, clean, tuple((k, u, m) for k, u, m in failed))
+
+
+def previous_pages(
+    session: Session, run_id: int, urls: list[str]
+) -> dict[str, tuple[list[LinkOccurrence], PageMetadata | None]]:
+    """The links and metadata run ``run_id`` stored for each of these pages (unchanged pages
+    of the next crawl), in a few queries whatever their number."""
+    found: dict[str, tuple[list[LinkOccurrence], PageMetadata | None]] = {
+        url: ([], None) for url in urls
+    }
+    occurrence = LinkOccurrenceRow
+    fields = [f.name for f in dataclasses.fields(PageMetadata)]
+    for chunk in _chunks(urls, 500):
+        rows = session.execute(
+            select(
+                occurrence.source_url,
+                occurrence.target_key,
+                occurrence.target_url,
+                occurrence.tag,
+                occurrence.attr,
+                occurrence.text,
+            )
+            .where(occurrence.run_id == run_id, occurrence.source_url.in_(chunk))
+            .order_by(occurrence.id)
+        )
+        for row in rows:
+            found[row[0]][0].append(LinkOccurrence(*row))
+        for page in session.execute(
+            select(*(getattr(PageMetadataRow, name) for name in fields)).where(
+                PageMetadataRow.run_id == run_id, PageMetadataRow.url.in_(chunk)
+            )
+        ):
+            found[page[0]] = (found[page[0]][0], PageMetadata(*page))
+    return found
+
+
+def copy_occurrences(session: Session, from_run: int, to_run: int, sources: list[str]) -> None:
+    """The link occurrences of unchanged pages, carried from one run into the next (in the
+    database: they are not read into Python)."""
+    columns = ("source_url", "target_key", "target_url", "tag", "attr", "text")
+    for chunk in _chunks(sources, 500):
+        session.execute(
+            insert(LinkOccurrenceRow).from_select(
+                ["run_id", *columns],
+                select(literal(to_run), *(getattr(LinkOccurrenceRow, name) for name in columns))
+                .where(
+                    LinkOccurrenceRow.run_id == from_run, LinkOccurrenceRow.source_url.in_(chunk)
+                )
+                .order_by(LinkOccurrenceRow.id),
+            )
         )
 
 

@@ -20,6 +20,7 @@ PAGES = (
     ("index.html", "overview.html"),
     ("columns.html", "columns.html"),
     ("links.html", "links.html"),
+    ("links-by-page.html", "links-by-page.html"),
     ("newmedia.html", "newmedia.html"),
 )
 
@@ -54,8 +55,9 @@ def write_reports(
     template_dir: Path | None = None,
     accounts: Sequence[AccountVerdict] = (),
 ) -> list[Path]:
-    """Write index.html (overview), columns.html, links.html, newmedia.html, and each table as
-    CSV and XLSX. Returns the written paths, the overview first."""
+    """Write index.html (overview), columns.html, links.html, links-by-page.html,
+    newmedia.html, and each table as CSV and XLSX. Returns the written paths, the overview
+    first."""
     view = build_view(assessments, preset, lang, generated_at or datetime.now(UTC), accounts)
     env = environment(template_dir)
     labels = LABELS[lang]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook
@@ -73,7 +74,7 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
                 r.site_name,
                 r.url,
                 r.outcome,
-                t["definite" if r.definite else "suspected"],
+                t[r.certainty],
                 t["internal" if r.internal else "external"],
                 t["homepage_yes" if r.on_homepage else "homepage_no"],
                 f"{o.page} ({o.text})",
@@ -81,6 +82,44 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
             )
             for r in view.links
             for o in r.occurrences
+        ),
+    )
+    by_page = Table(
+        "links-by-page",
+        t["links_by_page"],
+        (
+            t["site"],
+            t["page"],
+            t["is_homepage"],
+            t["url"],
+            t["outcome"],
+            t["certainty"],
+            t["scope"],
+            t["tag"],
+            t["anchor_text"],
+            t["new_link"],
+            t["first_seen"],
+            t["last_seen"],
+            t["consecutive"],
+        ),
+        tuple(
+            (
+                p.site_name,
+                p.page,
+                t["yes" if p.homepage else "no"],
+                e.link.url,
+                e.link.outcome,
+                t[e.link.certainty],
+                t["internal" if e.link.internal else "external"],
+                e.tag,
+                e.text,
+                t["yes" if e.link.new else "no"],
+                e.link.first_seen,
+                e.link.last_seen,
+                e.link.consecutive,
+            )
+            for p in view.link_pages
+            for e in p.links
         ),
     )
     accounts = Table(
@@ -114,7 +153,7 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
             for r in view.accounts
         ),
     )
-    return [columns, links, accounts]
+    return [columns, links, by_page, accounts]
 
 
 def to_csv(table: Table) -> bytes:
@@ -132,7 +171,7 @@ def to_xlsx(table: Table) -> bytes:
     sheet.title = table.title[:31]
     sheet.append(list(table.header))
     for row in table.rows:
-        sheet.append([_safe(cell) for cell in row])
+        sheet.append([_safe(_xml_text(cell)) for cell in row])
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -140,7 +179,17 @@ def to_xlsx(table: Table) -> bytes:
 
 
 def _safe(cell: Cell) -> Cell:
-    """Crawled text must never become a spreadsheet formula."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+    """Crawled text must never become a spreadsheet formula (a tab or carriage return first
+    is how one hides behind it)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + cell
     return "" if cell is None else cell
+
+
+# Control characters XML 1.0 forbids: a page's anchor text can carry them (lxml keeps them),
+# and one of them must not stop the XLSX export.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_text(cell: Cell) -> Cell:
+    return _NOT_XML.sub("", cell) if isinstance(cell, str) else cell

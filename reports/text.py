@@ -23,6 +23,7 @@ KINDS = {
     "empty_column": "空白栏目",
     "column_unreachable": "栏目无法访问",
     "dead_link": "不可用链接",
+    "missing_anchor": "锚点缺失",
     "homepage_unreachable": "首页无法访问",
     "site_veto": "单项否决",
     "site_warning": "预警",
@@ -67,7 +68,7 @@ def _describe(f: Finding) -> str:
     if isinstance(f, DeadLinkFinding):
         outcome = str(f.status) if f.status is not None else (f.error or "?")
         where = "首页" if f.on_homepage else f"{len(f.sources)} 个页面"
-        certainty = "确定" if f.definite else "疑似"
+        certainty = "锚点缺失" if f.kind == "missing_anchor" else "确定" if f.definite else "疑似"
         scope = "站内" if f.internal else "外部"
         return f"{certainty} {scope} {outcome} {f.url} (位于 {where})"
     if isinstance(f, AvailabilityFinding):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from monitor.config import Preset
 from monitor.findings import (
+    DEAD_LINK,
+    MISSING_ANCHOR,
     SITE_VETO,
     ColumnFinding,
     DeadLinkFinding,
@@ -81,6 +84,7 @@ class Occurrence:
     page: str
     tag: str
     text: str
+    homepage: bool = False  # the page is the site's homepage
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,45 @@ class LinkRow:
     new: bool = True
     consecutive: int = 1
     first_seen: str = ""
+    last_seen: str = ""
+    warning: bool = False  # a missing #anchor: the page is there, the place in it is not
+
+    @property
+    def certainty(self) -> str:
+        """definite, suspected or warning: the badge and the label key."""
+        return "warning" if self.warning else "definite" if self.definite else "suspected"
+
+    @property
+    def pages(self) -> int:
+        """How many pages carry the link (more than a few: a shared template's link)."""
+        return len({o.page for o in self.occurrences})
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One dead link as a page carries it: the page's tag and anchor text, the link's state."""
+
+    link: LinkRow
+    tag: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """A page that carries dead links: what an operator opens in the CMS and fixes."""
+
+    site_name: str
+    page: str
+    homepage: bool
+    links: tuple[PageLink, ...]  # definite first
+
+    @property
+    def definite(self) -> int:
+        return len({p.link.url for p in self.links if p.link.definite})
+
+    @property
+    def suspected(self) -> int:
+        return len({p.link.url for p in self.links if not p.link.definite})
 
 
 @dataclass(frozen=True)
@@ -134,6 +177,7 @@ class ReportView:
     links: tuple[LinkRow, ...]
     accounts: tuple[AccountRow, ...] = ()
     fixes: tuple[FixRow, ...] = ()
+    link_pages: tuple[PageRow, ...] = ()  # the dead links again, by the page they are on
 
     @property
     def account_counts(self) -> dict[str, int]:
@@ -162,13 +206,16 @@ def build_view(
     columns = [row for a in assessments for row in _column_rows(a, preset, lang)]
     order = {"unreachable": 0, "unreadable": 1, "stale": 2, "empty": 3}
     columns.sort(key=lambda row: order.get(row.state, 9))
-    links = [
-        _link_row(a, f, lang)
-        for a in assessments
-        for f in a.findings
-        if isinstance(f, DeadLinkFinding)
-    ]
+    links: list[LinkRow] = []
+    link_pages: list[PageRow] = []
+    for a in assessments:
+        site_links = [_link_row(a, f, lang) for f in a.findings if isinstance(f, DeadLinkFinding)]
+        links += site_links
+        link_pages += _page_rows(a.site.name, site_links)
     links.sort(key=lambda row: (not row.definite, not row.on_homepage, not row.internal, row.url))
+    # The order an operator works in: most definite dead links first, the homepage before
+    # other pages with as many.
+    link_pages.sort(key=lambda row: (-row.definite, not row.homepage, row.page, row.site_name))
     return ReportView(
         lang=lang,
         as_of=as_of,
@@ -177,6 +224,7 @@ def build_view(
         columns=tuple(columns),
         problem_columns=tuple(row for row in columns if row.state in order),
         links=tuple(links),
+        link_pages=tuple(link_pages),
         fixes=tuple(
             FixRow(
                 a.site.name,
@@ -227,7 +275,7 @@ def _account_row(
 
 
 def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
-    dead = [f for f in a.findings if isinstance(f, DeadLinkFinding)]
+    dead = [f for f in a.findings if isinstance(f, DeadLinkFinding) and f.kind == DEAD_LINK]
     site_findings = [f for f in a.findings if isinstance(f, SiteFinding)]
     run_label = "—"
     if a.run is not None:
@@ -309,7 +357,7 @@ def _column_row(
 
 
 def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
-    home = (a.homepage.url if a.homepage else a.site.home).rstrip("/")
+    homes = {_page_key(a.site.home)} | ({_page_key(a.homepage.url)} if a.homepage else set())
     outcome = (
         f"HTTP {f.status}"
         if f.status is not None
@@ -325,14 +373,48 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         # The homepage first: that is where a dead link costs most.
         occurrences=tuple(
             sorted(
-                (Occurrence(o.page, o.tag, o.text) for o in f.occurrences),
-                key=lambda o: o.page.rstrip("/") != home,
+                (
+                    Occurrence(o.page, o.tag, o.text, _page_key(o.page) in homes)
+                    for o in f.occurrences
+                ),
+                key=lambda o: not o.homepage,
             )
         ),
         redirects=f.redirects,
         new=f.new,
         consecutive=f.consecutive_failures,
         first_seen=_local(f.first_seen) if f.first_seen else "",
+        last_seen=_local(f.last_seen) if f.last_seen else "",
+        warning=f.kind == MISSING_ANCHOR,
+    )
+
+
+def _page_rows(site_name: str, links: list[LinkRow]) -> list[PageRow]:
+    """The site's dead links grouped by the page they are on (one entry per tag and text)."""
+    by_page: dict[str, list[PageLink]] = {}
+    homepage: dict[str, bool] = {}
+    for link in links:
+        for o in link.occurrences:
+            by_page.setdefault(o.page, []).append(PageLink(link, o.tag, o.text))
+            homepage[o.page] = homepage.get(o.page, False) or o.homepage
+    return [
+        PageRow(
+            site_name=site_name,
+            page=page,
+            homepage=homepage[page],
+            links=tuple(sorted(entries, key=lambda p: (not p.link.definite, p.link.url))),
+        )
+        for page, entries in by_page.items()
+    ]
+
+
+def _page_key(url: str) -> str:
+    """A page URL as monitor.rules compares it with the homepage (so a page marked 首页 here is
+    one whose links the rules count as on the homepage): case-blind scheme and host, no
+    fragment, an empty path as "/"."""
+    parts = urlsplit(url)
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,13 +25,19 @@ class Route:
 class RouteServer:
     """Serve ``routes`` (path → Route, paths unquoted as UTF-8); anything else is 404.
 
-    ``requests`` records (method, path) of every request, for assertions.
+    ``requests`` records (method, path) of every request, for assertions. With ``etags``, a
+    200 answer carries an ETag (a hash of its body) and a GET that sends it back in
+    ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
     """
 
-    def __init__(self, routes: dict[str, Route] | None = None, root: Path | None = None) -> None:
+    def __init__(
+        self, routes: dict[str, Route] | None = None, root: Path | None = None, etags: bool = False
+    ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
+        self.etags = etags
         self.requests: list[tuple[str, str]] = []
+        self.conditional: list[str] = []
         self.posts: list[tuple[str, bytes]] = []
         self.times: list[tuple[str, float]] = []
         server = self
@@ -94,8 +101,19 @@ class RouteServer:
         if route.delay:
             time.sleep(route.delay)
         status = route.head_status if method == "HEAD" and route.head_status else route.status
-        handler.send_response(status)
         headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
+        if self.etags and status == 200:
+            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            headers["ETag"] = etag
+            asked = handler.headers.get("If-None-Match")
+            if asked:
+                self.conditional.append(path)
+            if method == "GET" and asked == etag:
+                handler.send_response(304)
+                handler.send_header("ETag", etag)
+                handler.end_headers()
+                return
+        handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(route.body)))

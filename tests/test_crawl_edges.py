@@ -192,3 +192,30 @@ def test_retry_after_dates() -> None:
     assert retry_after_seconds(b"Sat, 20 Jul 2024 10:00:30 GMT", now) == 30.0
     assert retry_after_seconds(b"soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_a_hanging_link_is_tried_twice_and_suspected(tmp_path: Path) -> None:
+    routes = {
+        "/": Route(200, _html("<a href='/hang.html'>不响应的页面</a><a href='/busy.html'>忙</a>")),
+        "/hang.html": Route(200, _html("太慢了"), delay=3),
+        "/busy.html": Route(503, _html("忙")),
+    }
+    settings = [
+        "-s",
+        "DOWNLOAD_TIMEOUT=1",
+        "-s",
+        "RETRY_TIMES=2",
+        "-s",
+        "GOVWATCH_RETRY_BACKOFF=0.1",
+    ]
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        findings = findings_json(config, db, date.today())
+        hang_tries = [p for _, p in server.requests if p == "/hang.html"]
+        busy_tries = [p for _, p in server.requests if p == "/busy.html"]
+    dead = {f["url"].removeprefix(server.url): f for f in findings}
+    assert (dead["hang.html"]["error"], dead["hang.html"]["definite"]) == ("timeout", False)
+    assert len(hang_tries) == 2  # GOVWATCH_TIMEOUT_RETRIES: one retry for a timeout
+    assert len(busy_tries) >= 3  # other transient faults: RETRY_TIMES retries

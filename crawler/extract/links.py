@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from crawler.extract.html import HtmlElement, base_url, squash, tag_of
 
@@ -71,6 +71,61 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
             continue
         links.append(LinkRef(absolute, tag, attr, _anchor_text(element)))
     return PageLinks(tuple(links), not_fetched)
+
+
+@dataclass(frozen=True)
+class FragmentRef:
+    """A link to a named place in a page (``page.html#section``): the page must have it."""
+
+    page: str  # absolute, without the fragment
+    fragment: str  # as written, without "#"
+    url: str  # absolute, with the fragment
+    tag: str
+    text: str
+
+
+# Fragments a browser does not look up as an element: the top of the page, script routes
+# ("#!/x", "#/x") and viewer parameters ("#page=3" in a PDF).
+_NOT_ANCHORS = re.compile(r"^(top|!.*|/.*|.*=.*)$", re.I)
+
+
+def fragment_links(doc: HtmlElement, page_url: str) -> tuple[FragmentRef, ...]:
+    """The page's ``a``/``area`` links that name a place in a page (this one or another)."""
+    base = base_url(doc, page_url)
+    found = []
+    for tag in ("a", "area"):
+        for element in doc.iter(tag):
+            href = _CONTROL.sub("", element.get("href") or "").strip()
+            if "#" not in href or href.lower().startswith(_NOT_FETCHED):
+                continue
+            try:
+                absolute = urljoin(page_url if href.startswith("#") else base, href)
+            except ValueError:
+                continue  # a malformed URL is reported by extract_links
+            fragment = urlsplit(absolute).fragment
+            if not fragment or _NOT_ANCHORS.match(fragment):
+                continue
+            if absolute.split(":", 1)[0].lower() not in ("http", "https"):
+                continue
+            found.append(
+                FragmentRef(
+                    _without_fragment(absolute), fragment, absolute, tag, _anchor_text(element)
+                )
+            )
+    return tuple(found)
+
+
+def anchor_names(doc: HtmlElement) -> frozenset[str]:
+    """The places a fragment can name in this page: every ``id``, and ``a[name]``."""
+    names = {value for value in doc.xpath("//@id") if value}
+    names.update(a.get("name") or "" for a in doc.iter("a") if a.get("name"))
+    return frozenset(str(name) for name in names)
+
+
+def has_anchor(names: frozenset[str], fragment: str) -> bool:
+    """Whether the fragment names a place in the page: as written, or percent-decoded (as
+    browsers try both)."""
+    return fragment in names or unquote(fragment) in names
 
 
 def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:

@@ -8,6 +8,7 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,13 +20,14 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
+from sqlalchemy import Engine
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
-from crawler.extract.links import extract_links
+from crawler.extract.links import anchor_names, extract_links, fragment_links, has_anchor
 from crawler.extract.lists import (
     ListItem,
     content_items,
@@ -45,9 +47,20 @@ from crawler.extract.navigation import (
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
 from crawler.extract.softpages import Fingerprint, fingerprint, soft_verdict
-from crawler.items import ColumnObservation, LinkCheck, LinkOccurrence, PageLinks, PageMetadata
+from crawler.items import (
+    ColumnObservation,
+    CopiedLinks,
+    LinkCheck,
+    LinkOccurrence,
+    Observations,
+    PageLinks,
+    PageMetadata,
+)
 from crawler.outcomes import describe_failure
+from crawler.revalidate import Answer, Candidate, Limits, revalidate
+from monitor import store
 from monitor.config import SiteConfig
+from monitor.database import make_engine, session_scope
 
 HOMEPAGE_NAME = "首页"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -64,7 +77,8 @@ _NOT_PAGES = frozenset(
 
 @dataclass
 class Progress:
-    pages: int = 0  # HTML pages read
+    pages: int = 0  # HTML pages read (or found unchanged since the last crawl)
+    unchanged: int = 0  # of those, answered 304 Not Modified: links from the last crawl
     links: int = 0  # URLs whose outcome is recorded
     failed: int = 0  # of those, failed (error or status ≥ 400)
 
@@ -129,11 +143,27 @@ class SiteSpider(Spider):
         site: SiteConfig,
         crawl_date: date | None = None,
         plan: CrawlPlan | None = None,
+        previous: store.PreviousCrawl | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.site = site
         self.plan = plan or CrawlPlan()
+        # The last full crawl: pages it read are asked for conditionally (If-None-Match /
+        # If-Modified-Since); an unchanged page's links come from what that crawl stored.
+        self.previous = previous if self.plan.follows_pages else None
+        self.revalidates = True
+        self.unchanged: dict[str, Answer] = {}  # what the site said before the crawl began
+        self.replays: deque[tuple[str, str]] = deque()  # unchanged pages: (key, URL as linked)
+        self.db_url = ""
+        self._db: Engine | None = None
+        self.limits = Limits("govwatch", 15.0, 8, 32)
+        # Fragment links (page.html#part): the places each page read has, and the links that
+        # wait for a page not read yet. A missing place is a warning, never a dead link.
+        self.anchors: dict[str, frozenset[str]] = {}
+        self.anchor_waits: dict[str, list[tuple[str, str, str]]] = {}  # (key#frag, URL, frag)
+        self.replayed: set[str] = set()  # pages taken from the last crawl (no document)
+        self.anchor_fetches: set[str] = set()
         self.crawl_date = crawl_date or datetime.now(LOCAL_TZ).date()
         self.progress = Progress()
         self.requested: set[str] = set()  # URL keys scheduled for a check or page fetch
@@ -163,6 +193,14 @@ class SiteSpider(Spider):
         spider.list_pages = settings.getint("GOVWATCH_LIST_PAGES")
         spider.detail_lookups = settings.getint("GOVWATCH_DETAIL_LOOKUPS")
         spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
+        spider.db_url = settings.get("GOVWATCH_DB") or ""
+        spider.revalidates = settings.getbool("GOVWATCH_REVALIDATE")
+        spider.limits = Limits(
+            settings.get("USER_AGENT"),
+            settings.getfloat("DOWNLOAD_TIMEOUT"),
+            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            settings.getint("CONCURRENT_REQUESTS"),
+        )
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
         return spider
 
@@ -185,6 +223,16 @@ class SiteSpider(Spider):
             )
         if plan.mode == "recheck":
             return  # the rechecks start once the site's soft-404 fingerprint is known
+        if self.previous is not None and self.revalidates:
+            # Meanwhile the links that failed last time are checked again (from the soft-404
+            # probe's callback): a hanging one costs its timeouts while this runs, not after.
+            self.unchanged = await revalidate(self._candidates(), self.limits)
+            self.logger.info(
+                "%s of %s URLs unchanged since run %s",
+                len(self.unchanged),
+                len(self.previous.clean),
+                self.previous.run_id,
+            )
         if plan.mode == "url" and plan.url:
             column = next(
                 (
@@ -228,21 +276,34 @@ class SiteSpider(Spider):
             dont_filter=True,
             callback=self.on_response,
             errback=self.on_failure,
-            meta={"gw_role": role, "gw_url": shown},
+            # One download slot per server (host and port): CONCURRENT_REQUESTS_PER_DOMAIN.
+            meta={"gw_role": role, "gw_url": shown, "download_slot": host_of(url)},
         )
         key = request.url
         request.meta["gw_key"] = key
         self.requested.add(key)
+        clean = self.previous.clean.get(key) if self.previous is not None else None
+        if role == "page" and clean is not None and clean.method == "GET":
+            if clean.etag:
+                request.headers[b"If-None-Match"] = clean.etag
+            if clean.last_modified:
+                request.headers[b"If-Modified-Since"] = clean.last_modified
         if method == "GET" and role != "check":
             self.getting.add(key)
         if role in ("page", "list", "detail", "sitemap", "navframe"):
             self.pages_scheduled += 1
         return request
 
-    def _schedule_link(self, url: str, key: str, tag: str, encoding: str) -> Iterator[Request]:
+    def _schedule_link(
+        self, url: str, key: str, tag: str, encoding: str, encoded: bool = False
+    ) -> Iterator[Request]:
+        """Request a linked URL once per crawl: a page of the site by GET, the rest by HEAD.
+        ``encoded``: ``key`` is already the URL as requested (from a stored occurrence)."""
         if key in self.requested or not self.plan.checks_links:
             return
+        target, encoding = (key, "utf-8") if encoded else (url, encoding)
         internal = self.internal(url)
+        answer = self.unchanged.get(key)
         if (
             internal
             and self.plan.follows_pages
@@ -250,9 +311,26 @@ class SiteSpider(Spider):
             and _may_be_page(url)
             and self.pages_scheduled < self.site.max_pages
         ):
-            yield self._request(url, url, "page", encoding, method="GET")
+            if answer is not None and answer.status == 304:
+                self.requested.add(key)
+                self.getting.add(key)
+                self.pages_scheduled += 1
+                self.replays.append((key, url))  # read from the last crawl, in this callback
+                return
+            yield self._request(target, url, "page", encoding, method="GET")
+        elif answer is not None and answer.status != 304:
+            self.requested.add(key)  # answered 2xx to HEAD just now
+            yield from self._record(key, url, "HEAD", answer=answer)
         else:
-            yield self._request(url, url, "check", encoding, method="HEAD")
+            yield self._request(target, url, "check", encoding, method="HEAD")
+
+    def _candidates(self) -> Iterator[Candidate]:
+        assert self.previous is not None
+        for key, clean in self.previous.clean.items():
+            if clean.method == "HEAD":
+                yield Candidate(key, "HEAD")
+            elif clean.method == "GET" and (clean.etag or clean.last_modified):
+                yield Candidate(key, "GET", clean.etag, clean.last_modified)
 
     # --------------------------------------------------------------- callbacks
 
@@ -266,6 +344,14 @@ class SiteSpider(Spider):
             and not response.meta.get("gw_fallback")
         ):
             yield self._get_instead_of_head(request)
+            return
+        if role == "anchors":  # an unchanged page read again for the places it names
+            doc = self._page_document(response)
+            names = anchor_names(doc) if doc is not None else None
+            yield from self._found_anchors(response.meta["gw_key"], names)
+            return
+        if response.status == 304 and role == "page" and self.previous is not None:
+            yield from self._unchanged_page(response)
             return
         column: ColumnState | None = response.meta.get("gw_column")
         if role == "list" and column is not None and column.is_home:
@@ -316,14 +402,16 @@ class SiteSpider(Spider):
 
     def _resolve_waiters(self, key: str, doc: HtmlElement | None) -> Iterator[Any]:
         """Column items that wait for this article page's date (it was already requested)."""
-        waiting = self.date_waiters.pop(key, [])
         found = None
-        if doc is not None and waiting:
+        if doc is not None and key in self.date_waiters:
             try:
                 found = publication_date(doc)
             except (ValueError, LookupError, TypeError):
                 found = None
-        for state, item_url in waiting:
+        yield from self._give_date(key, found)
+
+    def _give_date(self, key: str, found: DateMatch | None) -> Iterator[Any]:
+        for state, item_url in self.date_waiters.pop(key, []):
             state.details[item_url] = found
             yield from self._settle(state)
 
@@ -340,6 +428,9 @@ class SiteSpider(Spider):
         role = request.meta["gw_role"]
         if role == "missing":
             yield from self._rechecks()
+            return
+        if role == "anchors":
+            yield from self._found_anchors(request.meta["gw_key"], None)
             return
         yield from self._record(
             request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
@@ -360,12 +451,24 @@ class SiteSpider(Spider):
             yield from self._settle(state)
 
     def _rechecks(self) -> Iterator[Request]:
-        """The stored keys, requested as they were (already encoded), by the same method."""
-        if self.plan.mode != "recheck":
+        """The stored keys, requested as they were (already encoded), by the same method: a
+        recheck's links, or in a nightly crawl the links that failed in the last one (a page
+        among them that recovers is read as a page)."""
+        if self.plan.mode == "recheck":
+            for key, shown, method in self.plan.recheck:
+                if key not in self.requested:
+                    yield self._request(key, shown, "check", "utf-8", method=method)
             return
-        for key, shown, method in self.plan.recheck:
-            if key not in self.requested:
-                yield self._request(key, shown, "check", "utf-8", method=method)
+        if self.previous is None:
+            return
+        for key, shown, method in self.previous.failed:
+            if key in self.requested:
+                continue
+            page = method == "GET" and self.internal(shown) and _may_be_page(shown)
+            if page and self.pages_scheduled >= self.site.max_pages:
+                page = False
+            role = "page" if page else "check"
+            yield self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
 
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
@@ -397,19 +500,30 @@ class SiteSpider(Spider):
         method: str,
         response: Response | None = None,
         error: tuple[str, str] | None = None,
+        revalidated: bool = False,
+        answer: Answer | None = None,
     ) -> Iterator[Any]:
         if key in self.recorded:
             return
         self.recorded.add(key)
         self.progress.links += 1
         redirects: list[str] = []
-        status = content_type = final_url = None
+        status = content_type = final_url = etag = modified = None
         if response is not None:
             status = response.status
             redirects = [str(u) for u in response.meta.get("redirect_urls", [])]
             final_url = response.url
             raw_type = response.headers.get(b"Content-Type")
             content_type = raw_type.decode("latin-1")[:255] if raw_type else None
+            if method == "GET" and status in (200, 304):
+                etag, modified = _validators(response)
+        elif answer is not None:
+            status, final_url, content_type = answer.status, key, answer.content_type
+            etag, modified = answer.etag, answer.last_modified
+        clean = self.previous.clean.get(key) if self.previous is not None else None
+        if revalidated and clean is not None:
+            etag, modified = etag or clean.etag, modified or clean.last_modified
+            content_type = content_type or clean.content_type
         if error is not None or (status is not None and status >= 400):
             self.progress.failed += 1
         yield LinkCheck(
@@ -424,15 +538,16 @@ class SiteSpider(Spider):
             redirects=redirects,
             content_type=content_type,
             checked_at=_utcnow(),
+            etag=etag,
+            last_modified=modified,
+            revalidated=revalidated,
         )
 
     def _malformed(self, url: str, page: str, tag: str, text: str) -> Iterator[Any]:
         """A link no browser could follow: a finding with its reason, never a crash."""
         key = f"malformed:{url}"[:2000]
         yield PageLinks(page, [LinkOccurrence(page, key, url, tag, "href", text)])
-        yield from self._record(
-            key, url, "NONE", error=("malformed_url", f"cannot request {url!r}")
-        )
+        yield from self._record(key, url, "NONE", error=_malformed_error(url))
 
     def _page_document(self, response: Response, any_status: bool = False) -> HtmlElement | None:
         if not isinstance(response, TextResponse) or (response.status >= 400 and not any_status):
@@ -454,16 +569,7 @@ class SiteSpider(Spider):
         metadata = _page_metadata(response.url, doc)
         if metadata is not None:
             yield metadata
-            self.page_dates[response.meta["gw_key"]] = (
-                DateMatch(
-                    metadata.published_text or "",
-                    metadata.published.year,
-                    metadata.published.month,
-                    metadata.published.day,
-                )
-                if metadata.published
-                else None
-            )
+            self.page_dates[response.meta["gw_key"]] = _published(metadata)
         if not self.plan.checks_links:
             return
         encoding = response.encoding
@@ -484,7 +590,147 @@ class SiteSpider(Spider):
                 )
             )
             yield from self._schedule_link(link.url, key, link.tag, encoding)
+        names = anchor_names(doc)
+        for names_key in {response.meta["gw_key"], request_key(response.url, encoding)}:
+            if names_key is not None:
+                yield from self._found_anchors(names_key, names)
+        for ref in fragment_links(doc, response.url):
+            page_key = request_key(ref.page, encoding)
+            if page_key is None:
+                continue
+            wanted = f"{page_key}#{ref.fragment}"
+            occurrences.append(
+                LinkOccurrence(response.url, wanted, ref.url, ref.tag, "href", ref.text)
+            )
+            yield from self._want_anchor(wanted, ref.url)
         yield PageLinks(response.url, occurrences)
+        yield from self._replay_queued()
+
+    def _want_anchor(self, wanted: str, shown: str) -> Iterator[Any]:
+        """A link to ``page#fragment`` (``wanted``): judged when the page's places are known."""
+        page_key, fragment = wanted.split("#", 1)
+        if wanted in self.recorded or not self.internal(shown):
+            return  # judged already; other sites' pages are not read
+        names = self.anchors.get(page_key)
+        if names is not None:
+            yield from self._judge_anchor(wanted, shown, fragment, names)
+            return
+        self.anchor_waits.setdefault(page_key, []).append((wanted, shown, fragment))
+        yield from self._fetch_anchors(page_key)
+
+    def _fetch_anchors(self, page_key: str) -> Iterator[Request]:
+        """A page taken from the last crawl has no document: read it for the places it names
+        (only when a fragment link points at it)."""
+        if page_key in self.replayed and page_key not in self.anchor_fetches:
+            self.anchor_fetches.add(page_key)
+            request = self._request(page_key, page_key, "anchors", "utf-8", method="GET")
+            yield request
+
+    def _found_anchors(self, page_key: str, names: frozenset[str] | None) -> Iterator[Any]:
+        if names is not None:
+            self.anchors[page_key] = names
+        for wanted, shown, fragment in self.anchor_waits.pop(page_key, []):
+            if names is not None:
+                yield from self._judge_anchor(wanted, shown, fragment, names)
+
+    def _judge_anchor(
+        self, wanted: str, shown: str, fragment: str, names: frozenset[str]
+    ) -> Iterator[Any]:
+        if not has_anchor(names, fragment):
+            yield from self._record(
+                wanted,
+                shown,
+                "NONE",
+                error=("missing_anchor", f"the page has no place named #{fragment}"),
+            )
+
+    def _unchanged_page(self, response: Response) -> Iterator[Any]:
+        """A page that answered 304 Not Modified to the crawl's conditional request."""
+        key = response.meta["gw_key"]
+        stored = self._stored_pages([response.url])[response.url]
+        yield from self._replay(
+            key, response.meta["gw_url"], response.url, stored, response=response
+        )
+        yield from self._replay_queued()
+
+    def _replay_queued(self) -> Iterator[Any]:
+        """Pages found unchanged before the crawl, reached by links: read from the last crawl
+        (their own links are scheduled the same way, so one callback may replay many)."""
+        while self.replays:
+            batch = [self.replays.popleft() for _ in range(min(500, len(self.replays)))]
+            stored = self._stored_pages([key for key, _ in batch])
+            observations = []  # one item for the batch: Scrapy's cost is per item
+            for key, url in batch:
+                for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
+                    if isinstance(output, Request):
+                        yield output
+                    else:
+                        observations.append(output)
+            yield Observations(observations)
+
+    def _stored_pages(
+        self, urls: list[str]
+    ) -> dict[str, tuple[list[LinkOccurrence], PageMetadata | None]]:
+        assert self.previous is not None
+        with session_scope(self._engine()) as session:
+            return store.previous_pages(session, self.previous.run_id, urls)
+
+    def _replay(
+        self,
+        key: str,
+        shown: str,
+        page_url: str,
+        stored: tuple[list[LinkOccurrence], PageMetadata | None],
+        answer: Answer | None = None,
+        response: Response | None = None,
+    ) -> Iterator[Any]:
+        """An unchanged page: the last crawl's reading of it stands. Its links are checked
+        again all the same; a page that failed then was asked for in full."""
+        assert self.previous is not None
+        yield from self._record(
+            key, shown, "GET", response=response, answer=answer, revalidated=True
+        )
+        if page_url in self.processed:
+            return
+        self.processed.add(page_url)
+        self.progress.pages += 1
+        self.progress.unchanged += 1
+        self.replayed.add(key)
+        if key in self.anchor_waits:
+            yield from self._fetch_anchors(key)
+        occurrences, metadata = stored
+        found = None
+        if metadata is not None:
+            yield metadata
+            found = self.page_dates[key] = _published(metadata)
+        yield from self._give_date(key, found)
+        if not occurrences:
+            return
+        yield CopiedLinks(page_url, self.previous.run_id)
+        for occurrence in occurrences:
+            if "#" in occurrence.target_key:
+                yield from self._want_anchor(occurrence.target_key, occurrence.target_url)
+                continue
+            if occurrence.target_key.startswith("malformed:"):
+                yield from self._record(
+                    occurrence.target_key,
+                    occurrence.target_url,
+                    "NONE",
+                    error=_malformed_error(occurrence.target_url),
+                )
+                continue
+            yield from self._schedule_link(
+                occurrence.target_url, occurrence.target_key, occurrence.tag, "", encoded=True
+            )
+
+    def _engine(self) -> Engine:
+        if self._db is None:
+            self._db = make_engine(self.db_url)
+        return self._db
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.dispose()
 
     # ----------------------------------------------------------------- columns
 
@@ -695,6 +941,30 @@ class SiteSpider(Spider):
             meta_column_type=state.meta_type,
             sub_columns=state.sub_columns,
         )
+
+
+def _malformed_error(url: str) -> tuple[str, str]:
+    return "malformed_url", f"cannot request {url!r}"
+
+
+def _published(metadata: PageMetadata) -> DateMatch | None:
+    published = metadata.published
+    if published is None:
+        return None
+    text = metadata.published_text or ""
+    return DateMatch(text, published.year, published.month, published.day)
+
+
+def _validators(response: Response) -> tuple[str | None, str | None]:
+    """The answer's ETag and Last-Modified, as the next conditional request sends them back."""
+    found = []
+    for name in (b"ETag", b"Last-Modified"):
+        raw = response.headers.get(name)
+        value = (
+            raw.decode("latin-1").strip()[: 64 if name == b"Last-Modified" else 255] if raw else ""
+        )
+        found.append(value or None)
+    return found[0], found[1]
 
 
 def _prose_chars(doc: HtmlElement) -> int:

@@ -1,0 +1,175 @@
+"""Nightly crawls of an unchanged site: conditional requests, the last crawl's reading reused,
+the same findings; changed pages re-read, dead links always re-checked."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+ARTICLES = 6
+VOLATILE = {"consecutive_failures", "first_seen", "last_seen", "new", "observed_at", "run_id"}
+
+
+def _html(title: str, body: str, published: str = "") -> Route:
+    meta = f"<meta name='PubDate' content='{published}'>" if published else ""
+    return Route(
+        200,
+        (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>{meta}"
+            f"</head><body>{body}</body></html>"
+        ).encode(),
+    )
+
+
+def _article(n: int, extra: str = "") -> Route:
+    links = (
+        f"<a href='/xwdt/a{(n + 1) % ARTICLES}.html'>下一篇</a>"
+        f"<a href='/files/附件{n}.pdf'>附件{n}</a><img src='/img/{n}.jpg' alt='配图'>"
+        "<a href='/gone.html'>已删除的页面</a>"
+    )
+    return _html(f"第{n}篇", f"<h1>第{n}篇</h1><p>正文</p>{links}{extra}", f"2026-11-{10 + n:02d}")
+
+
+def _site(outside: str) -> dict[str, Route]:
+    items = "".join(
+        f"<li><a href='/xwdt/a{n}.html'>第{n}篇文章的标题</a><span>2026-11-{10 + n:02d}</span></li>"
+        for n in range(ARTICLES)
+    )
+    routes = {
+        "/": _html(
+            "示例市人民政府",
+            f"<a href='/xwdt/'>新闻动态</a><a href='{outside}closed.html'>已关闭的合作网站</a>",
+        ),
+        "/xwdt/": _html("新闻动态", f"<ul>{items}</ul>"),
+        "/files/*": Route(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}),
+        "/img/*": Route(200, b"GIF89a", {"Content-Type": "image/gif"}),
+    }
+    routes.update({f"/xwdt/a{n}.html": _article(n) for n in range(ARTICLES)})
+    return routes
+
+
+def _config(tmp_path: Path, home: str) -> Path:
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - id: inc\n    name: 增量测试站\n    home: {home}\n    discover: false\n"
+        f"    columns:\n      - {{name: 新闻动态, url: '{home}xwdt/', category: news}}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _comparable(findings: list[dict[str, Any]]) -> list[str]:
+    """Findings without what differs run to run (streaks, run ids, occurrence order)."""
+    kept = []
+    for finding in findings:
+        item = {k: v for k, v in finding.items() if k not in VOLATILE}
+        for name in ("occurrences", "sources"):
+            if name in item:
+                item[name] = sorted(json.dumps(o, sort_keys=True) for o in item[name])
+        kept.append(json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return sorted(kept)
+
+
+def _run_rows(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("revalidate", [True, False], ids=["before-crawl", "during-crawl"])
+def test_unchanged_site_is_revalidated_with_the_same_findings(
+    tmp_path: Path, revalidate: bool
+) -> None:
+    """Before-crawl: the lean client asks first; during-crawl: Scrapy's conditional GETs."""
+    settings = [*FAST, "-s", f"GOVWATCH_REVALIDATE={revalidate}"]
+    with (
+        RouteServer({"/closed.html": Route(404)}) as outside,
+        RouteServer(_site(outside.url), etags=True) as server,
+    ):
+        config = _config(tmp_path, server.url)
+        db_path = tmp_path / "g.db"
+        db = f"sqlite:///{db_path}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        first = findings_json(config, db, date.today())
+        asked_before = len(server.requests)
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second = findings_json(config, db, date.today())
+        second_requests = server.requests[asked_before:]
+
+    assert _comparable(second) == _comparable(first)
+    assert {f["kind"] for f in first} == {"dead_link"}
+    # Every article page was asked for with its ETag and answered 304, none sent in full.
+    article_checks = _run_rows(
+        db_path,
+        "select run_id, status, revalidated from link_checks where url like '%/xwdt/a%'",
+    )
+    assert sorted(set(article_checks)) == [(1, 200, 0), (2, 304, 1)]
+    assert sum(1 for run, *_ in article_checks if run == 2) == ARTICLES
+    assert {p for p in server.conditional if p.startswith("/xwdt/a")} == {
+        f"/xwdt/a{n}.html" for n in range(ARTICLES)
+    }
+    # The column list is always read again in full: it is what changes.
+    assert ("GET", "/xwdt/") in second_requests
+    # Dead links are always checked again, by the crawl (with its retries).
+    assert any(path == "/gone.html" for _, path in second_requests)
+    # The second run stored the same links and page metadata as the first.
+    per_run = _run_rows(
+        db_path,
+        "select run_id, count(*), count(distinct source_url || target_key || tag || text) "
+        "from link_occurrences group by run_id",
+    )
+    assert per_run[0][1:] == per_run[1][1:]
+    assert _run_rows(db_path, "select run_id, count(*) from page_metadata group by run_id") == [
+        (1, ARTICLES),
+        (2, ARTICLES),
+    ]
+    columns = _run_rows(db_path, "select run_id, status, newest_date from column_observations")
+    assert {row[1:] for row in columns if row[0] == 1} == {
+        row[1:] for row in columns if row[0] == 2
+    }
+
+
+def test_changed_pages_are_read_again_and_fixed_links_seen(tmp_path: Path) -> None:
+    with (
+        RouteServer({"/closed.html": Route(404)}) as outside,
+        RouteServer(_site(outside.url), etags=True) as server,
+    ):
+        config = _config(tmp_path, server.url)
+        db_path = tmp_path / "g.db"
+        db = f"sqlite:///{db_path}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        # Overnight: one article gains a dead link, one is deleted, the dead page is restored.
+        server.routes["/xwdt/a2.html"] = _article(2, "<a href='/new-gone.html'>新加的链接</a>")
+        del server.routes["/xwdt/a4.html"]
+        server.routes["/gone.html"] = _html("恢复的页面", "<p>又能访问了</p>")
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, date.today())
+
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {"new-gone.html", "xwdt/a4.html", f"{outside.url}closed.html"}
+    assert [o["page"] for o in dead["new-gone.html"]["occurrences"]] == [
+        f"{server.url}xwdt/a2.html"
+    ]
+    # The deleted page is still linked from the list and from an unchanged article (whose
+    # links come from the last crawl).
+    assert {o["page"] for o in dead["xwdt/a4.html"]["occurrences"]} == {
+        f"{server.url}xwdt/",
+        f"{server.url}xwdt/a3.html",
+    }
+    changed = _run_rows(
+        db_path,
+        "select status, revalidated from link_checks where run_id = 2 and url like '%/a2.html'",
+    )
+    assert changed == [(200, 0)]
+    fixed = _run_rows(
+        db_path,
+        "select status from link_checks where run_id = 2 and url like '%/gone.html'",
+    )
+    assert fixed == [(200,)]
