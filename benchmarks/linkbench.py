@@ -62,6 +62,9 @@ class ToolRun:
 # ------------------------------------------------------------------------- the tools
 
 
+GOVWATCH_SETTINGS: list[str] = []  # --govwatch-set
+
+
 def run_govwatch(server: SiteServer, work: Path, timeout: float) -> ToolRun:
     config = work / "govwatch.yaml"
     config.write_text(
@@ -75,6 +78,8 @@ def run_govwatch(server: SiteServer, work: Path, timeout: float) -> ToolRun:
         server.restart()
         command = [sys.executable, "-m", "monitor.cli", "crawl", "-c", str(config)]
         command += ["--db", f"sqlite:///{db}", "-s", f"DOWNLOAD_TIMEOUT={timeout:g}"]
+        for setting in GOVWATCH_SETTINGS:
+            command += ["-s", setting]
         with (work / f"govwatch-{attempt}.log").open("wb") as log:
             cost = run_measured(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         report = [*GOVWATCH, "findings", "-c", str(config), "--db", f"sqlite:///{db}"]
@@ -404,6 +409,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20260119)
     parser.add_argument("--json", action="store_true", help="print JSON (the table to stderr)")
     parser.add_argument("--keep", type=Path, help="keep the tools' outputs in this directory")
+    parser.add_argument(
+        "--govwatch-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for govwatch's crawls (e.g. AUTOTHROTTLE_ENABLED=False)",
+    )
     args = parser.parse_args()
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = [t for t in tools if t not in RUNNERS]
@@ -412,6 +424,7 @@ def main() -> int:
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     # Planted endpoints that hang must outlast every tool's timeout (and its retries' timeouts).
     hang_s = args.timeout * 4 + 5
+    GOVWATCH_SETTINGS.extend(args.govwatch_set)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, SiteServer(args.pages, hang_s, args.seed) as server:
         work = args.keep or Path(tmp)

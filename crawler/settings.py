@@ -18,7 +18,11 @@ ROBOTSTXT_OBEY = False  # operators monitor their own sites, as the inspectors d
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0
-AUTOTHROTTLE_ENABLED = False
+# AutoThrottle: the delay follows each server's latency (a slow server gets fewer requests).
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.0
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 DOWNLOAD_TIMEOUT = 15  # the national rule: still failing at 15 s is a failure
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
@@ -66,3 +70,4 @@ GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True
+GOVWATCH_REPLAY_BATCH = 200  # unchanged pages replayed per callback

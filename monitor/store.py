@@ -259,8 +259,8 @@ class PreviousCrawl:
 
     run_id: int
     clean: dict[str, CleanCheck]  # by URL key
-    # (key, URL, method) of the links that failed: checked again first, as early as possible.
-    failed: tuple[tuple[str, str, str], ...] = ()
+    # (key, URL, method, error) of the links that failed: checked again from the start.
+    failed: tuple[tuple[str, str, str, str | None], ...] = ()
 
 
 def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
@@ -288,13 +288,15 @@ def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
         if not redirects
     }
     failed = session.execute(
-        select(LinkCheckRow.url_key, LinkCheckRow.url, LinkCheckRow.method).where(
+        select(
+            LinkCheckRow.url_key, LinkCheckRow.url, LinkCheckRow.method, LinkCheckRow.error
+        ).where(
             LinkCheckRow.run_id == base.id,
             or_(LinkCheckRow.error.is_not(None), LinkCheckRow.status >= 400),
             LinkCheckRow.method != "NONE",  # malformed URLs and missing anchors: not requests
         )
     )
-    return PreviousCrawl(base.id, clean, tuple((k, u, m) for k, u, m in failed))
+    return PreviousCrawl(base.id, clean, tuple((k, u, m, e) for k, u, m, e in failed))
 
 
 def previous_pages(

@@ -215,7 +215,15 @@ def test_a_hanging_link_is_tried_twice_and_suspected(tmp_path: Path) -> None:
         findings = findings_json(config, db, date.today())
         hang_tries = [p for _, p in server.requests if p == "/hang.html"]
         busy_tries = [p for _, p in server.requests if p == "/busy.html"]
+        asked = len(server.requests)
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second = findings_json(config, db, date.today())
+        hang_again = [p for _, p in server.requests[asked:] if p == "/hang.html"]
     dead = {f["url"].removeprefix(server.url): f for f in findings}
     assert (dead["hang.html"]["error"], dead["hang.html"]["definite"]) == ("timeout", False)
     assert len(hang_tries) == 2  # GOVWATCH_TIMEOUT_RETRIES: one retry for a timeout
     assert len(busy_tries) >= 3  # other transient faults: RETRY_TIMES retries
+    # The next crawl checks it again once (it timed out in every try last time): confirmed.
+    again = {f["url"].removeprefix(server.url): f for f in second}
+    assert (again["hang.html"]["error"], again["hang.html"]["definite"]) == ("timeout", True)
+    assert len(hang_again) == 1

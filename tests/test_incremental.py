@@ -88,7 +88,8 @@ def test_unchanged_site_is_revalidated_with_the_same_findings(
     tmp_path: Path, revalidate: bool
 ) -> None:
     """Before-crawl: the lean client asks first; during-crawl: Scrapy's conditional GETs."""
-    settings = [*FAST, "-s", f"GOVWATCH_REVALIDATE={revalidate}"]
+    # Two unchanged pages per replay batch: the batches carry on from one another.
+    settings = [*FAST, "-s", f"GOVWATCH_REVALIDATE={revalidate}", "-s", "GOVWATCH_REPLAY_BATCH=2"]
     with (
         RouteServer({"/closed.html": Route(404)}) as outside,
         RouteServer(_site(outside.url), etags=True) as server,

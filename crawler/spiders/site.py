@@ -155,6 +155,13 @@ class SiteSpider(Spider):
         self.revalidates = True
         self.unchanged: dict[str, Answer] = {}  # what the site said before the crawl began
         self.replays: deque[tuple[str, str]] = deque()  # unchanged pages: (key, URL as linked)
+        self.replay_pending = False  # a request is on its way to replay the next batch
+        self.timed_out = {
+            key
+            for key, _, _, error in (self.previous.failed if self.previous else ())
+            if error == "timeout"
+        }
+        self.replay_batch = 200
         self.db_url = ""
         self._db: Engine | None = None
         self.limits = Limits("govwatch", 15.0, 8, 32)
@@ -195,11 +202,15 @@ class SiteSpider(Spider):
         spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
         spider.db_url = settings.get("GOVWATCH_DB") or ""
         spider.revalidates = settings.getbool("GOVWATCH_REVALIDATE")
+        spider.replay_batch = max(1, settings.getint("GOVWATCH_REPLAY_BATCH"))
+        # The pre-pass runs beside the crawl's first requests (the links that failed last time):
+        # half the per-server concurrency each keeps the sum within the limit.
+        per_server = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         spider.limits = Limits(
             settings.get("USER_AGENT"),
             settings.getfloat("DOWNLOAD_TIMEOUT"),
-            settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-            settings.getint("CONCURRENT_REQUESTS"),
+            max(1, per_server // 2),
+            max(1, settings.getint("CONCURRENT_REQUESTS") // 2),
         )
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
         return spider
@@ -282,6 +293,9 @@ class SiteSpider(Spider):
         key = request.url
         request.meta["gw_key"] = key
         self.requested.add(key)
+        if key in self.timed_out:
+            # It timed out in every try last time: one try now confirms it (or finds it fixed).
+            request.meta["max_retry_times"] = 0
         clean = self.previous.clean.get(key) if self.previous is not None else None
         if role == "page" and clean is not None and clean.method == "GET":
             if clean.etag:
@@ -461,14 +475,16 @@ class SiteSpider(Spider):
             return
         if self.previous is None:
             return
-        for key, shown, method in self.previous.failed:
+        for key, shown, method, _ in self.previous.failed:
             if key in self.requested:
                 continue
             page = method == "GET" and self.internal(shown) and _may_be_page(shown)
             if page and self.pages_scheduled >= self.site.max_pages:
                 page = False
             role = "page" if page else "check"
-            yield self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
+            request = self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
+            # Behind the crawl's own requests: they fill the connections the crawl leaves idle.
+            yield request.replace(priority=-10)
 
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
@@ -654,19 +670,36 @@ class SiteSpider(Spider):
         yield from self._replay_queued()
 
     def _replay_queued(self) -> Iterator[Any]:
-        """Pages found unchanged before the crawl, reached by links: read from the last crawl
-        (their own links are scheduled the same way, so one callback may replay many)."""
-        while self.replays:
-            batch = [self.replays.popleft() for _ in range(min(500, len(self.replays)))]
-            stored = self._stored_pages([key for key, _ in batch])
-            observations = []  # one item for the batch: Scrapy's cost is per item
-            for key, url in batch:
-                for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
-                    if isinstance(output, Request):
-                        yield output
-                    else:
-                        observations.append(output)
-            yield Observations(observations)
+        """Pages found unchanged before the crawl, reached by links: read from the last crawl.
+        Their own links are scheduled the same way, so replays cascade; one batch at a time,
+        then a no-network request carries on, so that the reactor reads responses between
+        batches (a blocked reactor would look like a slow server to AutoThrottle)."""
+        if not self.replays or self.replay_pending:
+            return
+        batch = [self.replays.popleft() for _ in range(min(self.replay_batch, len(self.replays)))]
+        stored = self._stored_pages([key for key, _ in batch])
+        observations = []  # one item for the batch: Scrapy's cost is per item
+        for key, url in batch:
+            for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
+                if isinstance(output, Request):
+                    yield output
+                else:
+                    observations.append(output)
+        yield Observations(observations)
+        if self.replays:
+            self.replay_pending = True
+            yield Request(
+                "data:,",
+                callback=self._continue_replays,
+                errback=self._continue_replays,
+                dont_filter=True,
+                priority=50,
+                meta={"download_slot": "govwatch-replay", "autothrottle_dont_adjust_delay": True},
+            )
+
+    def _continue_replays(self, _: object) -> Iterator[Any]:
+        self.replay_pending = False
+        yield from self._replay_queued()
 
     def _stored_pages(
         self, urls: list[str]
