@@ -138,7 +138,7 @@ class PageRow:
 
     @property
     def suspected(self) -> int:
-        return len({p.link.url for p in self.links if not p.link.definite})
+        return len({p.link.url for p in self.links if p.link.certainty == "suspected"})
 
 
 @dataclass(frozen=True)
