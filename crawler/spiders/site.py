@@ -990,14 +990,12 @@ def _published(metadata: PageMetadata) -> DateMatch | None:
 
 def _validators(response: Response) -> tuple[str | None, str | None]:
     """The answer's ETag and Last-Modified, as the next conditional request sends them back."""
-    found = []
-    for name in (b"ETag", b"Last-Modified"):
+
+    def header(name: bytes, limit: int) -> str | None:
         raw = response.headers.get(name)
-        value = (
-            raw.decode("latin-1").strip()[: 64 if name == b"Last-Modified" else 255] if raw else ""
-        )
-        found.append(value or None)
-    return found[0], found[1]
+        return (raw.decode("latin-1").strip()[:limit] or None) if raw else None
+
+    return header(b"ETag", 255), header(b"Last-Modified", 64)
 
 
 def _prose_chars(doc: HtmlElement) -> int:
