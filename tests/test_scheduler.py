@@ -133,12 +133,12 @@ def test_stop_ends_a_running_crawl_and_marks_it_incomplete(tmp_path: Path) -> No
             def running() -> bool:
                 if not path.exists():
                     return False
-                with sqlite3.connect(path) as conn:
-                    return bool(
-                        conn.execute("select count(*) from runs where status='running'").fetchone()[
-                            0
-                        ]
-                    )
+                try:
+                    with sqlite3.connect(path) as conn:
+                        query = "select count(*) from runs where status='running'"
+                        return bool(conn.execute(query).fetchone()[0])
+                except sqlite3.OperationalError:
+                    return False  # the scheduler is still creating the schema
 
             poll(running)
         finally:
