@@ -53,9 +53,11 @@ class RunHeartbeat:
 
     def tick(self) -> None:
         now = time.monotonic()
-        if now - self.last_beat >= self.heartbeat_every:
+        partition = getattr(self.spider, "partition", None)
+        lead = partition is None or partition.lead  # the lead beats for the whole crawl
+        if lead and now - self.last_beat >= self.heartbeat_every:
             self.last_beat = now
-            counts = getattr(self.spider, "progress", None)
+            counts = self._counts()
             with session_scope(self.engine) as session:
                 store.heartbeat_run(
                     session, self.run_id, getattr(counts, "pages", 0), getattr(counts, "links", 0)
@@ -68,13 +70,13 @@ class RunHeartbeat:
         if not self.progress or self.spider is None:
             return
         spider: Any = self.spider
-        counts = spider.progress
+        counts = self._counts()
         data = {
             "run": self.run_id,
             "pages": counts.pages,
             "links": counts.links,
             "failed": counts.failed,
-            "requested": len(spider.requested),
+            "requested": getattr(counts, "requested", None) or len(spider.requested),
             "total_known": getattr(spider, "total_known", False)
             or spider.plan.mode in ("recheck", "url"),
             "elapsed": round(time.monotonic() - self.started, 1),
@@ -82,3 +84,8 @@ class RunHeartbeat:
         }
         sys.stdout.write(PROGRESS_PREFIX + json.dumps(data) + "\n")
         sys.stdout.flush()
+
+    def _counts(self) -> Any:
+        """The crawl's counts: a partitioned crawl's lead adds the other partitions'."""
+        counts = getattr(self.spider, "counts", None)
+        return counts() if callable(counts) else getattr(self.spider, "progress", None)

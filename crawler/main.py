@@ -1,13 +1,20 @@
 """One run of one site in this process: ``python -m crawler.main -c FILE --site ID --db URL``.
 
 The runner (monitor.runner) starts one such process per site, holding the site's lock; Twisted's
-reactor cannot be restarted, so one process per run is also what the scheduler needs.
+reactor cannot be restarted, so one process per run is also what the scheduler needs. A full
+crawl forks ``GOVWATCH_WORKERS - 1`` more processes (crawler.partition), in this process group,
+so that a crawl uses every core it is given; this process is their lead and closes the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import socket
 import sys
+import time
+import traceback
 from datetime import date
 from typing import Any
 
@@ -15,6 +22,7 @@ from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.partition import Partition
 from crawler.spiders.newmedia import NewMediaSpider
 from crawler.spiders.site import CrawlPlan, SiteSpider
 from monitor import store
@@ -71,17 +79,130 @@ def crawl_site(
         previous = store.previous_crawl(session, site_id) if plan.follows_pages else None
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)
     engine.dispose()
-    _start(
-        db_url,
-        run_id,
-        overrides,
-        SiteSpider,
-        site=site,
-        crawl_date=crawl_date,
-        plan=plan,
-        previous=previous,
-    )
+    _announce(run_id)
+    settings = _settings(db_url, run_id, overrides)
+    arguments: dict[str, Any] = {
+        "site": site,
+        "crawl_date": crawl_date,
+        "plan": plan,
+        "previous": previous,
+    }
+    count = workers(settings) if plan.follows_pages else 1
+    if count > 1:
+        _start_partitioned(settings, count, arguments)
+    else:
+        _start(settings, SiteSpider, **arguments)
     return run_id
+
+
+def workers(settings: Settings) -> int:
+    """How many processes crawl one site: GOVWATCH_WORKERS, 0 for one per core (at most 4)."""
+    asked = settings.getint("GOVWATCH_WORKERS")
+    if asked <= 0:
+        asked = min(len(os.sched_getaffinity(0)), 4)
+    return max(1, asked) if hasattr(os, "fork") else 1
+
+
+def _start_partitioned(settings: Settings, count: int, arguments: dict[str, Any]) -> None:
+    """Fork the other partitions, run the lead here, then wait for them."""
+    pairs = {(a, b): socket.socketpair() for a in range(count) for b in range(a + 1, count)}
+
+    def sockets_of(index: int) -> dict[int, socket.socket]:
+        return {
+            (b if a == index else a): pair[0 if a == index else 1]
+            for (a, b), pair in pairs.items()
+            if index in (a, b)
+        }
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
+    for index in range(1, count):
+        pid = os.fork()
+        if pid == 0:  # a partition: crawl its share, never return into the caller
+            code = 0
+            try:
+                mine = sockets_of(index)
+                for pair in pairs.values():
+                    for sock in pair:
+                        if sock not in mine.values():
+                            sock.close()
+                _start(
+                    _partition_settings(settings, index, count),
+                    SiteSpider,
+                    partition=Partition(index, count),
+                    partition_sockets=mine,
+                    **arguments,
+                )
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+    mine = sockets_of(0)
+    for pair in pairs.values():
+        for sock in pair:
+            if sock not in mine.values():
+                sock.close()
+    try:
+        _start(
+            _partition_settings(settings, 0, count),
+            SiteSpider,
+            partition=Partition(0, count),
+            partition_sockets=mine,
+            **arguments,
+        )
+    finally:
+        _reap(children)
+
+
+def _partition_settings(settings: Settings, index: int, count: int) -> Settings:
+    """Each partition gets its share of the per-server and whole-crawl concurrency (together
+    they stay within the limits one process would keep); only the lead reports progress."""
+    mine = settings.copy()
+    share = Partition(index, count).share
+    mine.set(
+        "CONCURRENT_REQUESTS_PER_DOMAIN",
+        share(settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")),
+        priority="cmdline",
+    )
+    mine.set("CONCURRENT_REQUESTS", share(settings.getint("CONCURRENT_REQUESTS")), "cmdline")
+    mine.set(
+        "AUTOTHROTTLE_TARGET_CONCURRENCY",
+        settings.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY") / count,
+        priority="cmdline",
+    )
+    if index:
+        mine.set("GOVWATCH_PROGRESS", False, priority="cmdline")
+    return mine
+
+
+def _reap(children: list[int], grace: float = 30.0) -> None:
+    """Wait for the other partitions (they close right after the lead says stop)."""
+    deadline = time.monotonic() + grace
+    waiting = set(children)
+    while waiting:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                waiting.discard(pid)
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            for pid in waiting:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+            return
+        time.sleep(0.05)
 
 
 def crawl_accounts(
@@ -105,24 +226,26 @@ def crawl_accounts(
             command=command,
         )
     engine.dispose()
-    _start(db_url, run_id, overrides, NewMediaSpider, accounts=accounts)
+    _announce(run_id)
+    _start(_settings(db_url, run_id, overrides), NewMediaSpider, accounts=accounts)
     return run_id
 
 
-def _start(
-    db_url: str,
-    run_id: int,
-    overrides: dict[str, str] | None,
-    spider: type[Spider],
-    **arguments: Any,
-) -> None:
+def _announce(run_id: int) -> None:
     print(f"@govwatch-run {run_id}", flush=True)
+
+
+def _settings(db_url: str, run_id: int, overrides: dict[str, str] | None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     settings.set("GOVWATCH_DB", db_url, priority="cmdline")
     settings.set("GOVWATCH_RUN_ID", run_id, priority="cmdline")
+    return settings
+
+
+def _start(settings: Settings, spider: type[Spider], **arguments: Any) -> None:
     process = CrawlerProcess(settings)
     process.crawl(spider, **arguments)
     process.start()

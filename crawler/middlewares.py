@@ -1,6 +1,6 @@
 """Retries that are polite to small government servers: honour ``Retry-After`` (bounded) and
-back off exponentially between attempts (a few requests wait at a time: a waiting request keeps
-its download slot)."""
+back off exponentially between attempts. A retry waits before it enters its server's download
+slot, so a server's other URLs go on being crawled meanwhile (within the per-server limit)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
 from crawler.outcomes import is_timeout
-
-MAX_WAITING = 4  # requests waiting to be retried at once
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
@@ -43,6 +41,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.max_wait = settings.getfloat("GOVWATCH_RETRY_AFTER_MAX")
         self.timeout_retries = settings.getint("GOVWATCH_TIMEOUT_RETRIES")
         self.waiting = 0
+        # Waiting retries count against CONCURRENT_REQUESTS (not a server's slot): at most half.
+        self.max_waiting = max(4, settings.getint("CONCURRENT_REQUESTS") // 2)
+        # A HEAD answered with one of these is asked again by GET (the spider does that), not
+        # retried as HEAD: the GET is the retry, and servers that mishandle HEAD do so every time.
+        self.head_fallback = {
+            int(status) for status in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")
+        }
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -53,8 +58,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
+        if (
+            request.method == "HEAD"
+            and response.status in self.head_fallback
+            and not request.meta.get("gw_fallback")
+        ):
+            return response
         if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
-            await self._wait(request, retry_after_seconds(response.headers.get(b"Retry-After")))
+            self._plan_wait(request, retry_after_seconds(response.headers.get(b"Retry-After")))
         return super().process_response(request, response)
 
     async def process_exception(  # type: ignore[override]
@@ -65,20 +76,25 @@ class BackoffRetryMiddleware(RetryMiddleware):
             # crawl confirms it. More tries here only hold a download slot for longer.
             request.meta.setdefault("max_retry_times", self.timeout_retries)
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
-            await self._wait(request, None)
+            self._plan_wait(request, None)
         return super().process_exception(request, exception)
 
-    async def _wait(self, request: Request, asked: float | None) -> None:
-        """Wait before a retry. A waiting request keeps its download slot, so only a few wait
-        at once; past that, retries go at once (Scrapy's own pacing)."""
+    def _plan_wait(self, request: Request, asked: float | None) -> None:
+        """How long the retry (a copy of this request, meta included) waits before it goes."""
         attempts = int(request.meta.get("retry_times", 0))
-        if attempts >= request.meta.get("max_retry_times", self.max_retry_times):
-            return  # no retry follows: nothing to wait for
-        if self.waiting >= MAX_WAITING:
-            return
         delay = asked if asked is not None else self.backoff * 2**attempts
+        request.meta["govwatch_retry_wait"] = min(delay, self.max_wait)
+
+    async def process_request(  # type: ignore[override]
+        self, request: Request, spider: Spider | None = None
+    ) -> None:
+        """A retry waits here: before the server's download slot, so the slot stays free.
+        Past ``max_waiting`` at once a retry goes without waiting (Scrapy's own pacing)."""
+        delay = request.meta.pop("govwatch_retry_wait", None)
+        if not delay or self.waiting >= self.max_waiting:
+            return
         self.waiting += 1
         try:
-            await asyncio.sleep(min(delay, self.max_wait))
+            await asyncio.sleep(delay)
         finally:
             self.waiting -= 1

@@ -100,14 +100,26 @@ class StorePipeline:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()
-        stats = getattr(spider, "progress", None)
-        pages = getattr(stats, "pages", 0)
-        links = getattr(stats, "links", 0)
+        partition = getattr(spider, "partition", None)
+        if partition is not None and not partition.lead:
+            # One partition of a crawl: the lead closes the run once every partition is done.
+            spider.report_closed(reason)  # type: ignore[attr-defined]
+            log.info("run %s partition %s closed (%s)", self.run_id, partition.index, reason)
+            self.engine.dispose()
+            return
+        counts = spider.counts() if hasattr(spider, "counts") else getattr(spider, "progress", None)
+        pages = getattr(counts, "pages", 0)
+        links = getattr(counts, "links", 0)
+        failure = getattr(spider, "partition_failure", None)
+        if failure:
+            log.warning("run %s is incomplete: %s", self.run_id, failure)
         complete = reason == "finished"
         with session_scope(self.engine) as session:
             store.finish_run(
                 session, self.run_id, complete=complete, reason=reason, pages=pages, links=links
             )
+        if hasattr(spider, "report_closed"):
+            spider.report_closed(reason)
         log.info(
             "run %s %s (%s): %s pages, %s links",
             self.run_id,

@@ -42,6 +42,9 @@ DEPTH_LIMIT = 0
 # A spider that yields a handful of requests per page does not need 100 item workers
 # (../shared/notes/scrapy-performance.md: ~40 % of CPU time at the default).
 CONCURRENT_ITEMS = 8
+# Scrapy parses a callback's source on every call to warn about `return value` in generators
+# (its cache misses bound methods): ~5 % of a crawl's CPU time for a warning we lint for.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
@@ -49,7 +52,12 @@ LOG_LEVEL = "WARNING"  # `govwatch crawl -v` shows INFO
 LOGSTATS_INTERVAL = 30.0
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-EXTENSIONS = {"crawler.extensions.RunHeartbeat": 500}
+EXTENSIONS = {
+    "crawler.extensions.RunHeartbeat": 500,
+    # The same AutoThrottle settings, following the server's latency rather than our loop's.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.ServerAutoThrottle": 0,
+}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -70,4 +78,7 @@ GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True
+# A full crawl runs as this many processes, each owning a share of the URLs (crawler.partition);
+# 0: one per core, at most 4. Per-server concurrency is shared out, not multiplied.
+GOVWATCH_WORKERS = 0
 GOVWATCH_REPLAY_BATCH = 200  # unchanged pages replayed per callback

@@ -7,6 +7,8 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
@@ -18,9 +20,11 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
+from twisted.internet import task
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
@@ -57,6 +61,7 @@ from crawler.items import (
     PageMetadata,
 )
 from crawler.outcomes import describe_failure
+from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
 from crawler.revalidate import Answer, Candidate, Limits, revalidate
 from monitor import store
 from monitor.config import SiteConfig
@@ -144,11 +149,30 @@ class SiteSpider(Spider):
         crawl_date: date | None = None,
         plan: CrawlPlan | None = None,
         previous: store.PreviousCrawl | None = None,
+        partition: Partition | None = None,
+        partition_sockets: dict[int, socket.socket] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.site = site
         self.plan = plan or CrawlPlan()
+        # A full crawl may run as several processes, each owning a share of the URL keys
+        # (crawler.partition); everything else (homepage, columns, the run) is the lead's.
+        self.partition = partition if partition and self.plan.follows_pages else Partition()
+        self.link: PartitionLink | None = None
+        if self.partition.split:
+            self.link = PartitionLink(
+                self.partition,
+                partition_sockets or {},
+                wake=self._wake_inbox,
+                is_idle=self._engine_idle,
+                close=self._close_spider,
+                on_host=self.hosts_add,
+            )
+        self.inbox_pending = False
+        self.forwarded: set[str] = set()  # keys handed to their owner
+        self.progress_loop: task.LoopingCall | None = None
+        self.max_pages = self.partition.share(site.max_pages)
         # The last full crawl: pages it read are asked for conditionally (If-None-Match /
         # If-Modified-Since); an unchanged page's links come from what that crawl stored.
         self.previous = previous if self.plan.follows_pages else None
@@ -213,6 +237,9 @@ class SiteSpider(Spider):
             max(1, settings.getint("CONCURRENT_REQUESTS") // 2),
         )
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
+        if spider.link is not None:
+            crawler.signals.connect(spider._open_partition, signal=signals.spider_opened)
+            crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         return spider
 
     def internal(self, url: str) -> bool:
@@ -244,6 +271,8 @@ class SiteSpider(Spider):
                 len(self.previous.clean),
                 self.previous.run_id,
             )
+        if not self.partition.lead:
+            return  # the rest comes from the other partitions, link by link
         if plan.mode == "url" and plan.url:
             column = next(
                 (
@@ -315,6 +344,9 @@ class SiteSpider(Spider):
         ``encoded``: ``key`` is already the URL as requested (from a stored occurrence)."""
         if key in self.requested or not self.plan.checks_links:
             return
+        if not self.partition.owns(key):
+            self._hand_over(url, key, tag, encoding, encoded)
+            return
         target, encoding = (key, "utf-8") if encoded else (url, encoding)
         internal = self.internal(url)
         answer = self.unchanged.get(key)
@@ -323,7 +355,7 @@ class SiteSpider(Spider):
             and self.plan.follows_pages
             and tag in _NAVIGATION_TAGS
             and _may_be_page(url)
-            and self.pages_scheduled < self.site.max_pages
+            and self.pages_scheduled < self.max_pages
         ):
             if answer is not None and answer.status == 304:
                 self.requested.add(key)
@@ -341,6 +373,8 @@ class SiteSpider(Spider):
     def _candidates(self) -> Iterator[Candidate]:
         assert self.previous is not None
         for key, clean in self.previous.clean.items():
+            if not self.partition.owns(key):
+                continue
             if clean.method == "HEAD":
                 yield Candidate(key, "HEAD")
             elif clean.method == "GET" and (clean.etag or clean.last_modified):
@@ -369,7 +403,9 @@ class SiteSpider(Spider):
             return
         column: ColumnState | None = response.meta.get("gw_column")
         if role == "list" and column is not None and column.is_home:
-            self.hosts.add(host_of(response.url))  # the homepage may live on another host
+            self.hosts_add(host_of(response.url))  # the homepage may live on another host
+            if self.link is not None:
+                self.link.broadcast(["host", host_of(response.url)])
             self.home_final = self.home_final or response.url
         if role == "missing":
             if not response.meta.get("redirect_urls"):  # a redirect home proves nothing
@@ -382,15 +418,19 @@ class SiteSpider(Spider):
         verdict = soft_verdict(doc, self.missing) if doc is not None else None
         if verdict and column is not None and role == "list" and column.pages_read == 0:
             column.error = verdict  # a column page that is really "页面不存在"
-        yield from self._record(
-            response.meta["gw_key"],
-            response.meta["gw_url"],
-            request.method,
-            response=response,
-            error=(verdict, f"HTTP {response.status} page that says it is {verdict}")
-            if verdict
-            else None,
-        )
+        # A column page another partition owns is read here for its column only; its owner
+        # records it and reads its links.
+        mine = self._owns_fetched(request)
+        if mine:
+            yield from self._record(
+                response.meta["gw_key"],
+                response.meta["gw_url"],
+                request.method,
+                response=response,
+                error=(verdict, f"HTTP {response.status} page that says it is {verdict}")
+                if verdict
+                else None,
+            )
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
         # The column's own reading before the link checks: it claims its next list pages and
         # the article pages it needs for dating, so they are not fetched a second time.
@@ -402,7 +442,7 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
-        if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe"):
+        if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
 
     def _guarded(self, state: ColumnState, work: Iterator[Any]) -> Iterator[Any]:
@@ -446,9 +486,10 @@ class SiteSpider(Spider):
         if role == "anchors":
             yield from self._found_anchors(request.meta["gw_key"], None)
             return
-        yield from self._record(
-            request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
-        )
+        if self._owns_fetched(request):
+            yield from self._record(
+                request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
+            )
         yield from self._resolve_waiters(request.meta["gw_key"], None)
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
@@ -476,10 +517,10 @@ class SiteSpider(Spider):
         if self.previous is None:
             return
         for key, shown, method, _ in self.previous.failed:
-            if key in self.requested:
+            if key in self.requested or not self.partition.owns(key):
                 continue
             page = method == "GET" and self.internal(shown) and _may_be_page(shown)
-            if page and self.pages_scheduled >= self.site.max_pages:
+            if page and self.pages_scheduled >= self.max_pages:
                 page = False
             role = "page" if page else "check"
             request = self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
@@ -580,6 +621,12 @@ class SiteSpider(Spider):
     def _process_page(self, response: TextResponse, doc: HtmlElement) -> Iterator[Any]:
         if response.url in self.processed:
             return
+        if self.partition.split and response.meta.get("redirect_urls"):
+            # Reached by a redirect: the page where it landed is read by that URL's owner.
+            final = request_key(response.url, response.encoding)
+            if final is not None and not self.partition.owns(final):
+                self._hand_over(response.url, final, "a", response.encoding, encoded=True)
+                return
         self.processed.add(response.url)
         self.progress.pages += 1
         metadata = _page_metadata(response.url, doc)
@@ -627,6 +674,12 @@ class SiteSpider(Spider):
         page_key, fragment = wanted.split("#", 1)
         if wanted in self.recorded or not self.internal(shown):
             return  # judged already; other sites' pages are not read
+        if not self.partition.owns(page_key):
+            if wanted not in self.forwarded and self.link is not None:
+                self.forwarded.add(wanted)
+                owner = owner_of(page_key, self.partition.count)
+                self.link.forward(owner, ["anchor", wanted, shown])
+            return
         names = self.anchors.get(page_key)
         if names is not None:
             yield from self._judge_anchor(wanted, shown, fragment, names)
@@ -764,6 +817,112 @@ class SiteSpider(Spider):
     def closed(self, reason: str) -> None:
         if self._db is not None:
             self._db.dispose()
+        if self.progress_loop is not None and self.progress_loop.running:
+            self.progress_loop.stop()
+
+    # --------------------------------------------------------------- partitions
+
+    def hosts_add(self, host: str) -> None:
+        self.hosts.add(host)
+
+    def counts(self) -> Counts:
+        """This process's counts, or the whole crawl's on the lead of a partitioned one."""
+        p = self.progress
+        local = Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
+        return self.link.totals(local) if self.link is not None else local
+
+    def report_closed(self, reason: str) -> None:
+        """After this process's observations are stored (the pipeline calls it last)."""
+        if self.link is not None:
+            p = self.progress
+            local = Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
+            self.link.report_closed(local, reason)
+
+    @property
+    def partition_failure(self) -> str | None:
+        return self.link.failure if self.link is not None else None
+
+    def _owns_fetched(self, request: Request) -> bool:
+        """Whether this process records the fetched URL (the lead also fetches column pages
+        other partitions own; it hands those to their owner)."""
+        key = request.meta["gw_key"]
+        if self.partition.owns(key):
+            return True
+        shown = request.meta["gw_url"]
+        self._hand_over(shown, key, "a", request.encoding, encoded=True)
+        return False
+
+    def _hand_over(self, url: str, key: str, tag: str, encoding: str, encoded: bool) -> None:
+        if key in self.forwarded or self.link is None:
+            return
+        self.forwarded.add(key)
+        owner = owner_of(key, self.partition.count)
+        self.link.forward(owner, ["link", url, key, tag, encoding, encoded])
+
+    def _open_partition(self, spider: Spider) -> None:
+        assert self.link is not None
+        self.link.start()
+        if not self.partition.lead:
+            self.progress_loop = task.LoopingCall(self._send_progress)
+            self.progress_loop.start(1.0, now=False)
+
+    def _send_progress(self) -> None:
+        if self.link is not None:
+            p = self.progress
+            self.link.send_progress(
+                Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
+            )
+
+    def _on_idle(self, spider: Spider) -> None:
+        if self.link is not None and self.link.keep_open():
+            raise DontCloseSpider
+
+    def _engine_idle(self) -> bool:
+        """Nothing to do: no request anywhere in the engine, no work waiting in the inbox."""
+        if self.inbox_pending or (self.link is not None and self.link.inbox):
+            return False
+        engine = self.crawler.engine
+        return bool(engine is not None and engine.spider_is_idle())
+
+    def _close_spider(self, reason: str) -> None:
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+    def _wake_inbox(self) -> None:
+        """Work from another partition: taken in a callback, like any response's links, a batch
+        at a time (a callback costs about what a request costs)."""
+        if self.inbox_pending or self.crawler.engine is None:
+            return
+        self.inbox_pending = True
+        asyncio.get_event_loop().call_later(BATCH_SECONDS, self._crawl_inbox)
+
+    def _crawl_inbox(self) -> None:
+        if self.crawler.engine is None or self.link is None or self.link.closing:
+            return
+        self.crawler.engine.crawl(
+            Request(
+                "data:,",
+                callback=self._take_inbox,
+                errback=self._take_inbox,
+                dont_filter=True,
+                priority=60,
+                meta={"download_slot": "govwatch-inbox", "autothrottle_dont_adjust_delay": True},
+            )
+        )
+
+    def _take_inbox(self, _: object) -> Iterator[Any]:
+        self.inbox_pending = False
+        assert self.link is not None
+        for message in self.link.take(self.replay_batch):
+            if message[0] == "link":
+                _, url, key, tag, encoding, encoded = message
+                yield from self._schedule_link(url, key, tag, encoding, encoded)
+            elif message[0] == "anchor":
+                yield from self._want_anchor(message[1], message[2])
+        if self.link.inbox:
+            self._wake_inbox()
+        yield from self._replay_queued()
 
     # ----------------------------------------------------------------- columns
 

@@ -1,0 +1,38 @@
+"""AutoThrottle that follows the server's latency, not our own event loop's.
+
+Scrapy's AutoThrottle sets a server's delay from each response's download latency, measured on
+the event loop: when the loop is busy (a crawl that checks every link is CPU-bound), every
+response that arrives meanwhile looks slow by the time of that work, and a single stall raises
+the delay at once (it decays slowly). Here the latency a delay follows is a low quantile of
+the server's recent latencies: a server that slows down slows every answer and still raises
+it; our loop's stalls, which only delay some answers, do not.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from scrapy.core.downloader import Slot
+from scrapy.crawler import Crawler
+from scrapy.extensions.throttle import AutoThrottle
+from scrapy.http import Response
+
+WINDOW = 16  # latencies remembered per server
+QUANTILE = 0.25
+
+
+def robust_latency(samples: deque[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[int(QUANTILE * (len(ordered) - 1))]
+
+
+class ServerAutoThrottle(AutoThrottle):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        # By the slot's identity; the slot is kept with its samples so that its id stays its own.
+        self.latencies: dict[int, tuple[Slot, deque[float]]] = {}
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        _, samples = self.latencies.setdefault(id(slot), (slot, deque(maxlen=WINDOW)))
+        samples.append(latency)
+        super()._adjust_delay(slot, robust_latency(samples), response)
