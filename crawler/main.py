@@ -99,7 +99,8 @@ def workers(settings: Settings) -> int:
     """How many processes crawl one site: GOVWATCH_WORKERS, 0 for one per core (at most 4)."""
     asked = settings.getint("GOVWATCH_WORKERS")
     if asked <= 0:
-        asked = min(len(os.sched_getaffinity(0)), 4)
+        usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        asked = min(len(usable) if usable else os.cpu_count() or 1, 4)
     return max(1, asked) if hasattr(os, "fork") else 1
 
 
@@ -122,11 +123,7 @@ def _start_partitioned(settings: Settings, count: int, arguments: dict[str, Any]
         if pid == 0:  # a partition: crawl its share, never return into the caller
             code = 0
             try:
-                mine = sockets_of(index)
-                for pair in pairs.values():
-                    for sock in pair:
-                        if sock not in mine.values():
-                            sock.close()
+                mine = _keep_only(pairs, sockets_of(index))
                 _start(
                     _partition_settings(settings, index, count),
                     SiteSpider,
@@ -142,11 +139,7 @@ def _start_partitioned(settings: Settings, count: int, arguments: dict[str, Any]
                 sys.stderr.flush()
                 os._exit(code)
         children.append(pid)
-    mine = sockets_of(0)
-    for pair in pairs.values():
-        for sock in pair:
-            if sock not in mine.values():
-                sock.close()
+    mine = _keep_only(pairs, sockets_of(0))
     try:
         _start(
             _partition_settings(settings, 0, count),
@@ -157,6 +150,18 @@ def _start_partitioned(settings: Settings, count: int, arguments: dict[str, Any]
         )
     finally:
         _reap(children)
+
+
+def _keep_only(
+    pairs: dict[tuple[int, int], tuple[socket.socket, socket.socket]],
+    mine: dict[int, socket.socket],
+) -> dict[int, socket.socket]:
+    """Close the other processes' ends in this one (so that a dead peer reads as end of file)."""
+    for pair in pairs.values():
+        for sock in pair:
+            if sock not in mine.values():
+                sock.close()
+    return mine
 
 
 def _partition_settings(settings: Settings, index: int, count: int) -> Settings:

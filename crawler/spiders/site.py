@@ -828,16 +828,17 @@ class SiteSpider(Spider):
 
     def counts(self) -> Counts:
         """This process's counts, or the whole crawl's on the lead of a partitioned one."""
-        p = self.progress
-        local = Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
+        local = self._local_counts()
         return self.link.totals(local) if self.link is not None else local
 
     def report_closed(self, reason: str) -> None:
         """After this process's observations are stored (the pipeline calls it last)."""
         if self.link is not None:
-            p = self.progress
-            local = Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
-            self.link.report_closed(local, reason)
+            self.link.report_closed(self._local_counts(), reason)
+
+    def _local_counts(self) -> Counts:
+        p = self.progress
+        return Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
 
     @property
     def partition_failure(self) -> str | None:
@@ -869,10 +870,7 @@ class SiteSpider(Spider):
 
     def _send_progress(self) -> None:
         if self.link is not None:
-            p = self.progress
-            self.link.send_progress(
-                Counts(p.pages, p.unchanged, p.links, p.failed, len(self.requested))
-            )
+            self.link.send_progress(self._local_counts())
 
     def _on_idle(self, spider: Spider) -> None:
         if self.link is not None and self.link.keep_open():
