@@ -742,14 +742,7 @@ class SiteSpider(Spider):
         yield Observations(observations)
         if self.replays:
             self.replay_pending = True
-            yield Request(
-                "data:,",
-                callback=self._continue_replays,
-                errback=self._continue_replays,
-                dont_filter=True,
-                priority=50,
-                meta={"download_slot": "govwatch-replay", "autothrottle_dont_adjust_delay": True},
-            )
+            yield _carry_on(self._continue_replays, "govwatch-replay", priority=50)
 
     def _continue_replays(self, _: object) -> Iterator[Any]:
         self.replay_pending = False
@@ -899,16 +892,7 @@ class SiteSpider(Spider):
     def _crawl_inbox(self) -> None:
         if self.crawler.engine is None or self.link is None or self.link.closing:
             return
-        self.crawler.engine.crawl(
-            Request(
-                "data:,",
-                callback=self._take_inbox,
-                errback=self._take_inbox,
-                dont_filter=True,
-                priority=60,
-                meta={"download_slot": "govwatch-inbox", "autothrottle_dont_adjust_delay": True},
-            )
-        )
+        self.crawler.engine.crawl(_carry_on(self._take_inbox, "govwatch-inbox", priority=60))
 
     def _take_inbox(self, _: object) -> Iterator[Any]:
         self.inbox_pending = False
@@ -1132,6 +1116,19 @@ class SiteSpider(Spider):
             meta_column_type=state.meta_type,
             sub_columns=state.sub_columns,
         )
+
+
+def _carry_on(callback: Any, slot: str, priority: int) -> Request:
+    """A request that fetches nothing (``data:``) and calls ``callback``: work done in a
+    callback of its own, so that the reactor reads responses in between."""
+    return Request(
+        "data:,",
+        callback=callback,
+        errback=callback,
+        dont_filter=True,
+        priority=priority,
+        meta={"download_slot": slot, "autothrottle_dont_adjust_delay": True},
+    )
 
 
 def _malformed_error(url: str) -> tuple[str, str]:
