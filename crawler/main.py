@@ -176,6 +176,9 @@ def _partition_settings(settings: Settings, index: int, count: int) -> Settings:
     )
     mine.set("CONCURRENT_REQUESTS", share(settings.getint("CONCURRENT_REQUESTS")), "cmdline")
     mine.set(
+        "GOVWATCH_STUCK_ALLOWANCE", share(settings.getint("GOVWATCH_STUCK_ALLOWANCE")), "cmdline"
+    )
+    mine.set(
         "AUTOTHROTTLE_TARGET_CONCURRENCY",
         settings.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY") / count,
         priority="cmdline",

@@ -14,9 +14,12 @@ USER_AGENT = (
 )
 ROBOTSTXT_OBEY = False  # operators monitor their own sites, as the inspectors do
 
-# Politeness: a few requests at a time per host; whole-crawl concurrency for external links.
-CONCURRENT_REQUESTS = 32
+# Politeness: a few requests at a time per host. The whole-crawl limit also counts requests
+# waiting for their host's turn, so it is high: a backlog on one host must not stop the rest.
+CONCURRENT_REQUESTS = 128
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
+# Scrapy's own lets a burst of requests past the per-server limit (crawler.downloader).
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_DELAY = 0
 # AutoThrottle: the delay follows each server's latency (a slow server gets fewer requests).
 AUTOTHROTTLE_ENABLED = True
@@ -57,6 +60,7 @@ EXTENSIONS = {
     # The same AutoThrottle settings, following the server's latency rather than our loop's.
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.ServerAutoThrottle": 0,
+    "crawler.stuck.StuckRequests": 10,
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -85,6 +89,10 @@ GOVWATCH_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling after e
 GOVWATCH_RETRY_AFTER_MAX = 30.0  # at most this long for a server's Retry-After
 GOVWATCH_HEARTBEAT_SECONDS = 15  # how often the run row's heartbeat is written
 GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by the runner)
+# A request in flight this long (and far longer than its server usually takes) is stuck: it
+# stops counting against the server's concurrency, up to this many per server (crawler.stuck).
+GOVWATCH_STUCK_AFTER = 2.0
+GOVWATCH_STUCK_ALLOWANCE = 16
 GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 503]
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.

@@ -40,6 +40,7 @@ class RouteServer:
         self.conditional: list[str] = []
         self.posts: list[tuple[str, bytes]] = []
         self.times: list[tuple[str, float]] = []
+        self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +70,9 @@ class RouteServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        self._respond(handler, method, time.monotonic())
+
+    def _respond(self, handler: BaseHTTPRequestHandler, method: str, arrived: float) -> None:
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
@@ -100,6 +104,8 @@ class RouteServer:
         self.times.append((path, time.monotonic()))
         if route.delay:
             time.sleep(route.delay)
+        # Answered from now on (before the client can read the answer and send another request).
+        self.spans.append((path, arrived, time.monotonic()))
         status = route.head_status if method == "HEAD" and route.head_status else route.status
         headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
         if self.etags and status == 200:

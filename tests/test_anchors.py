@@ -3,12 +3,12 @@ link, judged on the page as read in this crawl or, for an unchanged page, read a
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from lxml import html
 
 from crawler.extract.links import anchor_names, extract_links, fragment_links, has_anchor
+from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
@@ -72,7 +72,7 @@ def test_missing_anchor_is_a_warning_in_every_crawl(tmp_path: Path) -> None:
         runs = []
         for _ in range(2):  # the second crawl finds both pages unchanged
             govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-            runs.append(findings_json(config, db, date.today()))
+            runs.append(findings_json(config, db, today_local()))
         govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
 
     for findings in runs:

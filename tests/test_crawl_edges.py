@@ -9,9 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
+from monitor.assessments import today_local
 from tests.conftest import FAST, ROOT, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
@@ -62,7 +62,7 @@ def test_link_outcomes(tmp_path: Path) -> None:
         db = f"sqlite:///{tmp_path / 'g.db'}"
         config = _config(tmp_path, server.url)
         govwatch("crawl", "-c", str(config), "--db", db, *FAST, check=False)
-        findings = findings_json(config, db, date.today())
+        findings = findings_json(config, db, today_local())
         head_then_get = [m for m, p in server.requests if p == "/no-head.pdf"]
     dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
     assert set(dead) == {
@@ -96,7 +96,7 @@ def test_interrupted_crawl_keeps_the_last_complete_view(tmp_path: Path) -> None:
         db_path = tmp_path / "g.db"
         db = f"sqlite:///{db_path}"
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        first = findings_json(config, db, date.today())
+        first = findings_json(config, db, today_local())
         routes.update(slow_pages)
         routes["/"] = Route(200, _html(links))  # the dead link is gone in the new crawl
         child = subprocess.Popen(
@@ -116,13 +116,13 @@ def test_interrupted_crawl_keeps_the_last_complete_view(tmp_path: Path) -> None:
             time.sleep(0.05)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
-        after = findings_json(config, db, date.today())
+        after = findings_json(config, db, today_local())
         with sqlite3.connect(db_path) as conn:
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
         with sqlite3.connect(db_path) as conn:
             statuses = [row[0] for row in conn.execute("select status from runs order by id")]
-        final = findings_json(config, db, date.today())
+        final = findings_json(config, db, today_local())
     assert [f["url"] for f in first] == [f"{server.url}gone.html"]
     assert after == first  # the killed run never replaces the complete one
     assert statuses == ["complete", "incomplete", "complete"]
@@ -146,11 +146,11 @@ def test_suspected_becomes_definite_across_crawls_and_fixes_are_dated(tmp_path: 
         db = f"sqlite:///{tmp_path / 'g.db'}"
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
         first = {
-            f["url"].removeprefix(server.url): f for f in findings_json(config, db, date.today())
+            f["url"].removeprefix(server.url): f for f in findings_json(config, db, today_local())
         }
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
         second = {
-            f["url"].removeprefix(server.url): f for f in findings_json(config, db, date.today())
+            f["url"].removeprefix(server.url): f for f in findings_json(config, db, today_local())
         }
         routes["/gone.html"] = Route(200, _html("恢复了"))
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
@@ -175,7 +175,7 @@ def test_retry_after_is_honoured_and_a_recovered_link_is_not_reported(tmp_path: 
         config = _config(tmp_path, server.url)
         db = f"sqlite:///{tmp_path / 'g.db'}"
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, date.today())
+        findings = findings_json(config, db, today_local())
         tries = [t for path, t in server.times if path == "/busy.html"]
     assert findings == []
     assert len(tries) == 2
@@ -212,12 +212,12 @@ def test_a_hanging_link_is_tried_twice_and_suspected(tmp_path: Path) -> None:
         config = _config(tmp_path, server.url)
         db = f"sqlite:///{tmp_path / 'g.db'}"
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        findings = findings_json(config, db, date.today())
+        findings = findings_json(config, db, today_local())
         hang_tries = [p for _, p in server.requests if p == "/hang.html"]
         busy_tries = [p for _, p in server.requests if p == "/busy.html"]
         asked = len(server.requests)
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        second = findings_json(config, db, date.today())
+        second = findings_json(config, db, today_local())
         hang_again = [p for _, p in server.requests[asked:] if p == "/hang.html"]
     dead = {f["url"].removeprefix(server.url): f for f in findings}
     assert (dead["hang.html"]["error"], dead["hang.html"]["definite"]) == ("timeout", False)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
@@ -98,10 +98,10 @@ def test_unchanged_site_is_revalidated_with_the_same_findings(
         db_path = tmp_path / "g.db"
         db = f"sqlite:///{db_path}"
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        first = findings_json(config, db, date.today())
+        first = findings_json(config, db, today_local())
         asked_before = len(server.requests)
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        second = findings_json(config, db, date.today())
+        second = findings_json(config, db, today_local())
         second_requests = server.requests[asked_before:]
 
     assert _comparable(second) == _comparable(first)
@@ -151,7 +151,7 @@ def test_changed_pages_are_read_again_and_fixed_links_seen(tmp_path: Path) -> No
         del server.routes["/xwdt/a4.html"]
         server.routes["/gone.html"] = _html("恢复的页面", "<p>又能访问了</p>")
         govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, date.today())
+        findings = findings_json(config, db, today_local())
 
     dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
     assert set(dead) == {"new-gone.html", "xwdt/a4.html", f"{outside.url}closed.html"}

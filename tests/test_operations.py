@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from monitor import locks, store
+from monitor.assessments import today_local
 from monitor.database import open_database, session_scope
 from tests.conftest import FAST, ROOT, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
-TODAY = date.today()
+TODAY = today_local()
 
 
 def html(body: str) -> bytes:

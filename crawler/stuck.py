@@ -1,0 +1,124 @@
+"""Requests stuck on a server do not starve the rest of its site.
+
+Per-server concurrency keeps a small government server from being overloaded: at most
+``CONCURRENT_REQUESTS_PER_DOMAIN`` requests are in flight to it. A URL that hangs (the server
+accepts the request and never answers) holds one of those for the whole timeout, twice with its
+retry; a site with a dozen such URLs loses most of its allowance to them while the server answers
+everything else in milliseconds (a nightly re-check of last night's timeouts does nothing else
+for its first seconds).
+
+A request is *stuck* when it has been in flight much longer than its server usually takes:
+longer than ``GOVWATCH_STUCK_AFTER`` seconds and than ``STUCK_LATENCY_FACTOR`` times the
+server's typical latency (a low quantile of its recent answers). A stuck request is not load
+the server is working through, so it stops counting against the server's concurrency, up to
+``GOVWATCH_STUCK_ALLOWANCE`` stuck requests per server; beyond that they count again. A server
+that is slow for everything never has stuck requests (its typical latency is slow too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from scrapy import Spider, signals
+from scrapy.core.downloader import Downloader, Slot
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from twisted.internet import task
+
+from crawler.throttle import WINDOW, robust_latency
+
+TICK_SECONDS = 0.25
+STUCK_LATENCY_FACTOR = 8.0
+
+
+class SlotWatch:
+    """One server's slot: its configured concurrency, latencies, and requests seen in flight."""
+
+    def __init__(self, slot: Slot) -> None:
+        self.slot = slot
+        self.base = slot.concurrency
+        self.latencies: deque[float] = deque(maxlen=WINDOW)
+        self.seen: dict[int, float] = {}  # id(request) → when first seen in flight
+        self.stuck = 0
+
+    def stuck_threshold(self, minimum: float) -> float:
+        if not self.latencies:
+            return minimum
+        return max(minimum, STUCK_LATENCY_FACTOR * robust_latency(self.latencies))
+
+    def count_stuck(self, now: float, minimum: float) -> int:
+        in_flight = {id(request) for request in self.slot.transferring}
+        self.seen = {key: since for key, since in self.seen.items() if key in in_flight}
+        for key in in_flight:
+            self.seen.setdefault(key, now)
+        threshold = self.stuck_threshold(minimum)
+        return sum(1 for since in self.seen.values() if now - since >= threshold)
+
+
+class StuckRequests:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.allowance = settings.getint("GOVWATCH_STUCK_ALLOWANCE")
+        if self.allowance <= 0:
+            raise NotConfigured
+        self.after = settings.getfloat("GOVWATCH_STUCK_AFTER")
+        self.crawler = crawler
+        self.base_total = settings.getint("CONCURRENT_REQUESTS")
+        self.watches: dict[int, SlotWatch] = {}  # by id(slot); the watch keeps its slot
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StuckRequests:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.downloaded, signal=signals.response_downloaded)
+        return extension
+
+    def opened(self, spider: Spider) -> None:
+        self.loop = task.LoopingCall(self.tick)
+        self.loop.start(TICK_SECONDS, now=False)
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+    def downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        latency = request.meta.get("download_latency")
+        slot = self._downloader().slots.get(request.meta.get("download_slot", ""))
+        if latency is not None and slot is not None:
+            self._watch(slot).latencies.append(latency)
+
+    def tick(self) -> None:
+        downloader = self._downloader()
+        now = time.monotonic()
+        live = {id(slot) for slot in downloader.slots.values()}
+        self.watches = {key: w for key, w in self.watches.items() if key in live}
+        total_stuck = 0
+        for slot in list(downloader.slots.values()):
+            if not slot.transferring and id(slot) not in self.watches:
+                continue
+            watch = self._watch(slot)
+            watch.stuck = min(self.allowance, watch.count_stuck(now, self.after))
+            concurrency = watch.base + watch.stuck
+            total_stuck += watch.stuck
+            if concurrency != slot.concurrency:
+                grew = concurrency > slot.concurrency
+                slot.concurrency = concurrency
+                if grew and slot.queue:
+                    downloader._process_queue(slot)  # start what was waiting for the slot
+        if self.base_total:
+            downloader.total_concurrency = self.base_total + total_stuck
+
+    def _watch(self, slot: Slot) -> SlotWatch:
+        watch = self.watches.get(id(slot))
+        if watch is None or watch.slot is not slot:
+            watch = self.watches[id(slot)] = SlotWatch(slot)
+        return watch
+
+    def _downloader(self) -> Downloader:
+        engine = self.crawler.engine
+        assert engine is not None
+        return engine.downloader

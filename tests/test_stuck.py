@@ -1,0 +1,98 @@
+"""Requests stuck on a server stop counting against its concurrency, within an allowance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.core.downloader import Slot
+
+from crawler.stuck import SlotWatch
+from monitor.assessments import today_local
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+SLOW = 2.0
+
+
+def _html(body: str) -> bytes:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
+
+
+def _slot_with(requests: int) -> Slot:
+    slot = Slot(concurrency=2, delay=0)
+    for n in range(requests):
+        slot.transferring.add(Request(f"http://127.0.0.1/{n}.html"))
+    return slot
+
+
+def test_a_request_is_stuck_only_well_beyond_the_minimum_and_the_servers_latency() -> None:
+    watch = SlotWatch(_slot_with(3))
+    assert watch.count_stuck(now=100.0, minimum=2.0) == 0  # first seen now
+    assert watch.count_stuck(now=101.9, minimum=2.0) == 0
+    assert watch.count_stuck(now=102.0, minimum=2.0) == 3
+    # A server that answers in 0.5 s: stuck only after 8 × 0.5 s.
+    slow = SlotWatch(_slot_with(2))
+    slow.latencies.extend([0.5] * 10)
+    slow.count_stuck(now=0.0, minimum=2.0)
+    assert slow.count_stuck(now=3.9, minimum=2.0) == 0
+    assert slow.count_stuck(now=4.0, minimum=2.0) == 2
+    # A request that finished is forgotten; a new one starts its own clock.
+    finished = next(iter(watch.slot.transferring))
+    watch.slot.transferring.discard(finished)
+    watch.slot.transferring.add(Request("http://127.0.0.1/new.html"))
+    assert watch.count_stuck(now=103.0, minimum=2.0) == 2
+
+
+def _max_in_flight(spans: list[tuple[str, float, float]], slow: set[str]) -> tuple[int, int]:
+    """(most requests in flight at once, most slow ones) from the server's own spans."""
+    most = most_slow = 0
+    for _, start, _ in spans:
+        live = [path for path, begun, ended in spans if begun <= start < ended]
+        most = max(most, len(live))
+        most_slow = max(most_slow, sum(1 for path in live if path in slow))
+    return most, most_slow
+
+
+@pytest.mark.parametrize("allowance", [0, 3])
+def test_slow_links_do_not_hold_the_servers_connections_and_the_limits_hold(
+    tmp_path: Path, allowance: int
+) -> None:
+    slow = {f"/slow/{n}.html" for n in range(6)}
+    quick = {f"/page/{n}.html" for n in range(20)}
+    links = "".join(f"<a href='{p}'>慢{p}</a>" for p in sorted(slow))
+    links += "".join(f"<a href='{p}'>页{p}</a>" for p in sorted(quick))
+    routes = {"/": Route(200, _html(links))}
+    routes.update({p: Route(200, _html("慢"), delay=SLOW) for p in slow})
+    routes.update({p: Route(200, _html("快")) for p in quick})
+    config = tmp_path / "site.yaml"
+    settings = [
+        *FAST,
+        "-s",
+        "GOVWATCH_WORKERS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "GOVWATCH_STUCK_AFTER=0.3",
+        "-s",
+        f"GOVWATCH_STUCK_ALLOWANCE={allowance}",
+    ]
+    with RouteServer(routes) as server:
+        config.write_text(
+            f"sites:\n  - id: stuck\n    name: 慢链接站\n    home: {server.url}\n", encoding="utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        findings = findings_json(config, db, today_local())
+        spans = list(server.spans)
+    assert {p for p, _, _ in spans} >= slow | quick
+    most, most_slow = _max_in_flight(spans, slow)
+    # Never more than the server's 2 connections and the allowance for stuck requests (a page's
+    # links, requested together, included); with an allowance, more slow ones than 2 at once.
+    assert most <= 2 + allowance
+    if allowance:
+        assert most_slow >= 3
+    assert not [f for f in findings if f["kind"] == "dead_link"]  # slow but in time: fine
