@@ -40,7 +40,7 @@ class SlotWatch:
         self.slot = slot
         self.base = slot.concurrency
         self.latencies: deque[float] = deque(maxlen=WINDOW)
-        self.seen: dict[int, float] = {}  # id(request) → when first seen in flight
+        self.seen: dict[Request, float] = {}  # request in flight → when first seen
         self.stuck = 0
 
     def stuck_threshold(self, minimum: float) -> float:
@@ -49,10 +49,10 @@ class SlotWatch:
         return max(minimum, STUCK_LATENCY_FACTOR * robust_latency(self.latencies))
 
     def count_stuck(self, now: float, minimum: float) -> int:
-        in_flight = {id(request) for request in self.slot.transferring}
-        self.seen = {key: since for key, since in self.seen.items() if key in in_flight}
-        for key in in_flight:
-            self.seen.setdefault(key, now)
+        in_flight = self.slot.transferring
+        self.seen = {request: since for request, since in self.seen.items() if request in in_flight}
+        for request in in_flight:
+            self.seen.setdefault(request, now)
         threshold = self.stuck_threshold(minimum)
         return sum(1 for since in self.seen.values() if now - since >= threshold)
 
