@@ -257,7 +257,12 @@ class SiteSpider(Spider):
                 errback=self.on_failure,
                 dont_filter=True,
                 priority=100,
-                meta={"gw_role": "missing", "gw_key": missing, "gw_url": missing},
+                meta={
+                    "gw_role": "missing",
+                    "gw_key": missing,
+                    "gw_url": missing,
+                    "download_slot": host_of(missing),  # the server's own slot and limit
+                },
             )
         if plan.mode == "recheck":
             return  # the rechecks start once the site's soft-404 fingerprint is known
