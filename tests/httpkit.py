@@ -70,9 +70,7 @@ class RouteServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        self._respond(handler, method, time.monotonic())
-
-    def _respond(self, handler: BaseHTTPRequestHandler, method: str, arrived: float) -> None:
+        arrived = time.monotonic()
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
