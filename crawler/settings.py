@@ -14,9 +14,11 @@ USER_AGENT = (
 )
 ROBOTSTXT_OBEY = False  # operators monitor their own sites, as the inspectors do
 
-# Politeness: a few requests at a time per host. The whole-crawl limit also counts requests
-# waiting for their host's turn, so it is high: a backlog on one host must not stop the rest.
-CONCURRENT_REQUESTS = 128
+# Politeness: a few requests at a time per host; whole-crawl concurrency for external links.
+# (Scrapy counts requests waiting for their host's turn against the whole-crawl limit too; 128
+# let the second run's replays past a backlog of rechecks, but a stop then waits for that whole
+# backlog to be downloaded: to raise only with a stop that drops what is still queued.)
+CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # Scrapy's own lets a burst of requests past the per-server limit (crawler.downloader).
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
