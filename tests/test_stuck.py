@@ -12,12 +12,9 @@ from crawler.stuck import SlotWatch
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
+from tests.test_operations import html
 
 SLOW = 2.0
-
-
-def _html(body: str) -> bytes:
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
 
 
 def _slot_with(requests: int) -> Slot:
@@ -63,9 +60,9 @@ def test_slow_links_do_not_hold_the_servers_connections_and_the_limits_hold(
     quick = {f"/page/{n}.html" for n in range(20)}
     links = "".join(f"<a href='{p}'>慢{p}</a>" for p in sorted(slow))
     links += "".join(f"<a href='{p}'>页{p}</a>" for p in sorted(quick))
-    routes = {"/": Route(200, _html(links))}
-    routes.update({p: Route(200, _html("慢"), delay=SLOW) for p in slow})
-    routes.update({p: Route(200, _html("快")) for p in quick})
+    routes = {"/": Route(200, html(links))}
+    routes.update({p: Route(200, html("慢"), delay=SLOW) for p in slow})
+    routes.update({p: Route(200, html("快")) for p in quick})
     config = tmp_path / "site.yaml"
     settings = [
         *FAST,
