@@ -95,9 +95,11 @@ def test_jobs_persist_across_restarts_without_duplicates(tmp_path: Path) -> None
     finally:
         stop(first)
     assert set(before) == {"crawl:a", "crawl:b", "freshness:a", "freshness:b", "probe"}
-    # crawl_spread: the second site starts an hour after the first (2 sites over 2 h).
+    # crawl_spread: the second site starts an hour after the first (2 sites over 2 h). Between
+    # 02:00 and 03:00 the first's next run is tomorrow's and the second's today's.
     crawl_a = datetime.fromisoformat(before["crawl:a"])
-    assert datetime.fromisoformat(before["crawl:b"]) - crawl_a == timedelta(hours=1)
+    spread = datetime.fromisoformat(before["crawl:b"]) - crawl_a
+    assert spread % timedelta(days=1) == timedelta(hours=1)
     assert crawl_a.astimezone(ZoneInfo("Asia/Shanghai")).hour == 2
 
     second = start(config, db)
