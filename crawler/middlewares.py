@@ -5,6 +5,7 @@ slot, so a server's other URLs go on being crawled meanwhile (within the per-ser
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,7 +16,10 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from crawler.downloader import DroppedAtStop, crawl_is_stopping
 from crawler.outcomes import is_timeout
+
+STOP_CHECK_SECONDS = 0.25
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
@@ -95,6 +99,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return
         self.waiting += 1
         try:
-            await asyncio.sleep(delay)
+            await self._wait(delay)
         finally:
             self.waiting -= 1
+        if crawl_is_stopping(self.crawler):
+            raise DroppedAtStop(f"crawl stopping: {request.url}")
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or until the crawl stops (a Retry-After can be long)."""
+        deadline = time.monotonic() + delay
+        while not crawl_is_stopping(self.crawler):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, STOP_CHECK_SECONDS))

@@ -15,10 +15,10 @@ USER_AGENT = (
 ROBOTSTXT_OBEY = False  # operators monitor their own sites, as the inspectors do
 
 # Politeness: a few requests at a time per host; whole-crawl concurrency for external links.
-# (Scrapy counts requests waiting for their host's turn against the whole-crawl limit too; 128
-# let the second run's replays past a backlog of rechecks, but a stop then waits for that whole
-# backlog to be downloaded: to raise only with a stop that drops what is still queued.)
-CONCURRENT_REQUESTS = 32
+# Scrapy counts requests waiting for their server's turn against the whole-crawl limit too: at
+# 32 a backlog of rechecks on the site's own server held up everything else (the second run's
+# replays included). A stop drops what is still queued (crawler.downloader).
+CONCURRENT_REQUESTS = 128
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # Scrapy's own lets a burst of requests past the per-server limit (crawler.downloader).
 DOWNLOADER = "crawler.downloader.PoliteDownloader"

@@ -15,6 +15,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.downloader import DroppedAtStop
 from crawler.extract.feeds import SourceRead, read_feed, read_page
 from crawler.items import AccountObservation
 from crawler.outcomes import describe_failure
@@ -70,6 +71,8 @@ class NewMediaSpider(Spider):
         yield self._observation(account, fetched, response.status, read.error, read)
 
     def on_failure(self, failure: Failure) -> Iterator[AccountObservation]:
+        if failure.check(DroppedAtStop):
+            return  # never sent: the crawl stopped while it waited for its server
         request: Request = failure.request  # type: ignore[attr-defined]
         code, detail = describe_failure(failure)
         self.progress.links += 1

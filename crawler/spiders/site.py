@@ -28,6 +28,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from crawler.downloader import DroppedAtStop
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
@@ -475,6 +476,8 @@ class SiteSpider(Spider):
             yield from self._settle(state)
 
     def on_failure(self, failure: Failure) -> Iterator[Any]:
+        if failure.check(DroppedAtStop):
+            return  # never sent: the crawl stopped while it waited for its server
         request: Request = failure.request  # type: ignore[attr-defined]
         code, detail = describe_failure(failure)
         if (

@@ -1,0 +1,84 @@
+"""A stopped crawl ends promptly: what still waits for its server is dropped, not downloaded,
+and nothing dropped is recorded as a link's outcome."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST
+from tests.httpkit import Route, RouteServer
+from tests.test_operations import html
+
+SLOW_LINKS = 60
+DELAY = 1.0
+
+
+def _wait_for(condition: object, deadline: float) -> None:
+    end = time.monotonic() + deadline
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stop_drops_queued_requests_and_records_only_what_was_answered(
+    tmp_path: Path, workers: int
+) -> None:
+    slow = {f"/slow/{n}.html": Route(200, html(f"慢{n}"), delay=DELAY) for n in range(SLOW_LINKS)}
+    links = "".join(f"<a href='{path}'>慢页{path}</a>" for path in slow)
+    config, path = tmp_path / "site.yaml", tmp_path / "g.db"
+    with RouteServer({"/": Route(200, html(links)), **slow}) as server:
+        config.write_text(
+            f"sites:\n  - {{id: slow, name: 慢站, home: '{server.url}'}}\n", encoding="utf-8"
+        )
+        # Everything fits in the whole-crawl limit, so the slow links all queue for the
+        # server's 2 connections: without the drop, a stop waits ~SLOW_LINKS / 2 seconds.
+        settings = [
+            *FAST,
+            "-s",
+            f"GOVWATCH_WORKERS={workers}",
+            "-s",
+            "CONCURRENT_REQUESTS=256",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "GOVWATCH_STUCK_ALLOWANCE=0",
+        ]
+        command = [sys.executable, "-m", "crawler.main", "-c", str(config), "--site", "slow"]
+        child = subprocess.Popen(
+            [*command, "--db", f"sqlite:///{path}", *settings],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_for(lambda: sum(1 for p, _, _ in server.spans if p in slow) >= 2, 30)
+            asked = time.monotonic()
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+            took = time.monotonic() - asked
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+        answered = {p for p, _, _ in server.spans if p in slow}
+    # The requests in flight finish (DELAY); the rest would take SLOW_LINKS / 2 × DELAY.
+    assert took < 6 * DELAY, f"the crawl took {took:.1f} s to stop"
+    assert len(answered) < SLOW_LINKS / 2  # most were never sent
+    with sqlite3.connect(path) as conn:
+        runs = conn.execute("select status from runs").fetchall()
+        checked = conn.execute("select url, status, error from link_checks").fetchall()
+    assert runs == [("incomplete",)]
+    slow_checks = [(url, status, error) for url, status, error in checked if "/slow/" in url]
+    # Only links the server answered are recorded, and each with the server's answer.
+    assert {url.removeprefix(server.url.rstrip("/")) for url, _, _ in slow_checks} <= answered
+    assert all(status == 200 and error is None for _, status, error in slow_checks)
