@@ -5,7 +5,8 @@ counts as transferring only when that task first runs; the loop that starts requ
 slot has room therefore starts every request queued at that moment. Requests that arrive
 together (the links of one page) all went to the server at once, whatever
 ``CONCURRENT_REQUESTS_PER_DOMAIN`` said. Here a request counts as transferring from the moment
-it leaves the slot's queue, so that loop stops when the slot is full.
+it leaves the slot's queue, so that loop stops when the slot is full. The queue also keeps
+the requests' priorities (Scrapy's serves them in arrival order).
 
 A stopping crawl (SIGTERM, a time limit) waits for every request it has handed to the
 downloader, including those still queued for their server: with a few hundred queued behind a
@@ -15,7 +16,9 @@ slow server, a stop took as long as the crawl. Once the crawl stops, a queued re
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy import Spider
@@ -41,17 +44,40 @@ def crawl_is_stopping(crawler: Crawler) -> bool:
     return not engine.running or getattr(slot, "closing", None) is not None
 
 
-class TransferQueue(deque[tuple[Request, Any]]):
-    """A slot's queue whose requests count against the slot as soon as they are taken."""
+class TransferQueue:
+    """A slot's queue in priority order (first come first within a priority), whose requests
+    count against the slot as soon as they are taken.
+
+    Scrapy's own queue is first come first served: a homepage requested after a backlog of
+    rechecks for the same server waited behind all of them."""
 
     def __init__(self, slot: Slot) -> None:
-        super().__init__(slot.queue)
         self.slot = slot
+        self.heap: list[tuple[int, int, Request, Any]] = []
+        self.added = itertools.count()
+        for request, deferred in slot.queue:
+            self.append((request, deferred))
+
+    def append(self, entry: tuple[Request, Any]) -> None:
+        request, deferred = entry
+        heapq.heappush(self.heap, (-request.priority, next(self.added), request, deferred))
 
     def popleft(self) -> tuple[Request, Any]:
-        entry = super().popleft()
-        self.slot.transferring.add(entry[0])  # Scrapy adds it again (a set) and removes it once
-        return entry
+        _, _, request, deferred = heapq.heappop(self.heap)
+        self.slot.transferring.add(request)  # Scrapy adds it again (a set) and removes it once
+        return request, deferred
+
+    def clear(self) -> None:
+        self.heap.clear()
+
+    def __iter__(self) -> Iterator[tuple[Request, Any]]:
+        return ((request, deferred) for _, _, request, deferred in sorted(self.heap))
+
+    def __len__(self) -> int:
+        return len(self.heap)
+
+    def __bool__(self) -> bool:
+        return bool(self.heap)
 
 
 class PoliteDownloader(Downloader):
@@ -66,5 +92,5 @@ class PoliteDownloader(Downloader):
     def _get_slot(self, request: Request, spider: Spider | None = None) -> tuple[str, Slot]:
         key, slot = super()._get_slot(request)
         if not isinstance(slot.queue, TransferQueue):
-            slot.queue = TransferQueue(slot)
+            slot.queue = TransferQueue(slot)  # type: ignore[assignment]
         return key, slot

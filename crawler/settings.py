@@ -23,6 +23,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # Scrapy's own lets a burst of requests past the per-server limit (crawler.downloader).
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 DOWNLOAD_DELAY = 0
+# The scheduler hands out first the requests of the servers with the fewest downloads under
+# way: a backlog for one server does not hold up the others (nor the no-network replays).
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 # AutoThrottle: the delay follows each server's latency (a slow server gets fewer requests).
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.0
@@ -53,6 +56,7 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy's code-executing HTTP endpoint: never here
 LOG_LEVEL = "WARNING"  # `govwatch crawl -v` shows INFO
 LOGSTATS_INTERVAL = 30.0
 

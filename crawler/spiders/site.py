@@ -69,6 +69,7 @@ from monitor.config import SiteConfig
 from monitor.database import make_engine, session_scope
 
 HOMEPAGE_NAME = "首页"
+LIST_PRIORITY = 20
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
@@ -310,6 +311,9 @@ class SiteSpider(Spider):
     def _list_request(self, state: ColumnState, url: str, encoding: str = "utf-8") -> Request:
         state.pending += 1
         request = self._request(url, url, "list", encoding, method="GET")
+        # Before the rechecks of last night's failed links (10): the columns' pages lead to
+        # the rest of the site, which an unchanged site's crawl reads from the last run.
+        request.priority = LIST_PRIORITY
         request.meta["gw_column"] = state
         state.visited.add(request.meta["gw_key"])
         return request
@@ -758,7 +762,7 @@ class SiteSpider(Spider):
 
     def _stored_pages(
         self, urls: list[str]
-    ) -> dict[str, tuple[list[LinkOccurrence], PageMetadata | None]]:
+    ) -> dict[str, tuple[list[store.StoredLink], PageMetadata | None]]:
         assert self.previous is not None
         with session_scope(self._engine()) as session:
             return store.previous_pages(session, self.previous.run_id, urls)
@@ -768,7 +772,7 @@ class SiteSpider(Spider):
         key: str,
         shown: str,
         page_url: str,
-        stored: tuple[list[LinkOccurrence], PageMetadata | None],
+        stored: tuple[list[store.StoredLink], PageMetadata | None],
         answer: Answer | None = None,
         response: Response | None = None,
     ) -> Iterator[Any]:
@@ -795,21 +799,18 @@ class SiteSpider(Spider):
         if not occurrences:
             return
         yield CopiedLinks(page_url, self.previous.run_id)
-        for occurrence in occurrences:
-            if "#" in occurrence.target_key:
-                yield from self._want_anchor(occurrence.target_key, occurrence.target_url)
-                continue
-            if occurrence.target_key.startswith("malformed:"):
+        requested = self.requested
+        for target_key, target_url, tag in occurrences:
+            if target_key in requested:
+                continue  # the common case: a link every page repeats (navigation, footer)
+            if "#" in target_key:
+                yield from self._want_anchor(target_key, target_url)
+            elif target_key.startswith("malformed:"):
                 yield from self._record(
-                    occurrence.target_key,
-                    occurrence.target_url,
-                    "NONE",
-                    error=_malformed_error(occurrence.target_url),
+                    target_key, target_url, "NONE", error=_malformed_error(target_url)
                 )
-                continue
-            yield from self._schedule_link(
-                occurrence.target_url, occurrence.target_key, occurrence.tag, "", encoded=True
-            )
+            else:
+                yield from self._schedule_link(target_url, target_key, tag, "", encoded=True)
 
     def _engine(self) -> Engine:
         if self._db is None:

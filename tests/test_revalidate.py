@@ -1,0 +1,113 @@
+"""The nightly pre-pass client: only clean answers count, keep-alive connections are reused
+(and a connection the server closed is replaced), and no URL's failure escapes it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import time
+
+import pytest
+
+from crawler.revalidate import (
+    Candidate,
+    Limits,
+    Origin,
+    origin_of,
+    parse_head,
+    request_bytes,
+    revalidate,
+)
+from tests.httpkit import Route, RouteServer
+
+LIMITS = Limits("govwatch-test", 0.5, 2, 8)
+
+
+def test_an_answer_head_is_parsed_or_refused() -> None:
+    head = parse_head(b'HTTP/1.1 304 Not Modified\r\nETag: "a1"\r\nEtag: "b2"\r\nConnection: close')
+    assert (head.status, head.headers["etag"], head.reusable) == (304, '"a1"', False)
+    assert parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/html").reusable
+    assert not parse_head(b"HTTP/1.0 200 OK").reusable
+    for raw in (b"SSH-2.0-OpenSSH_9.2", b"HTTP/1.1 OK", b"HTTP/1.1 200 OK\r\nno colon here"):
+        with pytest.raises(ValueError):
+            parse_head(raw)
+
+
+def test_requests_are_sent_as_stored_or_not_at_all() -> None:
+    origin = origin_of("http://[::1]:8080/a%20b.html?x=1#top")
+    assert origin == Origin("http", "::1", 8080)
+    assert origin.host_header == "[::1]:8080"
+    assert Origin("https", "www.gov.cn", 443).host_header == "www.gov.cn"
+    sent = request_bytes(Candidate("http://[::1]:8080/a%20b.html?x=1", "GET", '"e"'), origin, "ua")
+    assert sent is not None
+    assert sent.startswith(b"GET /a%20b.html?x=1 HTTP/1.1\r\nHost: [::1]:8080\r\n")
+    assert b'If-None-Match: "e"\r\n' in sent and sent.endswith(b"\r\n\r\n")
+    # A stored validator with a line break (a header of its own) or a raw non-ASCII path.
+    assert request_bytes(Candidate("http://a.cn/", "GET", '"e"\r\nX-Evil: 1'), origin, "ua") is None
+    assert request_bytes(Candidate("http://a.cn/新闻.html", "HEAD"), origin, "ua") is None
+    assert origin_of("ftp://a.cn/file") is None and origin_of("mailto:x@a.cn") is None
+
+
+def test_only_unchanged_pages_and_present_targets_are_answered() -> None:
+    routes = {
+        "/same.html": Route(200, b"<html>same</html>"),
+        "/changed.html": Route(200, b"<html>changed</html>"),
+        "/file.pdf": Route(200, b"%PDF", {"Content-Type": "application/pdf"}),
+        "/moved.pdf": Route(301, b"", {"Location": "/file.pdf"}),
+        "/slow.pdf": Route(200, b"%PDF", delay=2.0),
+    }
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    dead = f"http://127.0.0.1:{refused.getsockname()[1]}/x.pdf"
+    with RouteServer(routes, etags=True) as server:
+        base = server.url.rstrip("/")
+        same_tag = '"' + hashlib.sha1(b"<html>same</html>").hexdigest()[:16] + '"'
+        candidates = [
+            Candidate(f"{base}/same.html", "GET", same_tag),
+            Candidate(f"{base}/changed.html", "GET", '"old"'),
+            Candidate(f"{base}/file.pdf", "HEAD"),
+            Candidate(f"{base}/gone.pdf", "HEAD"),
+            Candidate(f"{base}/moved.pdf", "HEAD"),
+            Candidate(f"{base}/slow.pdf", "HEAD"),
+            Candidate(dead, "HEAD"),
+        ]
+        started = time.monotonic()
+        answers = asyncio.run(revalidate(candidates, LIMITS))
+        took = time.monotonic() - started
+    refused.close()
+    assert set(answers) == {f"{base}/same.html", f"{base}/file.pdf"}
+    assert answers[f"{base}/same.html"].status == 304
+    assert answers[f"{base}/same.html"].etag == same_tag
+    assert answers[f"{base}/file.pdf"].content_type == "application/pdf"
+    assert took < 2.0  # the slow one was given up at the timeout (0.5 s), not waited for
+
+
+def test_keep_alive_connections_are_reused_and_replaced_when_the_server_closes_them() -> None:
+    opened = 0
+    answered = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal opened, answered
+        opened += 1
+        try:
+            for _ in range(3):  # then closes the connection without saying so
+                await reader.readuntil(b"\r\n\r\n")
+                answered += 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n")
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        writer.close()
+
+    async def main() -> dict[str, object]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        candidates = [Candidate(f"http://127.0.0.1:{port}/{n}.png", "HEAD") for n in range(30)]
+        async with server:
+            return dict(await revalidate(candidates, Limits("ua", 2.0, 1, 8)))
+
+    answers = asyncio.run(main())
+    assert len(answers) == 30
+    assert answered == 30  # none asked twice
+    assert opened <= 11  # 3 per connection (a closed one is noticed on the next request)
