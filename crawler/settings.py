@@ -56,6 +56,8 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+TWISTED_DNS_RESOLVER = "crawler.dns.ClassifyingResolver"
+DNS_TIMEOUT = 20  # a lookup, before the download's own timeout starts
 REMOTE_CONTROL_ENABLED = False  # Scrapy's code-executing HTTP endpoint: never here
 LOG_LEVEL = "WARNING"  # `govwatch crawl -v` shows INFO
 LOGSTATS_INTERVAL = 30.0
@@ -71,6 +73,8 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Host names resolved before the download's timeout starts; "no such host" is definite.
+    "crawler.dns.ResolveFirst": 760,
     # Each middleware is a layer every request and answer passes through; these do nothing
     # here (no allowed_domains, no HTTP auth, our own counts instead of Scrapy's stats).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

@@ -1,0 +1,83 @@
+"""Host names: "no such host" is told apart from a lost or refused answer, remembered for the
+crawl, and one query serves every request for a name. (The system resolver is replaced by
+scripted answers: tests never query a DNS server.)"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from scrapy.resolver import dnscache
+from twisted.internet import error as tx
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.python.failure import Failure
+
+from crawler.dns import ClassifyingResolver, NoSuchHost
+from crawler.outcomes import describe_failure
+
+
+class ScriptedResolver(ClassifyingResolver):
+    """The classifying resolver, with the system's answers given by the test."""
+
+    def __init__(self) -> None:
+        super().__init__(reactor=None, cache_size=100, timeout=5)
+        self.asked: list[str] = []
+        self.answers: dict[str, Deferred[str]] = {}
+
+    def lookup(self, name: str) -> Deferred[str]:
+        self.asked.append(name)
+        self.answers[name] = Deferred()
+        return self.answers[name]
+
+
+def _outcome(deferred: Deferred[str]) -> Any:
+    results: list[Any] = []
+    deferred.addBoth(results.append)
+    return results[0] if results else None
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    dnscache.clear()
+
+
+def test_a_name_that_does_not_exist_is_definite_and_asked_once() -> None:
+    resolver = ScriptedResolver()
+    first = resolver.getHostByName("www.closed.example")
+    resolver.answers["www.closed.example"].errback(
+        Failure(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    )
+    failure = _outcome(first)
+    assert isinstance(failure, Failure) and failure.check(NoSuchHost)
+    assert describe_failure(failure)[0] == "dns"
+    # Every later link to that host fails at once, without asking again.
+    again = _outcome(resolver.getHostByName("www.closed.example"))
+    assert isinstance(again, Failure) and again.check(NoSuchHost)
+    assert resolver.asked == ["www.closed.example"]
+
+
+def test_a_lost_answer_is_not_a_verdict_and_is_asked_again() -> None:
+    resolver = ScriptedResolver()
+    first = resolver.getHostByName("www.busy.example")
+    resolver.answers["www.busy.example"].errback(
+        Failure(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    )
+    failure = _outcome(first)
+    assert isinstance(failure, Failure)
+    assert failure.check(tx.DNSLookupError) and not failure.check(NoSuchHost)
+    resolver.getHostByName("www.busy.example")
+    assert resolver.asked == ["www.busy.example"] * 2
+
+
+def test_concurrent_lookups_share_one_query_and_answers_are_cached() -> None:
+    resolver = ScriptedResolver()
+    waiters = [resolver.getHostByName("www.gov.example") for _ in range(3)]
+    timed_out = resolver.getHostByName("www.gov.example")
+    timed_out.cancel()  # a request that gave up waiting (its Deferred's timeout)
+    gave_up = _outcome(timed_out)
+    assert isinstance(gave_up, Failure) and gave_up.check(CancelledError)
+    resolver.answers["www.gov.example"].callback("192.0.2.7")
+    assert [_outcome(w) for w in waiters] == ["192.0.2.7"] * 3
+    assert _outcome(resolver.getHostByName("www.gov.example")) == "192.0.2.7"
+    assert resolver.asked == ["www.gov.example"]
