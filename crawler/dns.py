@@ -130,7 +130,7 @@ class ResolveFirst:
             request.meta["dont_retry"] = True  # a definite answer: asking again changes nothing
             raise
         except Exception:
-            return
+            return  # a lost or refused answer, or too slow: the download asks again, with retries
 
 
 def _is_address(host: str) -> bool:

@@ -227,3 +227,28 @@ def test_a_hanging_link_is_tried_twice_and_suspected(tmp_path: Path) -> None:
     again = {f["url"].removeprefix(server.url): f for f in second}
     assert (again["hang.html"]["error"], again["hang.html"]["definite"]) == ("timeout", True)
     assert len(hang_again) == 1
+
+
+def test_a_page_read_after_a_plain_text_error_or_redirect_has_its_links_checked(
+    tmp_path: Path,
+) -> None:
+    # Busy servers and WAFs answer 503/429 in text/plain, and redirects often carry no HTML:
+    # the page the retry or the redirect reaches must still be read for its links.
+    plain = {"Content-Type": "text/plain"}
+    page = Route(200, _html("<a href='/after-retry-dead.html'>失效链接一</a>"))
+    moved_to = Route(200, _html("<a href='/after-redirect-dead.html'>失效链接二</a>"))
+    routes = {
+        "/": Route(200, _html("<a href='/busy.html'>繁忙页</a><a href='/moved.html'>迁移页</a>")),
+        "/busy.html": Route(503, b"busy", plain, then=page, times=1),
+        "/moved.html": Route(301, b"moved", {**plain, "Location": "/new.html"}),
+        "/new.html": moved_to,
+    }
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST, "-s", "GOVWATCH_WORKERS=1")
+        findings = findings_json(config, db, today_local())
+    dead = {
+        f["url"].removeprefix(server.url.rstrip("/")) for f in findings if f["kind"] == "dead_link"
+    }
+    assert dead == {"/after-retry-dead.html", "/after-redirect-dead.html"}

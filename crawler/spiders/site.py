@@ -558,7 +558,10 @@ class SiteSpider(Spider):
             and b"html" not in content_type
             and b"xml" not in content_type
         ):
-            request.meta["gw_headers_only"] = True  # an attachment: its status is enough
+            # An attachment: its status is enough. Marked with this request itself, not a flag:
+            # a retry or a redirect copies the meta, and a page that answered a text/plain 503
+            # or 301 first was then never read (its links never checked).
+            request.meta["gw_body_skipped"] = request
             raise StopDownload(fail=False)
 
     # ------------------------------------------------------------ observations
@@ -623,6 +626,8 @@ class SiteSpider(Spider):
         if not isinstance(response, TextResponse) or (response.status >= 400 and not any_status):
             return None
         if response.meta.get("gw_headers_only"):
+            return None
+        if response.meta.get("gw_body_skipped") is response.request:
             return None
         content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
         if b"html" not in content_type:
