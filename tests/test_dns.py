@@ -37,6 +37,13 @@ def _outcome(deferred: Deferred[str]) -> Any:
     return results[0] if results else None
 
 
+def _fails_with(resolver: ScriptedResolver, name: str, code: int) -> Any:
+    """The outcome of a lookup of ``name`` that the system answers with this error code."""
+    waiter = resolver.getHostByName(name)
+    resolver.answers[name].errback(Failure(socket.gaierror(code, f"getaddrinfo error {code}")))
+    return _outcome(waiter)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     dnscache.clear()
@@ -44,11 +51,7 @@ def _clean_cache() -> None:
 
 def test_a_name_that_does_not_exist_is_definite_and_asked_once() -> None:
     resolver = ScriptedResolver()
-    first = resolver.getHostByName("www.closed.example")
-    resolver.answers["www.closed.example"].errback(
-        Failure(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
-    )
-    failure = _outcome(first)
+    failure = _fails_with(resolver, "www.closed.example", socket.EAI_NONAME)
     assert isinstance(failure, Failure) and failure.check(NoSuchHost)
     assert describe_failure(failure)[0] == "dns"
     # Every later link to that host fails at once, without asking again.
@@ -59,11 +62,7 @@ def test_a_name_that_does_not_exist_is_definite_and_asked_once() -> None:
 
 def test_a_lost_answer_is_not_a_verdict_and_is_asked_again() -> None:
     resolver = ScriptedResolver()
-    first = resolver.getHostByName("www.busy.example")
-    resolver.answers["www.busy.example"].errback(
-        Failure(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
-    )
-    failure = _outcome(first)
+    failure = _fails_with(resolver, "www.busy.example", socket.EAI_AGAIN)
     assert isinstance(failure, Failure)
     assert failure.check(tx.DNSLookupError) and not failure.check(NoSuchHost)
     resolver.getHostByName("www.busy.example")
