@@ -7,18 +7,21 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The newest migration (monitor/migrations/versions; a test holds the two together). A database
+# already there is opened without loading Alembic: every command, and every crawl process,
+# starts ~0.5 s sooner.
+SCHEMA_HEAD = "0006"
 
 
 class DatabaseError(Exception):
@@ -53,6 +56,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # noqa: PLC0415 - see SCHEMA_HEAD
+
     config = AlembicConfig()
     config.set_main_option("script_location", "monitor:migrations")
     config.attributes["engine"] = engine
@@ -60,16 +65,22 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see SCHEMA_HEAD
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 - see SCHEMA_HEAD
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision; returns (before, after)."""
+    from alembic import command  # noqa: PLC0415 - see SCHEMA_HEAD
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, current_revision(engine)
@@ -79,6 +90,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     """An engine whose schema is current. A new, empty database is created at the newest schema;
     an older one is refused with the command that upgrades it."""
     engine = make_engine(url)
+    if _recorded_revision(engine) == SCHEMA_HEAD:
+        return engine
     head = head_revision(engine)
     try:
         current = current_revision(engine)
@@ -99,6 +112,16 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
         )
     return engine
+
+
+def _recorded_revision(engine: Engine) -> str | None:
+    """The revision the database says it is at, by one plain query (None: not known here)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return None  # no such table (a new database), or a problem Alembic will explain
+    return rows[0][0] if len(rows) == 1 else None
 
 
 @contextmanager

@@ -218,3 +218,19 @@ class LinkOccurrenceRow(Base):
     tag: Mapped[str] = mapped_column(String(16))
     attr: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class CarriedPageRow(Base):
+    """A page a nightly crawl found unchanged: its link occurrences in this run are the ones
+    run ``from_run`` stored (the run that last read the page), referred to, not copied."""
+
+    __tablename__ = "carried_pages"
+    __table_args__ = (
+        Index("ix_carried_pages_run_source", "run_id", "source_url"),
+        Index("ix_carried_pages_from_source", "from_run", "source_url"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    source_url: Mapped[str] = mapped_column(Text)
+    from_run: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

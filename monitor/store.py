@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from monitor.models import (
     AccountObservationRow,
+    CarriedPageRow,
     ColumnObservationRow,
     LinkCheckRow,
     LinkOccurrenceRow,
@@ -213,7 +214,7 @@ def save_observations(
     for page in copied:
         by_run.setdefault(page.from_run, []).append(page.source_url)
     for from_run, sources in by_run.items():
-        copy_occurrences(session, from_run, run_id, sources)
+        carry_pages(session, from_run, run_id, sources)
     # Inserts on the connection (Core): the session's ORM bulk insert costs ~10 µs more per
     # row, and a crawl stores every link occurrence of the site.
     connection = session.connection()
@@ -254,8 +255,8 @@ class PreviousCrawl:
 
     run_id: int
     clean: dict[str, CleanCheck]  # by URL key
-    # (key, URL, method, error) of the links that failed: checked again from the start.
-    failed: tuple[tuple[str, str, str, str | None], ...] = ()
+    # (key, URL, method, error, status) of the links that failed: checked again from the start.
+    failed: tuple[tuple[str, str, str, str | None, int | None], ...] = ()
 
 
 def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
@@ -284,14 +285,18 @@ def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
     }
     failed = session.execute(
         select(
-            LinkCheckRow.url_key, LinkCheckRow.url, LinkCheckRow.method, LinkCheckRow.error
+            LinkCheckRow.url_key,
+            LinkCheckRow.url,
+            LinkCheckRow.method,
+            LinkCheckRow.error,
+            LinkCheckRow.status,
         ).where(
             LinkCheckRow.run_id == base.id,
             or_(LinkCheckRow.error.is_not(None), LinkCheckRow.status >= 400),
             LinkCheckRow.method != "NONE",  # malformed URLs and missing anchors: not requests
         )
     )
-    return PreviousCrawl(base.id, clean, tuple((k, u, m, e) for k, u, m, e in failed))
+    return PreviousCrawl(base.id, clean, tuple((k, u, m, e, s) for k, u, m, e, s in failed))
 
 
 StoredLink = tuple[str, str, str]  # a stored occurrence's target_key, target_url and tag
@@ -306,19 +311,33 @@ def previous_pages(
     found: dict[str, tuple[list[StoredLink], PageMetadata | None]] = {
         url: ([], None) for url in urls
     }
-    occurrence = LinkOccurrenceRow
+    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
     fields = [f.name for f in dataclasses.fields(PageMetadata)]
     connection = session.connection()
+    columns = (
+        occurrence.source_url,
+        occurrence.target_key,
+        occurrence.target_url,
+        occurrence.tag,
+    )
+    order = (occurrence.source_url, occurrence.id)
     for chunk in _chunks(urls, 500):
-        rows = connection.execute(
-            select(
-                occurrence.source_url, occurrence.target_key, occurrence.target_url, occurrence.tag
+        read = select(*columns).where(occurrence.run_id == run_id, occurrence.source_url.in_(chunk))
+        # A page the run found unchanged in turn: the links of the run that read it.
+        referred = (
+            select(*columns)
+            .join(
+                carried,
+                and_(
+                    carried.from_run == occurrence.run_id,
+                    carried.source_url == occurrence.source_url,
+                ),
             )
-            .where(occurrence.run_id == run_id, occurrence.source_url.in_(chunk))
-            .order_by(occurrence.source_url, occurrence.id)
+            .where(carried.run_id == run_id, carried.source_url.in_(chunk))
         )
-        for source, target_key, target_url, tag in rows:
-            found[source][0].append((target_key, target_url, tag))
+        for query in (read, referred):
+            for source, target_key, target_url, tag in connection.execute(query.order_by(*order)):
+                found[source][0].append((target_key, target_url, tag))
         for page in connection.execute(
             select(*(getattr(PageMetadataRow, name) for name in fields)).where(
                 PageMetadataRow.run_id == run_id, PageMetadataRow.url.in_(chunk)
@@ -328,21 +347,50 @@ def previous_pages(
     return found
 
 
-def copy_occurrences(session: Session, from_run: int, to_run: int, sources: list[str]) -> None:
-    """The link occurrences of unchanged pages, carried from one run into the next (in the
-    database: they are not read into Python)."""
-    columns = ("source_url", "target_key", "target_url", "tag", "attr", "text")
-    row = LinkOccurrenceRow
+def carry_pages(session: Session, from_run: int, to_run: int, sources: list[str]) -> None:
+    """Pages run ``to_run`` found unchanged since ``from_run``: their link occurrences are
+    referred to (one row per page), not copied (one row per link): the run that read each
+    page last, ``from_run`` itself or the run it referred to in turn."""
+    carried, occurrence = CarriedPageRow, LinkOccurrenceRow
     connection = session.connection()
     for chunk in _chunks(sources, 500):
+        referred = select(literal(to_run), carried.source_url, carried.from_run).where(
+            carried.run_id == from_run, carried.source_url.in_(chunk)
+        )
+        read = (
+            select(literal(to_run), occurrence.source_url, literal(from_run))
+            .where(occurrence.run_id == from_run, occurrence.source_url.in_(chunk))
+            .distinct()
+        )
         connection.execute(
-            insert(row).from_select(
-                ["run_id", *columns],
-                select(literal(to_run), *(getattr(row, name) for name in columns))
-                .where(row.run_id == from_run, row.source_url.in_(chunk))
-                .order_by(row.id),
+            insert(carried).from_select(
+                ["run_id", "source_url", "from_run"], union_all(referred, read)
             )
         )
+
+
+def run_occurrences(session: Session, run_id: int) -> list[LinkOccurrence]:
+    """Every link occurrence a run saw: the pages it read and the unchanged pages it referred
+    to an earlier run for (ordered by page, then place on the page)."""
+    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
+    read = select(occurrence).where(occurrence.run_id == run_id)
+    referred = (
+        select(occurrence)
+        .join(
+            carried,
+            and_(
+                carried.from_run == occurrence.run_id,
+                carried.source_url == occurrence.source_url,
+            ),
+        )
+        .where(carried.run_id == run_id)
+    )
+    rows = [*session.scalars(read), *session.scalars(referred)]
+    rows.sort(key=lambda row: (row.source_url, row.id))
+    return [
+        LinkOccurrence(r.source_url, r.target_key, r.target_url, r.tag, r.attr, r.text)
+        for r in rows
+    ]
 
 
 def latest_account_observations(
@@ -484,12 +532,24 @@ def _link_states(
     # Pages a later run read again: what an earlier run saw on them no longer stands.
     reread: dict[str, int] = {}
     if len(runs) > 1:
+        later = [r.id for r in runs[1:]]
         for run_id, source in session.execute(
             select(LinkOccurrenceRow.run_id, LinkOccurrenceRow.source_url)
             .distinct()
-            .where(LinkOccurrenceRow.run_id.in_([r.id for r in runs[1:]]))
+            .where(LinkOccurrenceRow.run_id.in_(later))
+            .union(
+                select(CarriedPageRow.run_id, CarriedPageRow.source_url).where(
+                    CarriedPageRow.run_id.in_(later)
+                )
+            )
         ):
             reread[source] = max(reread.get(source, -1), order[run_id])
+    # Unchanged pages refer to the run that read them (possibly older than ``runs``).
+    origins = set(
+        session.scalars(
+            select(CarriedPageRow.from_run).distinct().where(CarriedPageRow.run_id.in_(order))
+        )
+    )
     history: dict[str, list[LinkCheckRow]] = {}
     occurrences: dict[str, dict[tuple[str, str, str], LinkOccurrence]] = {}
     for chunk in _chunks(failing_keys, 500):
@@ -499,12 +559,22 @@ def _link_states(
             )
         ):
             history.setdefault(row.url_key, []).append(row)
-        for occ in session.scalars(
-            select(LinkOccurrenceRow)
-            .where(LinkOccurrenceRow.run_id.in_(order), LinkOccurrenceRow.target_key.in_(chunk))
-            .order_by(LinkOccurrenceRow.id)
-        ):
-            if reread.get(occ.source_url, -1) > order[occ.run_id]:
+        rows = list(
+            session.scalars(
+                select(LinkOccurrenceRow)
+                .where(
+                    LinkOccurrenceRow.run_id.in_(set(order) | origins),
+                    LinkOccurrenceRow.target_key.in_(chunk),
+                )
+                .order_by(LinkOccurrenceRow.id)
+            )
+        )
+        referred = _referring_runs(session, order, origins, rows)
+        for occ in rows:
+            seen_in = referred.get((occ.run_id, occ.source_url), [])
+            if occ.run_id in order:
+                seen_in = [order[occ.run_id], *seen_in]
+            if not seen_in or reread.get(occ.source_url, -1) > max(seen_in):
                 continue
             occurrences.setdefault(occ.target_key, {}).setdefault(
                 (occ.source_url, occ.tag, occ.text),
@@ -540,6 +610,28 @@ def _link_states(
     problems.sort(key=lambda p: p.check.url)
     fixes.sort(key=lambda f: f.url)
     return problems, fixes
+
+
+def _referring_runs(
+    session: Session,
+    order: dict[int, int],
+    origins: set[int],
+    rows: list[LinkOccurrenceRow],
+) -> dict[tuple[int, str], list[int]]:
+    """For stored occurrences, the runs among ``order`` (by position) that referred to them
+    for an unchanged page, keyed by (the run that stored them, page)."""
+    sources = sorted({row.source_url for row in rows if row.run_id in origins})
+    referred: dict[tuple[int, str], list[int]] = {}
+    for chunk in _chunks(sources, 500):
+        for run_id, source, from_run in session.execute(
+            select(CarriedPageRow.run_id, CarriedPageRow.source_url, CarriedPageRow.from_run).where(
+                CarriedPageRow.run_id.in_(order),
+                CarriedPageRow.from_run.in_(origins),
+                CarriedPageRow.source_url.in_(chunk),
+            )
+        ):
+            referred.setdefault((from_run, source), []).append(order[run_id])
+    return referred
 
 
 def failure_history(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
-from monitor.database import DatabaseError, head_revision, open_database
+from monitor.database import SCHEMA_HEAD, DatabaseError, head_revision, open_database
 from tests.conftest import govwatch
 
 
@@ -82,3 +84,33 @@ def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
         assert db.execute("select status from link_checks").fetchall() == [(404,)]
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     open_database(f"sqlite:///{path}")  # now current
+
+
+def test_schema_head_constant_is_the_newest_migration(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'g.db'}")
+    assert head_revision(engine) == SCHEMA_HEAD
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from monitor.models import Base
+
+    engine = open_database(f"sqlite:///{tmp_path / 'g.db'}")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_current_database_opens_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    open_database(url).dispose()
+    probe = (
+        "import sys; from monitor.database import open_database; "
+        f"open_database({url!r}); print('alembic' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from monitor import store
 from monitor.assessments import today_local
+from monitor.database import open_database, session_scope
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
@@ -103,15 +105,17 @@ def test_unchanged_site_is_revalidated_with_the_same_findings(
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
         second = findings_json(config, db, today_local())
         second_requests = server.requests[asked_before:]
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        third = findings_json(config, db, today_local())
 
-    assert _comparable(second) == _comparable(first)
+    assert _comparable(second) == _comparable(first) == _comparable(third)
     assert {f["kind"] for f in first} == {"dead_link"}
     # Every article page was asked for with its ETag and answered 304, none sent in full.
     article_checks = _run_rows(
         db_path,
         "select run_id, status, revalidated from link_checks where url like '%/xwdt/a%'",
     )
-    assert sorted(set(article_checks)) == [(1, 200, 0), (2, 304, 1)]
+    assert sorted(set(article_checks)) == [(1, 200, 0), (2, 304, 1), (3, 304, 1)]
     assert sum(1 for run, *_ in article_checks if run == 2) == ARTICLES
     assert {p for p in server.conditional if p.startswith("/xwdt/a")} == {
         f"/xwdt/a{n}.html" for n in range(ARTICLES)
@@ -120,16 +124,28 @@ def test_unchanged_site_is_revalidated_with_the_same_findings(
     assert ("GET", "/xwdt/") in second_requests
     # Dead links are always checked again, by the crawl (with its retries).
     assert any(path == "/gone.html" for _, path in second_requests)
-    # The second run stored the same links and page metadata as the first.
-    per_run = _run_rows(
-        db_path,
-        "select run_id, count(*), count(distinct source_url || target_key || tag || text) "
-        "from link_occurrences group by run_id",
-    )
-    assert per_run[0][1:] == per_run[1][1:]
+    # Every run saw the same links; the unchanged pages' links were stored once, by the first
+    # run, and the later runs refer to it (the third to the first, not to the second).
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        seen = [store.run_occurrences(session, run) for run in (1, 2, 3)]
+    engine.dispose()
+    assert seen[0] == seen[1] == seen[2]
+    assert any("/xwdt/a" in o.source_url for o in seen[0])
+    carried = _run_rows(db_path, "select run_id, from_run, source_url from carried_pages")
+    assert {(run, origin) for run, origin, _ in carried} == {(2, 1), (3, 1)}
+    assert {url for run, _, url in carried if run == 2} == {
+        url for run, _, url in carried if run == 3
+    }
+    assert {f"/xwdt/a{n}.html" for n in range(ARTICLES)} <= {
+        url.removeprefix(server.url.rstrip("/")) for _, _, url in carried
+    }
+    stored = _run_rows(db_path, "select distinct run_id from link_occurrences")
+    assert (1,) in stored
     assert _run_rows(db_path, "select run_id, count(*) from page_metadata group by run_id") == [
         (1, ARTICLES),
         (2, ARTICLES),
+        (3, ARTICLES),
     ]
     columns = _run_rows(db_path, "select run_id, status, newest_date from column_observations")
     assert {row[1:] for row in columns if row[0] == 1} == {
@@ -174,3 +190,40 @@ def test_changed_pages_are_read_again_and_fixed_links_seen(tmp_path: Path) -> No
         "select status from link_checks where run_id = 2 and url like '%/gone.html'",
     )
     assert fixed == [(200,)]
+
+
+def test_links_that_failed_are_checked_again_slowest_first(tmp_path: Path) -> None:
+    """A nightly crawl starts its rechecks with the link that timed out (it costs two timeouts
+    and a backoff), then the answers it will retry, then the definite ones: the longest jobs
+    first end soonest. The page lists them the other way round."""
+    gone = [f"/gone{n}.html" for n in range(8)]
+    links = "".join(f"<a href='{path}'>旧链接{n}</a>" for n, path in enumerate(gone))
+    links += "<a href='/busy.html'>繁忙</a><a href='/slow.html'>很慢</a>"
+    routes = {
+        "/": _html("示例市人民政府", links),
+        "/busy.html": Route(503),
+        "/slow.html": Route(200, b"late", delay=1.5),
+    }
+    settings = [
+        *FAST,
+        "-s",
+        "DOWNLOAD_TIMEOUT=1",
+        "-s",
+        "GOVWATCH_WORKERS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+    ]
+    with RouteServer(routes, etags=True) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: order, name: 顺序站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        asked_before = len(server.requests)
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second = [path for _, path in server.requests[asked_before:]]
+
+    first_ask = {path: second.index(path) for path in ["/slow.html", "/busy.html", *gone]}
+    assert first_ask["/slow.html"] < first_ask["/busy.html"] < min(first_ask[p] for p in gone)

@@ -70,6 +70,7 @@ from monitor.database import make_engine, session_scope
 
 HOMEPAGE_NAME = "首页"
 LIST_PRIORITY = 20
+RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
@@ -184,7 +185,7 @@ class SiteSpider(Spider):
         self.replay_pending = False  # a request is on its way to replay the next batch
         self.timed_out = {
             key
-            for key, _, _, error in (self.previous.failed if self.previous else ())
+            for key, _, _, error, _ in (self.previous.failed if self.previous else ())
             if error == "timeout"
         }
         self.replay_batch = 200
@@ -218,6 +219,7 @@ class SiteSpider(Spider):
         self.list_pages = 3
         self.detail_lookups = 20
         self.head_fallback: set[int] = set()
+        self.retried: frozenset[int] = frozenset()  # the answers a crawl retries
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -226,6 +228,7 @@ class SiteSpider(Spider):
         spider.list_pages = settings.getint("GOVWATCH_LIST_PAGES")
         spider.detail_lookups = settings.getint("GOVWATCH_DETAIL_LOOKUPS")
         spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
+        spider.retried = frozenset(int(s) for s in settings.getlist("RETRY_HTTP_CODES"))
         spider.db_url = settings.get("GOVWATCH_DB") or ""
         spider.revalidates = settings.getbool("GOVWATCH_REVALIDATE")
         spider.replay_batch = max(1, settings.getint("GOVWATCH_REPLAY_BATCH"))
@@ -528,7 +531,7 @@ class SiteSpider(Spider):
             return
         if self.previous is None:
             return
-        for key, shown, method, _ in self.previous.failed:
+        for key, shown, method, error, status in self.previous.failed:
             if key in self.requested or not self.partition.owns(key):
                 continue
             page = method == "GET" and self.internal(shown) and _may_be_page(shown)
@@ -538,7 +541,7 @@ class SiteSpider(Spider):
             request = self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
             # Ahead of the crawl's own requests: the links that failed last night are the slow
             # ones (timeouts, backoffs, Retry-After), and the longest jobs first end soonest.
-            yield request.replace(priority=10)
+            yield request.replace(priority=recheck_priority(error, status, self.retried))
 
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
@@ -1130,6 +1133,18 @@ class SiteSpider(Spider):
             meta_column_type=state.meta_type,
             sub_columns=state.sub_columns,
         )
+
+
+def recheck_priority(error: str | None, status: int | None, retried: frozenset[int]) -> int:
+    """A link that failed last time is checked again ahead of the crawl's own requests, the
+    slowest first (the longest jobs first end soonest): a timeout costs its timeouts and a
+    backoff, an answer worth retrying costs backoffs (or a Retry-After); a definite answer
+    (404, 410, no such host) costs one request. Column list pages still go first."""
+    if error == "timeout":
+        return LIST_PRIORITY - 1
+    if (error is not None and error != "dns") or status in retried:
+        return RECHECK_PRIORITY + 5
+    return RECHECK_PRIORITY
 
 
 def _carry_on(callback: Any, slot: str, priority: int) -> Request:
