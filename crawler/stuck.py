@@ -13,6 +13,11 @@ server's typical latency (a low quantile of its recent answers). A stuck request
 the server is working through, so it stops counting against the server's concurrency, up to
 ``GOVWATCH_STUCK_ALLOWANCE`` stuck requests per server; beyond that they count again. A server
 that is slow for everything never has stuck requests (its typical latency is slow too).
+
+A nightly crawl checks last night's timeouts again first. Such a request (``HUNG_BEFORE`` in
+its meta) counts as stuck from the moment it is in flight, within the same allowance: a dozen of
+them no longer take turns at the server's few connections for seconds each, while a server that
+has recovered answers them in milliseconds.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from twisted.internet import task
 from crawler.throttle import WINDOW, robust_latency
 
 TICK_SECONDS = 0.25
+# Request meta: the URL (not a redirect's) that timed out in every try last time.
+HUNG_BEFORE = "gw_hung_before"
 STUCK_LATENCY_FACTOR = 8.0
 
 
@@ -54,7 +61,11 @@ class SlotWatch:
         for request in in_flight:
             self.seen.setdefault(request, now)
         threshold = self.stuck_threshold(minimum)
-        return sum(1 for since in self.seen.values() if now - since >= threshold)
+        return sum(
+            1
+            for request, since in self.seen.items()
+            if now - since >= threshold or request.meta.get(HUNG_BEFORE) == request.url
+        )
 
 
 class StuckRequests:
@@ -101,14 +112,17 @@ class StuckRequests:
             if not slot.transferring and id(slot) not in self.watches:
                 continue
             watch = self._watch(slot)
-            watch.stuck = min(self.allowance, watch.count_stuck(now, self.after))
-            concurrency = watch.base + watch.stuck
-            total_stuck += watch.stuck
-            if concurrency != slot.concurrency:
+            while True:  # what starts may be stuck from the start (HUNG_BEFORE): count again
+                watch.stuck = min(self.allowance, watch.count_stuck(now, self.after))
+                concurrency = watch.base + watch.stuck
+                if concurrency == slot.concurrency:
+                    break
                 grew = concurrency > slot.concurrency
                 slot.concurrency = concurrency
-                if grew and slot.queue:
-                    downloader._process_queue(slot)  # start what was waiting for the slot
+                if not (grew and slot.queue):
+                    break
+                downloader._process_queue(slot)  # start what was waiting for the slot
+            total_stuck += watch.stuck
         if self.base_total:
             downloader.total_concurrency = self.base_total + total_stuck
 

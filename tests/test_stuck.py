@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
 
-from crawler.stuck import SlotWatch
+from crawler.stuck import HUNG_BEFORE, SlotWatch
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -93,3 +94,60 @@ def test_slow_links_do_not_hold_the_servers_connections_and_the_limits_hold(
     if allowance:
         assert most_slow >= 3
     assert not [f for f in findings if f["kind"] == "dead_link"]  # slow but in time: fine
+
+
+def test_a_url_that_hung_last_time_is_stuck_from_the_start_within_the_allowance() -> None:
+    slot = _slot_with(2)
+    hung = Request("http://127.0.0.1/hung.html", meta={HUNG_BEFORE: "http://127.0.0.1/hung.html"})
+    moved = Request("http://127.0.0.1/moved.html", meta={HUNG_BEFORE: "http://127.0.0.1/old.html"})
+    slot.transferring.update({hung, moved})
+    watch = SlotWatch(slot)
+    # Only the URL that hung itself (not a redirect carrying its meta) counts at once.
+    assert watch.count_stuck(now=100.0, minimum=2.0) == 1
+    assert watch.count_stuck(now=102.0, minimum=2.0) == 4
+
+
+def test_a_nightly_crawl_checks_last_nights_timeouts_together(tmp_path: Path) -> None:
+    """One connection to the server, and stuck detection far off: the links that timed out in
+    the first crawl are checked again all at once in the second, not one timeout after another."""
+    hung = {f"/hang/{n}.html" for n in range(4)}
+    links = "".join(f"<a href='{p}'>挂起{p}</a>" for p in sorted(hung))
+    routes = {"/": Route(200, html(links))}
+    routes.update({p: Route(200, html("慢"), delay=2.5) for p in hung})
+    settings = [
+        *FAST,
+        "-s",
+        "DOWNLOAD_TIMEOUT=1",
+        "-s",
+        "GOVWATCH_WORKERS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        "-s",
+        "GOVWATCH_STUCK_AFTER=30",
+        "-s",
+        "GOVWATCH_STUCK_ALLOWANCE=4",
+    ]
+    config = tmp_path / "site.yaml"
+    with RouteServer(routes, etags=True) as server:
+        config.write_text(
+            f"sites:\n  - id: hung\n    name: 挂起站\n    home: {server.url}\n", encoding="utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second_began = time.monotonic()
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        findings = findings_json(config, db, today_local())
+        spans = list(server.spans)
+
+    def started(second: bool) -> list[float]:
+        return sorted(
+            begun for path, begun, _ in spans if path in hung and (begun >= second_began) == second
+        )
+
+    # First crawl: one at a time (each waits for the one before to time out, twice).
+    assert started(False)[-1] - started(False)[0] >= 2.5
+    # Second crawl: one try each, all at once.
+    again = started(True)
+    assert len(again) == len(hung)
+    assert again[-1] - again[0] < 0.5
+    assert {f["url"].removeprefix(server.url.rstrip("/")) for f in findings} == hung

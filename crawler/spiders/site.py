@@ -64,6 +64,7 @@ from crawler.items import (
 from crawler.outcomes import describe_failure
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
 from crawler.revalidate import Answer, Candidate, Limits, revalidate
+from crawler.stuck import HUNG_BEFORE
 from monitor import store
 from monitor.config import SiteConfig
 from monitor.database import make_engine, session_scope
@@ -336,8 +337,10 @@ class SiteSpider(Spider):
         request.meta["gw_key"] = key
         self.requested.add(key)
         if key in self.timed_out:
-            # It timed out in every try last time: one try now confirms it (or finds it fixed).
+            # It timed out in every try last time: one try now confirms it (or finds it fixed),
+            # and it does not wait for its server's connections (crawler.stuck).
             request.meta["max_retry_times"] = 0
+            request.meta[HUNG_BEFORE] = key
         clean = self.previous.clean.get(key) if self.previous is not None else None
         if role == "page" and clean is not None and clean.method == "GET":
             if clean.etag:
