@@ -12,6 +12,11 @@ A stopping crawl (SIGTERM, a time limit) waits for every request it has handed t
 downloader, including those still queued for their server: with a few hundred queued behind a
 slow server, a stop took as long as the crawl. Once the crawl stops, a queued request is dropped
 (``DroppedAtStop``, never sent, no outcome recorded) as soon as its server's queue moves.
+
+A nightly crawl's pre-pass (crawler.revalidate) asks the same servers on connections of its own
+while the crawl begins. Those connections are *lent* out of each server's slot (a placeholder
+per connection in the slot's transferring set) until the pre-pass ends: the crawl and the
+pre-pass together keep to the server's limit.
 """
 
 from __future__ import annotations
@@ -80,7 +85,27 @@ class TransferQueue:
         return bool(self.heap)
 
 
+class Lent:
+    """A connection of a server's slot lent to the pre-pass (not a request)."""
+
+    __slots__ = ()
+
+
 class PoliteDownloader(Downloader):
+    def lend(self, slot_key: str, url: str, count: int) -> list[Lent]:
+        """Take ``count`` connections out of the slot of ``url``'s server (created if new)."""
+        _, slot = self._get_slot(Request(url, meta={self.DOWNLOAD_SLOT: slot_key}))
+        lent = [Lent() for _ in range(count)]
+        slot.transferring.update(lent)  # type: ignore[arg-type]
+        return lent
+
+    def give_back(self, slot_key: str, lent: list[Lent]) -> None:
+        slot = self.slots.get(slot_key)
+        if slot is None:
+            return
+        slot.transferring.difference_update(lent)  # type: ignore[arg-type]
+        self._process_queue(slot)  # start what waited for those connections
+
     def _process_queue(self, slot: Slot) -> None:
         if slot.queue and crawl_is_stopping(self.crawler):
             dropped = list(slot.queue)

@@ -56,7 +56,8 @@ class SlotWatch:
         return max(minimum, STUCK_LATENCY_FACTOR * robust_latency(self.latencies))
 
     def count_stuck(self, now: float, minimum: float) -> int:
-        in_flight = self.slot.transferring
+        # Requests only: connections lent to the pre-pass (crawler.downloader) are not stuck.
+        in_flight = {r for r in self.slot.transferring if isinstance(r, Request)}
         self.seen = {request: since for request, since in self.seen.items() if request in in_flight}
         for request in in_flight:
             self.seen.setdefault(request, now)

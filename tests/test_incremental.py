@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +228,43 @@ def test_links_that_failed_are_checked_again_slowest_first(tmp_path: Path) -> No
 
     first_ask = {path: second.index(path) for path in ["/slow.html", "/busy.html", *gone]}
     assert first_ask["/slow.html"] < first_ask["/busy.html"] < min(first_ask[p] for p in gone)
+
+
+def test_the_pre_pass_and_the_crawl_together_keep_to_the_servers_limit(tmp_path: Path) -> None:
+    """The nightly pre-pass asks on connections of its own while the crawl rechecks last
+    night's dead links: their sum never exceeds CONCURRENT_REQUESTS_PER_DOMAIN."""
+    pages = [f"/p{n}.html" for n in range(12)]
+    gone = [f"/gone{n}.html" for n in range(8)]
+    links = "".join(f"<a href='{path}'>链接{n}</a>" for n, path in enumerate(pages + gone))
+    routes = {"/": _html("示例市人民政府", links)}
+    routes.update({path: Route(200, _html("页", "<p>正文</p>").body, delay=0.2) for path in pages})
+    routes.update({path: Route(404, b"gone", delay=0.2) for path in gone})
+    settings = [
+        *FAST,
+        "-s",
+        "GOVWATCH_WORKERS=1",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        "-s",
+        "GOVWATCH_STUCK_ALLOWANCE=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+    ]
+    with RouteServer(routes, etags=True) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: limit, name: 限流站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second_began = time.monotonic()
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        spans = [span for span in server.spans if span[1] >= second_began]
+
+    assert {path for path, _, _ in spans} >= set(pages) | set(gone)
+    assert len(server.conditional) >= len(pages)  # the pre-pass did ask
+    most = max(
+        sum(1 for _, begun, ended in spans if begun <= start < ended) for _, start, _ in spans
+    )
+    assert most <= 2

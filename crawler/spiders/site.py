@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,7 +28,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from crawler.downloader import DroppedAtStop
+from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
@@ -63,7 +63,7 @@ from crawler.items import (
 )
 from crawler.outcomes import describe_failure
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
-from crawler.revalidate import Answer, Candidate, Limits, revalidate
+from crawler.revalidate import Answer, Candidate, Limits, Origin, origin_of, revalidate
 from crawler.stuck import HUNG_BEFORE
 from monitor import store
 from monitor.config import SiteConfig
@@ -234,7 +234,7 @@ class SiteSpider(Spider):
         spider.revalidates = settings.getbool("GOVWATCH_REVALIDATE")
         spider.replay_batch = max(1, settings.getint("GOVWATCH_REPLAY_BATCH"))
         # The pre-pass runs beside the crawl's first requests (the links that failed last time):
-        # half the per-server concurrency each keeps the sum within the limit.
+        # it takes half the per-server concurrency, lent out of the crawl's download slot.
         per_server = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         spider.limits = Limits(
             settings.get("USER_AGENT"),
@@ -275,7 +275,15 @@ class SiteSpider(Spider):
         if self.previous is not None and self.revalidates:
             # Meanwhile the links that failed last time are checked again (from the soft-404
             # probe's callback): a hanging one costs its timeouts while this runs, not after.
-            self.unchanged = await revalidate(self._candidates(), self.limits)
+            candidates = list(self._candidates())
+            lent = self._lend_to_prepass(candidates)
+            try:
+                self.unchanged = await revalidate(candidates, self.limits)
+            finally:
+                downloader = self._downloader()
+                for slot_key, connections in lent:
+                    if downloader is not None:
+                        downloader.give_back(slot_key, connections)
             self.logger.info(
                 "%s of %s URLs unchanged since run %s",
                 len(self.unchanged),
@@ -385,6 +393,31 @@ class SiteSpider(Spider):
             yield from self._record(key, url, "HEAD", answer=answer)
         else:
             yield self._request(target, url, "check", encoding, method="HEAD")
+
+    def _downloader(self) -> PoliteDownloader | None:
+        engine = self.crawler.engine
+        downloader = engine.downloader if engine is not None else None
+        return downloader if isinstance(downloader, PoliteDownloader) else None
+
+    def _lend_to_prepass(self, candidates: list[Candidate]) -> list[tuple[str, list[Lent]]]:
+        """The connections the pre-pass will use, taken out of each server's download slot
+        while it runs: the crawl's first requests and the pre-pass share the server's limit."""
+        downloader = self._downloader()
+        if downloader is None:
+            return []
+        first: dict[Origin, str] = {}
+        count: Counter[Origin] = Counter()
+        for candidate in candidates:
+            origin = origin_of(candidate.key)
+            if origin is not None:
+                first.setdefault(origin, candidate.key)
+                count[origin] += 1
+        lent = []
+        for origin, url in first.items():
+            slot_key = host_of(url)
+            connections = min(self.limits.per_host, count[origin])
+            lent.append((slot_key, downloader.lend(slot_key, url, connections)))
+        return lent
 
     def _candidates(self) -> Iterator[Candidate]:
         assert self.previous is not None
