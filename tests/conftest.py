@@ -25,6 +25,12 @@ PAGES = Path(__file__).resolve().parent / "pages"
 FAST = ["-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=1", "-s", "GOVWATCH_RETRY_BACKOFF=0.2"]
 
 
+def fast_with(**settings: object) -> list[str]:
+    """FAST, then ``-s NAME=VALUE`` for each keyword (later settings win)."""
+    extra = [part for name, value in settings.items() for part in ("-s", f"{name}={value}")]
+    return [*FAST, *extra]
+
+
 @dataclass(frozen=True)
 class ServedDemo:
     site: DemoSite

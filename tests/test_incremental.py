@@ -14,7 +14,7 @@ import pytest
 from monitor import store
 from monitor.assessments import today_local
 from monitor.database import open_database, session_scope
-from tests.conftest import FAST, findings_json, govwatch
+from tests.conftest import FAST, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
 ARTICLES = 6
@@ -67,6 +67,20 @@ def _config(tmp_path: Path, home: str) -> Path:
         encoding="utf-8",
     )
     return config
+
+
+def _two_nights(tmp_path: Path, server: RouteServer, settings: list[str]) -> tuple[int, float]:
+    """Two crawls of the server's site; the requests it had seen, and when, before the second."""
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - {{id: night, name: 夜间站, home: '{server.url}', discover: false}}\n",
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    govwatch("crawl", "-c", str(config), "--db", db, *settings)
+    marks = len(server.requests), time.monotonic()
+    govwatch("crawl", "-c", str(config), "--db", db, *settings)
+    return marks
 
 
 def _comparable(findings: list[dict[str, Any]]) -> list[str]:
@@ -205,25 +219,9 @@ def test_links_that_failed_are_checked_again_slowest_first(tmp_path: Path) -> No
         "/busy.html": Route(503),
         "/slow.html": Route(200, b"late", delay=1.5),
     }
-    settings = [
-        *FAST,
-        "-s",
-        "DOWNLOAD_TIMEOUT=1",
-        "-s",
-        "GOVWATCH_WORKERS=1",
-        "-s",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-    ]
+    settings = fast_with(DOWNLOAD_TIMEOUT=1, GOVWATCH_WORKERS=1, CONCURRENT_REQUESTS_PER_DOMAIN=1)
     with RouteServer(routes, etags=True) as server:
-        config = tmp_path / "site.yaml"
-        config.write_text(
-            f"sites:\n  - {{id: order, name: 顺序站, home: '{server.url}', discover: false}}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        asked_before = len(server.requests)
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        asked_before, _ = _two_nights(tmp_path, server, settings)
         second = [path for _, path in server.requests[asked_before:]]
 
     first_ask = {path: second.index(path) for path in ["/slow.html", "/busy.html", *gone]}
@@ -239,27 +237,14 @@ def test_the_pre_pass_and_the_crawl_together_keep_to_the_servers_limit(tmp_path:
     routes = {"/": _html("示例市人民政府", links)}
     routes.update({path: Route(200, _html("页", "<p>正文</p>").body, delay=0.2) for path in pages})
     routes.update({path: Route(404, b"gone", delay=0.2) for path in gone})
-    settings = [
-        *FAST,
-        "-s",
-        "GOVWATCH_WORKERS=1",
-        "-s",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-        "-s",
-        "GOVWATCH_STUCK_ALLOWANCE=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-    ]
+    settings = fast_with(
+        GOVWATCH_WORKERS=1,
+        CONCURRENT_REQUESTS_PER_DOMAIN=2,
+        GOVWATCH_STUCK_ALLOWANCE=0,
+        AUTOTHROTTLE_ENABLED=False,
+    )
     with RouteServer(routes, etags=True) as server:
-        config = tmp_path / "site.yaml"
-        config.write_text(
-            f"sites:\n  - {{id: limit, name: 限流站, home: '{server.url}', discover: false}}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
-        second_began = time.monotonic()
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        _, second_began = _two_nights(tmp_path, server, settings)
         spans = [span for span in server.spans if span[1] >= second_began]
 
     assert {path for path, _, _ in spans} >= set(pages) | set(gone)

@@ -11,7 +11,7 @@ from scrapy.core.downloader import Slot
 
 from crawler.stuck import HUNG_BEFORE, SlotWatch
 from monitor.assessments import today_local
-from tests.conftest import FAST, findings_json, govwatch
+from tests.conftest import FAST, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.test_operations import html
 
@@ -114,19 +114,13 @@ def test_a_nightly_crawl_checks_last_nights_timeouts_together(tmp_path: Path) ->
     links = "".join(f"<a href='{p}'>挂起{p}</a>" for p in sorted(hung))
     routes = {"/": Route(200, html(links))}
     routes.update({p: Route(200, html("慢"), delay=2.5) for p in hung})
-    settings = [
-        *FAST,
-        "-s",
-        "DOWNLOAD_TIMEOUT=1",
-        "-s",
-        "GOVWATCH_WORKERS=1",
-        "-s",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-        "-s",
-        "GOVWATCH_STUCK_AFTER=30",
-        "-s",
-        "GOVWATCH_STUCK_ALLOWANCE=4",
-    ]
+    settings = fast_with(
+        DOWNLOAD_TIMEOUT=1,
+        GOVWATCH_WORKERS=1,
+        CONCURRENT_REQUESTS_PER_DOMAIN=1,
+        GOVWATCH_STUCK_AFTER=30,
+        GOVWATCH_STUCK_ALLOWANCE=4,
+    )
     config = tmp_path / "site.yaml"
     with RouteServer(routes, etags=True) as server:
         config.write_text(
