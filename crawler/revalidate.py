@@ -18,6 +18,7 @@ asks it, with its retries.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections import deque
 from collections.abc import Iterable
@@ -28,6 +29,8 @@ from urllib.parse import urlsplit
 Method = Literal["GET", "HEAD"]
 
 MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
+log = logging.getLogger(__name__)
+
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
 
 
@@ -219,6 +222,17 @@ async def revalidate(candidates: Iterable[Candidate], limits: Limits) -> dict[st
         for _ in range(max(1, min(limits.per_host, len(job.queue))))
     ]
     await asyncio.gather(*workers)
+    for job in work.values():
+        if job.failed:
+            log.info(
+                "pre-pass: %s://%s:%s timed out or refused %s times in a row; "
+                "its %s remaining URLs are left to the crawl",
+                job.origin.scheme,
+                job.origin.host,
+                job.origin.port,
+                MAX_FAULTS,
+                len(job.queue),
+            )
     return answers
 
 

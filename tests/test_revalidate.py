@@ -111,3 +111,17 @@ def test_keep_alive_connections_are_reused_and_replaced_when_the_server_closes_t
     assert len(answers) == 30
     assert answered == 30  # none asked twice
     assert opened <= 11  # 3 per connection (a closed one is noticed on the next request)
+
+
+def test_a_server_that_refuses_is_left_to_the_crawl_and_said_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: connections are refused
+    candidates = [Candidate(f"http://127.0.0.1:{port}/{n}.html", "HEAD") for n in range(10)]
+    limits = Limits("govwatch-test", 0.5, 1, 8)
+    with caplog.at_level("INFO", logger="crawler.revalidate"):
+        assert asyncio.run(revalidate(candidates, limits)) == {}
+    assert f"127.0.0.1:{port} timed out or refused 3 times in a row" in caplog.text
+    assert "its 7 remaining URLs are left to the crawl" in caplog.text
