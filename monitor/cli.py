@@ -25,10 +25,8 @@ from monitor.logs import setup_logging
 from monitor.probes import probe_sites
 from monitor.runner import RunOutcome, RunRequest, crawl_requests, run_site, run_sites
 from monitor.scans import scan_findings
-from monitor.scheduler import serve
 from monitor.status import build_status
 from monitor.yamlsource import ConfigError
-from reports.render import write_reports
 from reports.text import (
     accounts_as_text,
     columns_tree,
@@ -388,6 +386,8 @@ def schedule(config_path: Path, db_url: str | None, log_file: Path | None, run_n
     url = _db_url(db_url, config)
     _engine(url, writable=True).dispose()
     setup_logging(log_file or config.path.resolve().parent / "logs" / "govwatch.log")
+    from monitor.scheduler import serve  # noqa: PLC0415 - APScheduler only for this command
+
     sys.exit(serve(config_path, url, run_now))
 
 
@@ -467,6 +467,8 @@ def report(config_path: Path, out_dir: Path, db_url: str | None, as_of: Any, lan
     engine = _engine(_db_url(db_url, config))
     assessments = assess(engine, config, _as_of(as_of))
     accounts = assess_accounts(engine, config, _as_of(as_of))
+    from reports.render import write_reports  # noqa: PLC0415 - Jinja2 and openpyxl only here
+
     written = write_reports(assessments, config.rule_preset, out_dir, lang=lang, accounts=accounts)
     click.echo(f"报告已生成 / reports written: {written[0].resolve().as_uri()}")
     for path in written[1:]:

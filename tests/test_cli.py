@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -59,3 +61,15 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ).returncode
         == 1
     )
+
+
+def test_the_cli_loads_reports_and_the_scheduler_only_for_their_commands() -> None:
+    probe = (
+        "import sys, monitor.cli; "
+        "print(sorted(m for m in ('openpyxl', 'jinja2', 'alembic', 'scrapy', "
+        "'apscheduler.schedulers') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
