@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,19 +93,36 @@ class Lent:
 
 
 class PoliteDownloader(Downloader):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.lending: Counter[str] = Counter()  # slot key → lends outstanding (slots kept)
+
     def lend(self, slot_key: str, url: str, count: int) -> list[Lent]:
         """Take ``count`` connections out of the slot of ``url``'s server (created if new)."""
         _, slot = self._get_slot(Request(url, meta={self.DOWNLOAD_SLOT: slot_key}))
         lent = [Lent() for _ in range(count)]
         slot.transferring.update(lent)  # type: ignore[arg-type]
+        self.lending[slot_key] += 1
         return lent
 
     def give_back(self, slot_key: str, lent: list[Lent]) -> None:
+        self.lending[slot_key] -= 1
+        if self.lending[slot_key] <= 0:
+            del self.lending[slot_key]
         slot = self.slots.get(slot_key)
         if slot is None:
             return
         slot.transferring.difference_update(lent)  # type: ignore[arg-type]
         self._process_queue(slot)  # start what waited for those connections
+
+    def _slot_gc(self, age: float = 60) -> None:
+        """Scrapy drops a slot idle for a minute; one with connections lent out is kept (a
+        new slot in its place would not know of them)."""
+        kept = {key: self.slots.pop(key) for key in self.lending if key in self.slots}
+        try:
+            super()._slot_gc(age)
+        finally:
+            self.slots.update(kept)
 
     def _process_queue(self, slot: Slot) -> None:
         if slot.queue and crawl_is_stopping(self.crawler):

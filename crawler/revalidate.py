@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 
 Method = Literal["GET", "HEAD"]
 
-MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
 log = logging.getLogger(__name__)
 
+MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
 
 
