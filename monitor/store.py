@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from monitor.models import (
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")  # a query, whatever its columns
 
 # Runs that fetch new-media accounts are recorded under this subject (not a valid site id).
 ACCOUNTS_SUBJECT = "@accounts"
@@ -324,17 +325,7 @@ def previous_pages(
     for chunk in _chunks(urls, 500):
         read = select(*columns).where(occurrence.run_id == run_id, occurrence.source_url.in_(chunk))
         # A page the run found unchanged in turn: the links of the run that read it.
-        referred = (
-            select(*columns)
-            .join(
-                carried,
-                and_(
-                    carried.from_run == occurrence.run_id,
-                    carried.source_url == occurrence.source_url,
-                ),
-            )
-            .where(carried.run_id == run_id, carried.source_url.in_(chunk))
-        )
+        referred = _through_carried(select(*columns), run_id).where(carried.source_url.in_(chunk))
         for query in (read, referred):
             for source, target_key, target_url, tag in connection.execute(query.order_by(*order)):
                 found[source][0].append((target_key, target_url, tag))
@@ -369,22 +360,21 @@ def carry_pages(session: Session, from_run: int, to_run: int, sources: list[str]
         )
 
 
+def _through_carried(query: Q, run_id: int) -> Q:
+    """``query`` over the occurrences that the pages run ``run_id`` carried refer to."""
+    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
+    return query.join(
+        carried,
+        and_(carried.from_run == occurrence.run_id, carried.source_url == occurrence.source_url),
+    ).where(carried.run_id == run_id)
+
+
 def run_occurrences(session: Session, run_id: int) -> list[LinkOccurrence]:
     """Every link occurrence a run saw: the pages it read and the unchanged pages it referred
     to an earlier run for (ordered by page, then place on the page)."""
-    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
+    occurrence = LinkOccurrenceRow
     read = select(occurrence).where(occurrence.run_id == run_id)
-    referred = (
-        select(occurrence)
-        .join(
-            carried,
-            and_(
-                carried.from_run == occurrence.run_id,
-                carried.source_url == occurrence.source_url,
-            ),
-        )
-        .where(carried.run_id == run_id)
-    )
+    referred = _through_carried(select(occurrence), run_id)
     rows = [*session.scalars(read), *session.scalars(referred)]
     rows.sort(key=lambda row: (row.source_url, row.id))
     return [
