@@ -7,9 +7,26 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from monitor.models import (
@@ -304,38 +321,45 @@ StoredLink = tuple[str, str, str]  # a stored occurrence's target_key, target_ur
 
 
 def previous_pages(
-    session: Session, run_id: int, urls: list[str]
+    connection: Connection, run_id: int, urls: list[str]
 ) -> dict[str, tuple[list[StoredLink], PageMetadata | None]]:
     """The links (in page order) and metadata run ``run_id`` stored for each of these pages
-    (unchanged pages of the next crawl), in a few queries whatever their number. Plain rows
-    on the connection: a nightly crawl reads every occurrence of the site this way."""
+    (unchanged pages of the next crawl), in two queries per 500 pages. Plain rows from
+    statements built once: a nightly crawl reads every occurrence of the site this way, a few
+    hundred pages at a time, and one page at a time for a page that answers 304 to the crawl."""
+    links_query, metadata_query = _stored_page_queries()
     found: dict[str, tuple[list[StoredLink], PageMetadata | None]] = {
         url: ([], None) for url in urls
     }
+    for chunk in _chunks(urls, 500):
+        parameters = {"run": run_id, "urls": chunk}
+        rows = sorted(connection.execute(links_query, parameters).all(), key=itemgetter(0, 1))
+        for source, _, target_key, target_url, tag in rows:
+            found[source][0].append((target_key, target_url, tag))
+        for page in connection.execute(metadata_query, parameters).all():
+            found[page[0]] = (found[page[0]][0], PageMetadata(*page))
+    return found
+
+
+@cache
+def _stored_page_queries() -> tuple[CompoundSelect[Any], Select[Any]]:
+    """previous_pages' statements: a page's occurrences, read by the run or referred to
+    through a carried page, and its metadata; ``run`` and ``urls`` bound when executed."""
     occurrence, carried = LinkOccurrenceRow, CarriedPageRow
-    fields = [f.name for f in dataclasses.fields(PageMetadata)]
-    connection = session.connection()
+    run: BindParameter[int] = bindparam("run")
+    urls: BindParameter[list[str]] = bindparam("urls", expanding=True)
     columns = (
         occurrence.source_url,
+        occurrence.id,
         occurrence.target_key,
         occurrence.target_url,
         occurrence.tag,
     )
-    order = (occurrence.source_url, occurrence.id)
-    for chunk in _chunks(urls, 500):
-        read = select(*columns).where(occurrence.run_id == run_id, occurrence.source_url.in_(chunk))
-        # A page the run found unchanged in turn: the links of the run that read it.
-        referred = _through_carried(select(*columns), run_id).where(carried.source_url.in_(chunk))
-        for query in (read, referred):
-            for source, target_key, target_url, tag in connection.execute(query.order_by(*order)):
-                found[source][0].append((target_key, target_url, tag))
-        for page in connection.execute(
-            select(*(getattr(PageMetadataRow, name) for name in fields)).where(
-                PageMetadataRow.run_id == run_id, PageMetadataRow.url.in_(chunk)
-            )
-        ):
-            found[page[0]] = (found[page[0]][0], PageMetadata(*page))
-    return found
+    read = select(*columns).where(occurrence.run_id == run, occurrence.source_url.in_(urls))
+    referred = _through_carried(select(*columns), run).where(carried.source_url.in_(urls))
+    fields = [getattr(PageMetadataRow, f.name) for f in dataclasses.fields(PageMetadata)]
+    metadata = select(*fields).where(PageMetadataRow.run_id == run, PageMetadataRow.url.in_(urls))
+    return union_all(read, referred), metadata
 
 
 def carry_pages(session: Session, from_run: int, to_run: int, sources: list[str]) -> None:
@@ -360,7 +384,7 @@ def carry_pages(session: Session, from_run: int, to_run: int, sources: list[str]
         )
 
 
-def _through_carried(query: Q, run_id: int) -> Q:
+def _through_carried(query: Q, run_id: int | BindParameter[int]) -> Q:
     """``query`` over the occurrences that the pages run ``run_id`` carried refer to."""
     occurrence, carried = LinkOccurrenceRow, CarriedPageRow
     return query.join(

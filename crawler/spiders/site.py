@@ -67,7 +67,7 @@ from crawler.revalidate import Answer, Candidate, Limits, Origin, origin_of, rev
 from crawler.stuck import HUNG_BEFORE
 from monitor import store
 from monitor.config import SiteConfig
-from monitor.database import make_engine, session_scope
+from monitor.database import make_engine
 
 HOMEPAGE_NAME = "首页"
 LIST_PRIORITY = 20
@@ -808,8 +808,8 @@ class SiteSpider(Spider):
         self, urls: list[str]
     ) -> dict[str, tuple[list[store.StoredLink], PageMetadata | None]]:
         assert self.previous is not None
-        with session_scope(self._engine()) as session:
-            return store.previous_pages(session, self.previous.run_id, urls)
+        with self._engine().connect() as connection:
+            return store.previous_pages(connection, self.previous.run_id, urls)
 
     def _replay(
         self,
