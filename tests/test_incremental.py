@@ -253,3 +253,29 @@ def test_the_pre_pass_and_the_crawl_together_keep_to_the_servers_limit(tmp_path:
         sum(1 for _, begun, ended in spans if begun <= start < ended) for _, start, _ in spans
     )
     assert most <= 2
+
+
+def test_a_link_whose_head_was_not_believed_is_rechecked_by_get_alone(tmp_path: Path) -> None:
+    """A dead link whose HEAD answer led to a GET last night (HEAD refused, or a 404 to HEAD
+    that a GET had to confirm) is asked by GET alone the next night: same finding, one request."""
+    routes = {
+        "/": _html(
+            "示例市人民政府",
+            "<a href='/files/gone.pdf'>已删除的附件</a><a href='/files/refused.doc'>拒绝HEAD</a>",
+        ),
+        "/files/refused.doc": Route(404, b"gone", head_status=405),
+    }
+    settings = fast_with(GOVWATCH_WORKERS=1)
+    with RouteServer(routes, etags=True) as server:
+        asked_before, _ = _two_nights(tmp_path, server, settings)
+        first = [request for request in server.requests[:asked_before] if "/files/" in request[1]]
+        second = [request for request in server.requests[asked_before:] if "/files/" in request[1]]
+
+    assert ("HEAD", "/files/gone.pdf") in first and ("GET", "/files/gone.pdf") in first
+    assert sorted(second) == [("GET", "/files/gone.pdf"), ("GET", "/files/refused.doc")]
+    rows = _run_rows(
+        tmp_path / "g.db",
+        "select run_id, method, status from link_checks where url like '%/files/%' "
+        "order by run_id, url",
+    )
+    assert rows == [(1, "GET", 404), (1, "GET", 404), (2, "GET", 404), (2, "GET", 404)]

@@ -573,8 +573,14 @@ class SiteSpider(Spider):
             page = method == "GET" and self.internal(shown) and _may_be_page(shown)
             if page and self.pages_scheduled >= self.max_pages:
                 page = False
-            role = "page" if page else "check"
-            request = self._request(key, shown, role, "utf-8", method="GET" if page else "HEAD")
+            request = self._request(
+                key, shown, "page" if page else "check", "utf-8", method="GET" if page else "HEAD"
+            )
+            if method == "GET" and not page:
+                # Its server refused or mishandled HEAD for it last night: straight to the GET
+                # that was its answer then, not a HEAD first whose answer would not be believed.
+                request = request.replace(method="GET")
+                request.meta.update(gw_fallback=True, gw_headers_only=True)
             # Ahead of the crawl's own requests: the links that failed last night are the slow
             # ones (timeouts, backoffs, Retry-After), and the longest jobs first end soonest.
             yield request.replace(priority=recheck_priority(error, status, self.retried))
