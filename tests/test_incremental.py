@@ -3,6 +3,7 @@ the same findings; changed pages re-read, dead links always re-checked."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from crawler.partition import owner_of
 from monitor import store
 from monitor.assessments import today_local
 from monitor.database import open_database, session_scope
@@ -279,3 +281,25 @@ def test_a_link_whose_head_was_not_believed_is_rechecked_by_get_alone(tmp_path: 
         "order by run_id, url",
     )
     assert rows == [(1, "GET", 404), (1, "GET", 404), (2, "GET", 404), (2, "GET", 404)]
+
+
+def test_links_sent_during_a_slow_pre_pass_wait_for_it(tmp_path: Path) -> None:
+    """Two processes: while one's pre-pass is still asking its (slow) pages, links the other
+    sends it wait for the pre-pass's answers instead of going out through the crawl, where
+    they would be asked a second time. Every unchanged page is asked once on the second night."""
+    pages = [f"/p{n}.html" for n in range(16)]
+    links = "".join(f"<a href='{path}'>第{n}页</a>" for n, path in enumerate(pages))
+    routes = {"/": _html("示例市人民政府", links)}
+    routes.update({path: _html(f"第{n}页", "<p>正文</p>") for n, path in enumerate(pages)})
+    settings = fast_with(GOVWATCH_WORKERS=2, CONCURRENT_REQUESTS_PER_DOMAIN=2)
+    with RouteServer(routes, etags=True) as server:
+        for path in pages:  # the second process's pages answer slowly: its pre-pass lags
+            if owner_of(f"{server.url}{path[1:]}", 2) == 1:
+                routes[path] = dataclasses.replace(routes[path], delay=0.25)
+        asked_before, _ = _two_nights(tmp_path, server, settings)
+        second = [path for _, path in server.requests[asked_before:] if path in pages]
+
+    slow = [path for path in pages if routes[path].delay]
+    assert slow  # (the hash splits the pages about evenly between the two)
+    assert sorted(second) == sorted(pages)  # each once: no page asked again by the crawl
+    assert sorted(set(server.conditional) & set(pages)) == sorted(pages)

@@ -174,6 +174,10 @@ class SiteSpider(Spider):
                 on_host=self.hosts_add,
             )
         self.inbox_pending = False
+        # While this process's pre-pass runs, links other processes send wait in the inbox:
+        # scheduled now, before the pre-pass has said which are unchanged, they would all be
+        # asked again through the crawl (and those requests compete with the pre-pass).
+        self.prepass_running = False
         self.forwarded: set[str] = set()  # keys handed to their owner
         self.progress_loop: task.LoopingCall | None = None
         self.max_pages = self.partition.share(site.max_pages)
@@ -277,13 +281,17 @@ class SiteSpider(Spider):
             # probe's callback): a hanging one costs its timeouts while this runs, not after.
             candidates = list(self._candidates())
             lent = self._lend_to_prepass(candidates)
+            self.prepass_running = True
             try:
                 self.unchanged = await revalidate(candidates, self.limits)
             finally:
+                self.prepass_running = False
                 downloader = self._downloader()
                 for slot_key, connections in lent:
                     if downloader is not None:
                         downloader.give_back(slot_key, connections)
+                if self.link is not None and self.link.inbox:
+                    self._wake_inbox()
             self.logger.info(
                 "%s of %s URLs unchanged since run %s",
                 len(self.unchanged),
@@ -943,7 +951,7 @@ class SiteSpider(Spider):
     def _wake_inbox(self) -> None:
         """Work from another partition: taken in a callback, like any response's links, a batch
         at a time (a callback costs about what a request costs)."""
-        if self.inbox_pending or self.crawler.engine is None:
+        if self.inbox_pending or self.prepass_running or self.crawler.engine is None:
             return
         self.inbox_pending = True
         asyncio.get_event_loop().call_later(BATCH_SECONDS, self._crawl_inbox)
