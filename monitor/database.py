@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,14 +36,28 @@ def resolve_db_url(option: str | None, default: str) -> str:
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).resolve().parent.mkdir(parents=True, exist_ok=True)
+        database_file = _plain_sqlite_file(parsed.get_backend_name(), parsed.database, parsed.query)
+        if database_file is not None:
+            database_file.resolve().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise DatabaseError(f"--db: cannot use database URL {url!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _plain_sqlite_file(backend: str, database: str | None, query: Mapping[str, Any]) -> Path | None:
+    """The file of a SQLite database named by a path, whose folder may be made for the operator.
+
+    None for other databases, ``:memory:``, and a SQLite URI (``file:…?mode=ro&uri=true``):
+    that names a file which must already exist, and its text is not a path.
+    """
+    if backend != "sqlite" or not database or database == ":memory:":
+        return None
+    if str(query.get("uri", "")).lower() in ("true", "1") or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

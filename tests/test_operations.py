@@ -253,6 +253,8 @@ def test_read_only_database_is_a_clear_error(site) -> None:  # type: ignore[no-u
     assert result.returncode == 1
     assert "read-only" in result.stderr
     assert "Traceback" not in result.stderr
+    # A SQLite URI names a file that must exist: no folder is made from its text.
+    assert not (ROOT / f"file:{Path(path).parent}").exists()
 
 
 def test_a_link_removed_from_a_rescanned_page_is_no_longer_reported(site) -> None:  # type: ignore[no-untyped-def]
