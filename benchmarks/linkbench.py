@@ -42,7 +42,7 @@ ROOT = HERE.parent
 PEERS = HERE / ".peers"
 LINKCHECKER = PEERS / "linkchecker" / "bin" / "linkchecker"
 LINKINATOR = PEERS / "node" / "node_modules" / ".bin" / "linkinator"
-GOVWATCH = [sys.executable, "-m", "monitor.cli"]
+GOVWATCH = [sys.executable, "-m", "monitor"]
 TOOLS = ("govwatch", "linkchecker", "linkinator", "crawlspider")
 LINKCHECKER_THREADS = 10  # its default
 LINKINATOR_CONCURRENCY = 100  # its default
@@ -76,7 +76,7 @@ def run_govwatch(server: SiteServer, work: Path, timeout: float) -> ToolRun:
     runs = []
     for attempt in (1, 2):
         server.restart()
-        command = [sys.executable, "-m", "monitor.cli", "crawl", "-c", str(config)]
+        command = [sys.executable, "-m", "monitor", "crawl", "-c", str(config)]
         command += ["--db", f"sqlite:///{db}", "-s", f"DOWNLOAD_TIMEOUT={timeout:g}"]
         for setting in GOVWATCH_SETTINGS:
             command += ["-s", setting]

@@ -50,7 +50,7 @@ def measure_crawl(config: Path, db: Path, settings: dict[str, str] | None = None
     command = [
         sys.executable,
         "-m",
-        "monitor.cli",
+        "monitor",
         "crawl",
         "-c",
         str(config),

@@ -25,7 +25,7 @@ from scrapy.settings import Settings
 from crawler.partition import Partition
 from crawler.spiders.newmedia import NewMediaSpider
 from crawler.spiders.site import CrawlPlan, SiteSpider
-from monitor import store
+from monitor import store, warmstart
 from monitor.config import load_config
 from monitor.database import open_database, session_scope
 
@@ -260,6 +260,11 @@ def _start(settings: Settings, spider: type[Spider], **arguments: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv) == [warmstart.WAIT_FLAG]:
+        # Started idle by the command line (monitor.warmstart): the imports above are done.
+        argv = warmstart.read_arguments(sys.stdin)
+        if argv is None:
+            return 0
     parser = argparse.ArgumentParser(prog="python -m crawler.main", description=__doc__)
     parser.add_argument("-c", "--config", required=True)
     target = parser.add_mutually_exclusive_group(required=True)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from monitor import store
+from monitor import store, warmstart
 from monitor.assessments import assess, today_local
 from monitor.config import Config, load_config
 from monitor.database import (
@@ -200,9 +200,6 @@ def _run_child(
         else ["--site", request.site_id]
     )
     command = [
-        sys.executable,
-        "-m",
-        "crawler.main",
         "-c",
         str(config_path),
         *target,
@@ -227,9 +224,7 @@ def _run_child(
     with CHILDREN.lock:
         if CHILDREN.stopping.is_set():
             return None, None
-        child = subprocess.Popen(
-            command, stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True
-        )
+        child = warmstart.start(command)
         CHILDREN.processes.add(child)
     run_id: list[int] = []
     reader = threading.Thread(

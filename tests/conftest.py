@@ -60,7 +60,7 @@ def govwatch(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("GOVWATCH_DB", None)
     result = subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *args],
+        [sys.executable, "-m", "monitor", *args],
         check=False,
         capture_output=True,
         text=True,
