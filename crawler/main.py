@@ -9,6 +9,7 @@ so that a crawl uses every core it is given; this process is their lead and clos
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -303,4 +304,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # Every write is committed by now. Freeing a crawl's heap object by object at interpreter
+    # exit took 0.4 s after a 20k-page crawl and changes nothing: flush what is buffered, leave.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
