@@ -73,6 +73,8 @@ def run_govwatch(server: SiteServer, work: Path, timeout: float) -> ToolRun:
         encoding="utf-8",
     )
     db = work / "govwatch.db"
+    for stale in (db, work / "govwatch.db-wal", work / "govwatch.db-shm"):
+        stale.unlink(missing_ok=True)  # a kept directory's last run was of another site
     runs = []
     for attempt in (1, 2):
         server.restart()
