@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -12,7 +14,7 @@ import pytest
 
 from monitor import warmstart
 from monitor.runner import RunRequest, run_site
-from tests.conftest import govwatch
+from tests.conftest import ROOT, govwatch
 from tests.httpkit import Route, RouteServer
 
 TODAY = date.today()
@@ -102,3 +104,17 @@ def _processes_marked(marker: str) -> list[int]:
         if f"GOVWATCH_TEST_MARKER={marker}".encode() in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
+
+
+def test_an_idle_crawl_process_loads_what_scrapy_will_load_and_not_the_remote_control() -> None:
+    wanted = ("scrapy.core.downloader.handlers.http11", "crawler.pipelines", "crawler.middlewares")
+    unwanted = ("scrapy.extensions.remote_control", "aiohttp")
+    probe = (
+        "import sys, crawler.main as m; before = set(sys.modules); "
+        "m.preload_components(m._settings('', 0, None)); "
+        f"print(sorted(n for n in {wanted + unwanted!r} if n in sys.modules and n not in before))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == repr(sorted(wanted))
