@@ -9,6 +9,10 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 
+class RedirectLoop(IgnoreRequest):
+    """A redirect chain that came back to a URL it had already visited."""
+
+
 def _types(*candidates: object) -> tuple[type[BaseException], ...]:
     """Exception types that exist in the installed Scrapy/Twisted (names moved in Scrapy 2.14+)."""
     return tuple(c for c in candidates if isinstance(c, type) and issubclass(c, BaseException))
@@ -49,6 +53,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     """(code, detail) for a request's failure."""
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, RedirectLoop):
+        return "redirect_loop", detail
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc):
         return "too_many_redirects", detail
     if _is_tls(exc):

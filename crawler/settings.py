@@ -82,6 +82,8 @@ EXTENSIONS = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Sees a redirect before Scrapy's RedirectMiddleware (600), after the cookies (700).
+    "crawler.middlewares.RedirectLoopMiddleware": 650,
     # Host names resolved before the download's timeout starts; "no such host" is definite.
     "crawler.dns.ResolveFirst": 760,
     # Each middleware is a layer every request and answer passes through; these do nothing

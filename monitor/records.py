@@ -15,7 +15,9 @@ class LinkCheck:
     internal: bool
     method: str
     status: int | None
-    error: str | None  # dns, timeout, connection_refused, connection_lost, tls, too_many_redirects…
+    error: (
+        str | None
+    )  # dns, timeout, connection_refused, connection_lost, tls, redirect_loop, too_many_redirects…
     error_detail: str | None
     final_url: str | None
     redirects: list[str] = field(default_factory=list)

@@ -46,14 +46,30 @@ def test_link_outcomes(tmp_path: Path) -> None:
         "/forbidden.pdf": Route(403),
         "/no-head.pdf": Route(200, b"%PDF", {"Content-Type": "application/pdf"}, head_status=405),
         "/loop.html": Route(302, headers={"Location": "/loop.html"}),
+        "/ping.html": Route(302, headers={"Location": "/pong.html#top"}),
+        "/pong.html": Route(302),  # back to ping.html by its absolute URL (set below)
+        "/long.html": Route(302, headers={"Location": "/long1.html"}),
+        **{
+            f"/long{n}.html": Route(302, headers={"Location": f"/long{n + 1}.html"})
+            for n in range(1, 15)
+        },
+        # A WAF's challenge: back to the same URL once, with the cookie that gets through.
+        "/gate.html": Route(
+            302,
+            headers={"Location": "/gate.html", "Set-Cookie": "passed=1; Path=/"},
+            then=Route(200, _html("通过验证")),
+        ),
     }
     with RouteServer(routes) as server, RouteServer({"/denied": Route(403)}) as other:
+        routes["/pong.html"].headers["Location"] = f"{server.url}ping.html"
         routes["/"] = Route(
             200,
             _html(
                 '<a href="/moved.html">跳转的页面</a><a href="/to-dead.html">跳到死链</a>'
                 '<a href="/error.html">出错页面</a><a href="/forbidden.pdf">禁止访问</a>'
                 '<a href="/no-head.pdf">不支持HEAD</a><a href="/loop.html">循环跳转</a>'
+                '<a href="/ping.html">来回跳转</a><a href="/long.html">很长的跳转</a>'
+                '<a href="/gate.html">验证后访问</a>'
                 f'<a href="http://127.0.0.1:{refused}/x.html">拒绝连接</a>'
                 f'<a href="{other.url}denied">外站403</a>'
                 '<a href="mailto:zwgk@example.gov.cn">信箱</a>'
@@ -70,6 +86,8 @@ def test_link_outcomes(tmp_path: Path) -> None:
         "error.html",
         "forbidden.pdf",
         "loop.html",
+        "ping.html",
+        "long.html",
         f"http://127.0.0.1:{refused}/x.html",
         f"{other.url}denied",
     }
@@ -79,7 +97,13 @@ def test_link_outcomes(tmp_path: Path) -> None:
     assert dead["error.html"]["definite"] is False  # 5xx is suspected until confirmed
     assert dead["forbidden.pdf"]["definite"] is True  # 403 on a same-site link
     assert dead[f"{other.url}denied"]["definite"] is False  # 403 elsewhere: suspected
-    assert dead["loop.html"]["error"] == "too_many_redirects"
+    # A loop ends at its first repeat; a chain past the limit is followed to the limit.
+    assert dead["loop.html"]["error"] == "redirect_loop"
+    assert dead["ping.html"]["error"] == "redirect_loop"
+    assert dead["long.html"]["error"] == "too_many_redirects"
+    assert [p for _, p in server.requests].count("/loop.html") == 1
+    assert [p for _, p in server.requests].count("/ping.html") == 1
+    assert "gate.html" not in dead
     refused_link = dead[f"http://127.0.0.1:{refused}/x.html"]
     assert refused_link["error"] == "connection_refused"
     assert refused_link["status"] is None
