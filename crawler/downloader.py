@@ -8,6 +8,14 @@ together (the links of one page) all went to the server at once, whatever
 it leaves the slot's queue, so that loop stops when the slot is full. The queue also keeps
 the requests' priorities (Scrapy's serves them in arrival order).
 
+Scrapy also counts a request waiting in its server's queue against ``CONCURRENT_REQUESTS``, as
+if it were under way. A backlog for one server (the links that failed last night, rechecked
+first) then filled the downloader, and the homepage and the pages the crawl found waited in the
+scheduler behind it, though their server's queue would have served them first: 2-3 s of a
+20k-page site's second night. Here ``CONCURRENT_REQUESTS`` bounds the requests under way, as
+its name says, and those waiting for their server are bounded on their own, at
+``QUEUED_PER_CONCURRENT`` times as many.
+
 A stopping crawl (SIGTERM, a time limit) waits for every request it has handed to the
 downloader, including those still queued for their server: with a few hundred queued behind a
 slow server, a stop took as long as the crawl. Once the crawl stops, a queued request is dropped
@@ -50,6 +58,13 @@ def crawl_is_stopping(crawler: Crawler) -> bool:
     return not engine.running or getattr(slot, "closing", None) is not None
 
 
+QUEUED_PER_CONCURRENT = 8
+# Keys of PoliteDownloader.waiting: requests in their servers' queues, and retries waiting out
+# their backoff in crawler.middlewares (handed over, not yet queued).
+QUEUED = "queued"
+BACKOFF = "backoff"
+
+
 class TransferQueue:
     """A slot's queue in priority order (first come first within a priority), whose requests
     count against the slot as soon as they are taken.
@@ -57,8 +72,9 @@ class TransferQueue:
     Scrapy's own queue is first come first served: a homepage requested after a backlog of
     rechecks for the same server waited behind all of them."""
 
-    def __init__(self, slot: Slot) -> None:
+    def __init__(self, slot: Slot, waiting: Counter[str]) -> None:
         self.slot = slot
+        self.waiting = waiting  # the downloader's count of queued requests, all slots
         self.heap: list[tuple[int, int, Request, Any]] = []
         self.added = itertools.count()
         for request, deferred in slot.queue:
@@ -67,13 +83,16 @@ class TransferQueue:
     def append(self, entry: tuple[Request, Any]) -> None:
         request, deferred = entry
         heapq.heappush(self.heap, (-request.priority, next(self.added), request, deferred))
+        self.waiting[QUEUED] += 1
 
     def popleft(self) -> tuple[Request, Any]:
         _, _, request, deferred = heapq.heappop(self.heap)
+        self.waiting[QUEUED] -= 1
         self.slot.transferring.add(request)  # Scrapy adds it again (a set) and removes it once
         return request, deferred
 
     def clear(self) -> None:
+        self.waiting[QUEUED] -= len(self.heap)
         self.heap.clear()
 
     def __iter__(self) -> Iterator[tuple[Request, Any]]:
@@ -96,6 +115,19 @@ class PoliteDownloader(Downloader):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.lending: Counter[str] = Counter()  # slot key → lends outstanding (slots kept)
+        self.waiting: Counter[str] = Counter()  # QUEUED and BACKOFF requests
+
+    def needs_backout(self) -> bool:
+        """Whether the engine waits before it hands over another request: when as many as
+        CONCURRENT_REQUESTS are under way, or QUEUED_PER_CONCURRENT times as many wait (for
+        their servers, or out a retry's backoff)."""
+        if self.total_concurrency <= 0:
+            return False
+        waiting = self.waiting[QUEUED] + self.waiting[BACKOFF]
+        return (
+            len(self.active) - waiting >= self.total_concurrency
+            or waiting >= QUEUED_PER_CONCURRENT * self.total_concurrency
+        )
 
     def lend(self, slot_key: str, url: str, count: int) -> list[Lent]:
         """Take ``count`` connections out of the slot of ``url``'s server (created if new)."""
@@ -135,5 +167,5 @@ class PoliteDownloader(Downloader):
     def _get_slot(self, request: Request, spider: Spider | None = None) -> tuple[str, Slot]:
         key, slot = super()._get_slot(request)
         if not isinstance(slot.queue, TransferQueue):
-            slot.queue = TransferQueue(slot)  # type: ignore[assignment]
+            slot.queue = TransferQueue(slot, self.waiting)  # type: ignore[assignment]
         return key, slot

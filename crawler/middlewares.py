@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,7 +23,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
 
-from crawler.downloader import DroppedAtStop, crawl_is_stopping
+from crawler.downloader import BACKOFF, DroppedAtStop, PoliteDownloader, crawl_is_stopping
 from crawler.outcomes import RedirectLoop, is_timeout
 
 STOP_CHECK_SECONDS = 0.25
@@ -103,13 +104,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = request.meta.pop("govwatch_retry_wait", None)
         if not delay or self.waiting >= self.max_waiting:
             return
+        counts = self._downloader_waiting()
         self.waiting += 1
+        counts[BACKOFF] += 1  # not under way: the downloader takes more meanwhile
         try:
             await self._wait(delay)
         finally:
             self.waiting -= 1
+            counts[BACKOFF] -= 1
         if crawl_is_stopping(self.crawler):
             raise DroppedAtStop(f"crawl stopping: {request.url}")
+
+    def _downloader_waiting(self) -> Counter[str]:
+        engine = self.crawler.engine
+        downloader = engine.downloader if engine is not None else None
+        return downloader.waiting if isinstance(downloader, PoliteDownloader) else Counter()
 
     async def _wait(self, delay: float) -> None:
         """Sleep ``delay`` seconds, or until the crawl stops (a Retry-After can be long)."""

@@ -17,9 +17,8 @@ USER_AGENT = (
 ROBOTSTXT_OBEY = False  # operators monitor their own sites, as the inspectors do
 
 # Politeness: a few requests at a time per host; whole-crawl concurrency for external links.
-# Scrapy counts requests waiting for their server's turn against the whole-crawl limit too: at
-# 32 a backlog of rechecks on the site's own server held up everything else (the second run's
-# replays included). A stop drops what is still queued (crawler.downloader).
+# Requests under way at once; those waiting for their server's turn are bounded apart, at 8
+# times as many (crawler.downloader). A stop drops what is still queued.
 CONCURRENT_REQUESTS = 128
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # Scrapy's own lets a burst of requests past the per-server limit (crawler.downloader).

@@ -1,4 +1,5 @@
-"""Connections lent to the nightly pre-pass count against their server's slot, which is kept."""
+"""The crawl's downloader: connections lent to the nightly pre-pass count against their
+server's slot, which is kept; requests waiting for their server are not counted as under way."""
 
 from __future__ import annotations
 
@@ -33,3 +34,43 @@ def test_lent_connections_count_against_the_slot_until_given_back() -> None:
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.split() == ["1", "True", "4", "False"]
+
+
+BACKLOG = """
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy.http import Request
+from scrapy.utils.test import get_crawler
+from twisted.internet.defer import Deferred
+from crawler.downloader import PoliteDownloader
+
+settings = {"CONCURRENT_REQUESTS": 2, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+downloader = PoliteDownloader(get_crawler(settings_dict=settings))
+
+def hand_over(n):
+    request = Request(f"http://127.0.0.1:8080/{n}.html")
+    _, slot = downloader._get_slot(request)
+    downloader.active.add(request)
+    slot.queue.append((request, Deferred()))
+    return slot
+
+# A backlog for one server: its requests wait in the server's queue, under way one at a time.
+for n in range(15):
+    slot = hand_over(n)
+print(downloader.needs_backout())  # 15 waiting, none under way
+slot.queue.popleft()
+print(downloader.needs_backout())  # 14 waiting, 1 under way
+hand_over(15)
+hand_over(16)
+print(downloader.needs_backout())  # 16 waiting: 8 x CONCURRENT_REQUESTS
+for _ in range(3):
+    slot.queue.popleft()
+print(downloader.needs_backout())  # 13 waiting, 4 under way
+"""
+
+
+def test_requests_waiting_for_their_server_do_not_count_as_under_way() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", BACKLOG], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.split() == ["False", "False", "True", "True"]
