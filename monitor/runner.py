@@ -199,7 +199,7 @@ def _run_child(
         if request.site_id == store.ACCOUNTS_SUBJECT
         else ["--site", request.site_id]
     )
-    command = [
+    arguments = [  # of python -m crawler.main
         "-c",
         str(config_path),
         *target,
@@ -213,18 +213,18 @@ def _run_child(
         "GOVWATCH_PROGRESS=True",
     ]
     for column in request.columns:
-        command += ["--column", column]
+        arguments += ["--column", column]
     if request.url:
-        command += ["--url", request.url]
+        arguments += ["--url", request.url]
     if time_limit:
-        command += ["-s", f"CLOSESPIDER_TIMEOUT={int(time_limit)}"]
+        arguments += ["-s", f"CLOSESPIDER_TIMEOUT={int(time_limit)}"]
     for setting in settings:
-        command += ["-s", setting]
+        arguments += ["-s", setting]
     # Started and registered under the lock: a stop either sees this child or prevents it.
     with CHILDREN.lock:
         if CHILDREN.stopping.is_set():
             return None, None
-        child = warmstart.start(command)
+        child = warmstart.start(arguments)
         CHILDREN.processes.add(child)
     run_id: list[int] = []
     reader = threading.Thread(
