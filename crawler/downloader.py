@@ -10,7 +10,7 @@ the requests' priorities (Scrapy's serves them in arrival order).
 
 Scrapy also counts a request waiting in its server's queue against ``CONCURRENT_REQUESTS``, as
 if it were under way. A backlog for one server (the links that failed last night, rechecked
-first) then filled the downloader, and the homepage and the pages the crawl found waited in the
+first) then filled the downloader, and the homepage and the columns' list pages waited in the
 scheduler behind it, though their server's queue would have served them first: 2-3 s of a
 20k-page site's second night. Here ``CONCURRENT_REQUESTS`` bounds the requests under way, as
 its name says, and those waiting for their server are bounded on their own, at
