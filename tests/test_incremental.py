@@ -303,3 +303,33 @@ def test_links_sent_during_a_slow_pre_pass_wait_for_it(tmp_path: Path) -> None:
     assert slow  # (the hash splits the pages about evenly between the two)
     assert sorted(second) == sorted(pages)  # each once: no page asked again by the crawl
     assert sorted(set(server.conditional) & set(pages)) == sorted(pages)
+
+
+def test_the_next_crawl_asks_ahead_only_what_answered_without_a_redirect(tmp_path: Path) -> None:
+    """Last night's clean checks are the pre-pass's candidates, except those reached through
+    a redirect (a 304 or a 2xx from the first URL would say nothing of the last)."""
+    engine = open_database(f"sqlite:///{tmp_path / 'g.db'}")
+    base = "http://127.0.0.1:8/"
+
+    def check(path: str, status: int, redirects: list[str]) -> store.LinkCheck:
+        return store.LinkCheck(
+            f"{base}{path}", f"{base}{path}", True, "GET", status, None, None, None, redirects
+        )
+
+    with session_scope(engine) as session:
+        run = store.start_run(session, "s", scope="full")
+        store.save_observations(
+            session,
+            run,
+            [
+                check("plain.html", 200, []),
+                check("moved.html", 200, [f"{base}moved.html", f"{base}new.html"]),
+                check("gone.html", 404, []),
+            ],
+        )
+        store.finish_run(session, run, complete=True, reason="finished", pages=3, links=3)
+    with session_scope(engine) as session:
+        previous = store.previous_crawl(session, "s")
+    assert previous is not None
+    assert set(previous.clean) == {f"{base}plain.html"}
+    assert [failed[0] for failed in previous.failed] == [f"{base}gone.html"]
