@@ -44,16 +44,7 @@ def start_idle() -> subprocess.Popen[str]:
     """Start an idle crawl process; at most one is kept."""
     with _idle_lock:
         if not _idle:
-            _idle.append(
-                subprocess.Popen(
-                    crawl_process_command([WAIT_FLAG]),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    encoding="utf-8",
-                    start_new_session=True,
-                )
-            )
+            _idle.append(_spawn([WAIT_FLAG], stdin=subprocess.PIPE))
             atexit.register(release)
         return _idle[0]
 
@@ -66,9 +57,14 @@ def start(arguments: Sequence[str]) -> subprocess.Popen[str]:
     while (child := _take_idle()) is not None:
         if _hand_over(child, arguments):
             return child
+    return _spawn(arguments, stdin=subprocess.DEVNULL)
+
+
+def _spawn(arguments: Sequence[str], stdin: int) -> subprocess.Popen[str]:
+    """A crawl process in its own session (a stop signals it by PID), its output a pipe."""
     return subprocess.Popen(
         crawl_process_command(arguments),
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         text=True,
         encoding="utf-8",
