@@ -111,7 +111,7 @@ GOVWATCH_HEARTBEAT_SECONDS = 15  # how often the run row's heartbeat is written
 GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by the runner)
 # A request in flight this long (and far longer than its server usually takes) is stuck: it
 # stops counting against the server's concurrency, up to this many per server (crawler.stuck).
-GOVWATCH_STUCK_AFTER = 2.0
+GOVWATCH_STUCK_AFTER = 1.0
 GOVWATCH_STUCK_ALLOWANCE = 16
 GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 503]
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
