@@ -66,7 +66,8 @@ class Observations:
 
 @dataclass
 class CopiedLinks:
-    """An unchanged page: its link occurrences are the ones run ``from_run`` stored."""
+    """An unchanged page: its link occurrences and metadata are the ones run ``from_run``
+    stored."""
 
     source_url: str
     from_run: int

@@ -23,7 +23,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     union_all,
@@ -345,9 +344,9 @@ def previous_pages(
 
 
 @cache
-def _stored_page_queries() -> tuple[CompoundSelect[Any], Select[Any]]:
-    """previous_pages' statements: a page's occurrences, read by the run or referred to
-    through a carried page, and its metadata; ``run`` and ``urls`` bound when executed."""
+def _stored_page_queries() -> tuple[CompoundSelect[Any], CompoundSelect[Any]]:
+    """previous_pages' statements: a page's occurrences and its metadata, read by the run or
+    referred to through a carried page; ``run`` and ``urls`` bound when executed."""
     occurrence, carried = LinkOccurrenceRow, CarriedPageRow
     run: BindParameter[int] = bindparam("run")
     urls: BindParameter[list[str]] = bindparam("urls", expanding=True)
@@ -360,30 +359,55 @@ def _stored_page_queries() -> tuple[CompoundSelect[Any], Select[Any]]:
     )
     read = select(*columns).where(occurrence.run_id == run, occurrence.source_url.in_(urls))
     referred = _through_carried(select(*columns), run).where(carried.source_url.in_(urls))
-    fields = [getattr(PageMetadataRow, f.name) for f in dataclasses.fields(PageMetadata)]
-    metadata = select(*fields).where(PageMetadataRow.run_id == run, PageMetadataRow.url.in_(urls))
+    read_metadata, carried_metadata = _page_metadata_queries(run)
+    metadata = union_all(
+        read_metadata.where(PageMetadataRow.url.in_(urls)),
+        carried_metadata.where(carried.source_url.in_(urls)),
+    )
     return union_all(read, referred), metadata
 
 
+def _page_metadata_queries(run: int | BindParameter[int]) -> tuple[Select[Any], Select[Any]]:
+    """The metadata of the pages run ``run`` read, and of those it carried from the run that
+    read them (each page is one or the other)."""
+    page, carried = PageMetadataRow, CarriedPageRow
+    fields = [getattr(page, f.name) for f in dataclasses.fields(PageMetadata)]
+    read = select(*fields).where(page.run_id == run)
+    referred = (
+        select(*fields)
+        .join(carried, and_(carried.from_run == page.run_id, carried.source_url == page.url))
+        .where(carried.run_id == run)
+    )
+    return read, referred
+
+
+def run_page_metadata(session: Session, run_id: int) -> list[PageMetadata]:
+    """What each page said about itself in run ``run_id``: read by it, or unchanged since the
+    run that read it (ordered by URL)."""
+    rows = [*session.execute(union_all(*_page_metadata_queries(run_id)))]
+    return [PageMetadata(*row) for row in sorted(rows, key=itemgetter(0))]
+
+
 def carry_pages(session: Session, from_run: int, to_run: int, sources: list[str]) -> None:
-    """Pages run ``to_run`` found unchanged since ``from_run``: their link occurrences are
-    referred to (one row per page), not copied (one row per link): the run that read each
+    """Pages run ``to_run`` found unchanged since ``from_run``: their link occurrences and
+    metadata are referred to (one row per page), not copied: those of the run that read each
     page last, ``from_run`` itself or the run it referred to in turn."""
-    carried, occurrence = CarriedPageRow, LinkOccurrenceRow
+    carried = CarriedPageRow
     connection = session.connection()
     for chunk in _chunks(sources, 500):
-        referred = select(literal(to_run), carried.source_url, carried.from_run).where(
-            carried.run_id == from_run, carried.source_url.in_(chunk)
-        )
-        read = (
-            select(literal(to_run), occurrence.source_url, literal(from_run))
-            .where(occurrence.run_id == from_run, occurrence.source_url.in_(chunk))
-            .distinct()
+        earlier = dict(
+            connection.execute(
+                select(carried.source_url, carried.from_run).where(
+                    carried.run_id == from_run, carried.source_url.in_(chunk)
+                )
+            ).all()
         )
         connection.execute(
-            insert(carried).from_select(
-                ["run_id", "source_url", "from_run"], union_all(referred, read)
-            )
+            insert(carried),
+            [
+                {"run_id": to_run, "source_url": url, "from_run": earlier.get(url, from_run)}
+                for url in chunk
+            ],
         )
 
 

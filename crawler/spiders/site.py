@@ -849,14 +849,12 @@ class SiteSpider(Spider):
         if key in self.anchor_waits:
             yield from self._fetch_anchors(key)
         occurrences, metadata = stored
+        # Its links and metadata stand as the last crawl stored them: referred to, not copied.
+        yield CopiedLinks(page_url, self.previous.run_id)
         found = None
         if metadata is not None:
-            yield metadata
             found = self.page_dates[key] = _published(metadata)
         yield from self._give_date(key, found)
-        if not occurrences:
-            return
-        yield CopiedLinks(page_url, self.previous.run_id)
         requested = self.requested
         for target_key, target_url, tag in occurrences:
             if target_key in requested:
