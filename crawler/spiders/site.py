@@ -8,6 +8,8 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import socket
 import uuid
 from collections import Counter, deque
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
@@ -76,6 +78,8 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
+# Characters no host name may have (WHATWG URL's forbidden host and domain code points).
+_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 _NOT_PAGES = frozenset(
     (
         "pdf doc docx xls xlsx ppt pptx wps et dps ofd zip rar 7z gz tar jpg jpeg png gif bmp"
@@ -987,8 +991,8 @@ class SiteSpider(Spider):
                 state.error = f"HTTP {response.status}" if response.status >= 400 else "not HTML"
             yield from self._settle(state)
             return
-        state.pages_read += 1
         assert isinstance(response, TextResponse)
+        state.pages_read += 1
         if first:
             state.meta_name, state.meta_type = _column_meta(doc)
             state.text_chars = _prose_chars(doc)
@@ -1276,10 +1280,24 @@ def request_key(url: str, encoding: str) -> str | None:
     None for a URL no browser could request (a bad port, a broken IPv6 host…)."""
     try:
         key = safe_url_string(url, encoding)
-        urlsplit(key).port  # noqa: B018 (raises on a bad port)
+        parts = urlsplit(key)
+        parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         return None
+    if parts.scheme in ("http", "https") and not _valid_host(parts):
+        return None  # "http://", "http://a b.gov.cn/": a browser goes nowhere
     return key
+
+
+def _valid_host(parts: SplitResult) -> bool:
+    host = parts.hostname or ""
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(host) and not _FORBIDDEN_HOST.search(host)
 
 
 def host_of(url: str) -> str:
