@@ -34,7 +34,13 @@ from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
-from crawler.extract.links import anchor_names, extract_links, fragment_links, has_anchor
+from crawler.extract.links import (
+    anchor_names,
+    extract_links,
+    fragment_links,
+    has_anchor,
+    refresh_url,
+)
 from crawler.extract.lists import (
     ListItem,
     content_items,
@@ -77,7 +83,7 @@ RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
-_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
+_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # Characters no host name may have (WHATWG URL's forbidden host and domain code points).
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 _NOT_PAGES = frozenset(
@@ -992,6 +998,16 @@ class SiteSpider(Spider):
             yield from self._settle(state)
             return
         assert isinstance(response, TextResponse)
+        refresh = refresh_url(doc, response.url) if first else None
+        refresh_key = request_key(refresh, response.encoding) if refresh else None
+        if refresh and refresh_key is not None and refresh_key not in state.visited:
+            # <meta http-equiv="refresh" content="0;url=…">: the browser goes on to the real
+            # homepage or column page (a redirect in HTML); its list is read there.
+            if state.is_home:
+                self.home_final = None  # where the homepage really is: set by that answer
+            yield self._list_request(state, refresh, response.encoding)
+            yield from self._settle(state)
+            return
         state.pages_read += 1
         if first:
             state.meta_name, state.meta_type = _column_meta(doc)

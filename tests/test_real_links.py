@@ -1,0 +1,82 @@
+"""Crawls of pages built the way real government sites build them (TRS, 大汉 jcms, 集约化
+templates, old GBK county sites), on a scripted server on 127.0.0.1, through the real CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from monitor.assessments import today_local
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+PDF = {"Content-Type": "application/pdf"}
+PNG = {"Content-Type": "image/png"}
+
+
+def _html(body: str, head: str = "") -> bytes:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+    ).encode()
+
+
+def _crawl(tmp_path: Path, server: RouteServer) -> list[dict[str, Any]]:
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - {{id: real, name: 真实站点, home: '{server.url}'}}\n", encoding="utf-8"
+    )
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+    return findings_json(config, db, today_local())
+
+
+def _dead(findings: list[dict[str, Any]], server: RouteServer) -> dict[str, dict[str, Any]]:
+    return {
+        f["url"].removeprefix(server.url.rstrip("/")): f
+        for f in findings
+        if f["kind"] == "dead_link"
+    }
+
+
+def test_a_meta_refresh_homepage_is_followed_and_links_are_read_as_a_browser(
+    tmp_path: Path,
+) -> None:
+    # The domain's index.html only sends the browser on to the portal (集约化 platforms, 大汉
+    # /col/col1/index.html homepages): the site behind it must be crawled and judged.
+    routes = {
+        "/": Route(
+            200, _html("", "<meta http-equiv='Refresh' content='0; URL=/portal/index.html'>")
+        ),
+        "/portal/index.html": Route(
+            200,
+            _html(
+                "<a href='..\\files\\2024\\附件.pdf'>附件（反斜杠）</a>"
+                "<img srcset='/img/p.jpg?x-oss-process=image/resize,w_400 1x,"
+                " /img/p.jpg?x-oss-process=image/resize,w_800 2x'>"
+                "<table background='/images/gone-bg.jpg'><tr><td>栏目</td></tr></table>"
+                "<object><param name='movie' value='/flash/gone.swf'></object>"
+                "<a href='http://'>未填写的链接</a><a href='/gone.html'>失效页面</a>"
+            ),
+        ),
+        "/files/2024/附件.pdf": Route(200, b"%PDF", PDF),
+        "/img/p.jpg": Route(200, b"JPG", PNG),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+        asked = {path for _, path in server.requests}
+    dead = _dead(findings, server)
+    assert {url: (f["status"], f["error"]) for url, f in dead.items()} == {
+        "/gone.html": (404, None),
+        "/images/gone-bg.jpg": (404, None),
+        "/flash/gone.swf": (404, None),
+        "http://": (None, "malformed_url"),
+    }
+    assert dead["/gone.html"]["sources"] == [f"{server.url}portal/index.html"]
+    # The browser's requests, not "/portal/../files/..." nor "/img/p.jpg?...resize" cut at a comma.
+    assert "/files/2024/%E9%99%84%E4%BB%B6.pdf" in asked
+    assert not any(".." in path or "\\" in path for path in asked)
+    assert "/img/p.jpg?x-oss-process=image/resize,w_800" in asked
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        home = conn.execute("select url from column_observations where is_homepage").fetchone()
+    assert home == (f"{server.url}portal/index.html",)
