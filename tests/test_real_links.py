@@ -80,3 +80,54 @@ def test_a_meta_refresh_homepage_is_followed_and_links_are_read_as_a_browser(
     with sqlite3.connect(tmp_path / "g.db") as conn:
         home = conn.execute("select url from column_observations where is_homepage").fetchone()
     assert home == (f"{server.url}portal/index.html",)
+
+
+WAF_PAGE = (
+    "<html><head><title>网站防火墙</title></head><body><p>您的请求带有不合法参数，"
+    "已被网站管理员设置拦截！</p><p>可能原因：您提交的内容包含危险的攻击请求</p></body></html>"
+).encode()
+
+
+def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path) -> None:
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/zwgk/waf.html'>被防火墙拦截的页面</a>"
+                "<a href='/files/waf.pdf'>被拦截的附件</a><a href='/busy.html'>限流</a>"
+                "<a href='/zwgk/deleted.html'>已删除的文章</a>"
+                "<a href='/files/deleted.doc'>已删除的附件</a>"
+                "<a href='/zwgk/article.html'>关于清理404死链的通知</a>"
+            ),
+        ),
+        # A WAF answers 403 (and refuses HEAD with 405) with its block page: not a missing page.
+        "/zwgk/waf.html": Route(403, WAF_PAGE),
+        "/files/waf.pdf": Route(403, WAF_PAGE, head_status=405),
+        "/busy.html": Route(429, b"Too Many Requests", {"Content-Type": "text/plain"}),
+        # The site sends every missing URL to its error page, which answers 200.
+        "/govwatch-surely-missing-*": Route(302, headers={"Location": "/404.html"}),
+        "/zwgk/deleted.html": Route(302, headers={"Location": "/404.html"}),
+        "/files/deleted.doc": Route(302, headers={"Location": "/404.html"}),
+        "/404.html": Route(200, _html("<img src='/images/404.png'>", "<title>404</title>")),
+        "/images/404.png": Route(200, b"PNG", PNG),
+        "/zwgk/article.html": Route(
+            200,
+            _html(
+                "<h1>关于清理404死链的通知</h1><p>发布时间：2024-07-01</p>"
+                "<p>各单位：近期检查发现部分页面不存在，出现404 Not Found错误，请及时整改。</p>",
+                "<title>关于清理404死链的通知</title>",
+            ),
+        ),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    dead = _dead(findings, server)
+    outcome = {url: (f["status"], f["error"], f["definite"]) for url, f in dead.items()}
+    assert outcome == {
+        "/zwgk/waf.html": (403, "blocked", False),  # a same-site 403, but a firewall's
+        "/files/waf.pdf": (403, "blocked", False),
+        "/busy.html": (429, "blocked", False),
+        "/zwgk/deleted.html": (200, "soft_404", False),
+        "/files/deleted.doc": (200, "soft_404", False),
+    }
+    assert dead["/files/deleted.doc"]["final_url"] == f"{server.url}404.html"

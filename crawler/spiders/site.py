@@ -59,7 +59,7 @@ from crawler.extract.navigation import (
 )
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
-from crawler.extract.softpages import Fingerprint, fingerprint, soft_verdict
+from crawler.extract.softpages import Fingerprint, fingerprint, is_block_page, soft_verdict
 from crawler.items import (
     ColumnObservation,
     CopiedLinks,
@@ -83,6 +83,7 @@ RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
+PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # Characters no host name may have (WHATWG URL's forbidden host and domain code points).
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
@@ -224,6 +225,8 @@ class SiteSpider(Spider):
         # Dates read from article pages, and column items waiting for a page already requested.
         self.page_dates: dict[str, DateMatch | None] = {}
         self.missing: Fingerprint | None = None
+        # Where the site redirects a URL that does not exist (its "/404.html"), unless home.
+        self.missing_landing: str | None = None
         self.home_final: str | None = None
         self.getting: set[str] = set()  # keys fetched by GET as pages (their dates can be read)
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
@@ -475,16 +478,21 @@ class SiteSpider(Spider):
                 self.link.broadcast(["host", host_of(response.url)])
             self.home_final = self.home_final or response.url
         if role == "missing":
-            if not response.meta.get("redirect_urls"):  # a redirect home proves nothing
+            if not response.meta.get("redirect_urls"):
                 self.missing = fingerprint(
                     response.status, self._page_document(response, any_status=True)
                 )
+            else:  # a redirect home proves nothing; one to the site's "/404.html" does
+                landing = request_key(response.url, "utf-8")
+                homes = {request_key(u, "utf-8") for u in (self.site.home, self.home_final) if u}
+                if response.status < 300 and landing not in homes:
+                    self.missing_landing = landing
             yield from self._rechecks()
             return
         doc = self._page_document(response)
-        verdict = soft_verdict(doc, self.missing) if doc is not None else None
+        verdict = self._verdict(response, doc)
         if verdict and column is not None and role == "list" and column.pages_read == 0:
-            column.error = verdict  # a column page that is really "页面不存在"
+            column.error = verdict[0]  # a column page that is really "页面不存在"
         # A column page another partition owns is read here for its column only; its owner
         # records it and reads its links.
         mine = self._owns_fetched(request)
@@ -494,9 +502,7 @@ class SiteSpider(Spider):
                 response.meta["gw_url"],
                 request.method,
                 response=response,
-                error=(verdict, f"HTTP {response.status} page that says it is {verdict}")
-                if verdict
-                else None,
+                error=verdict,
             )
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
         # The column's own reading before the link checks: it claims its next list pages and
@@ -511,6 +517,40 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
+
+    def _verdict(self, response: Response, doc: HtmlElement | None) -> tuple[str, str] | None:
+        """What an answer really is, when its status does not say: ``soft_404`` (a 200 that
+        says "页面不存在", or a redirect to where the site sends missing URLs) or ``blocked``
+        (429, a firewall's block or challenge page, whatever its status)."""
+        status = response.status
+        if status == 429:
+            return "blocked", "HTTP 429 Too Many Requests"
+        landing = self.missing_landing
+        if (
+            landing is not None
+            and status < 300
+            and response.meta.get("redirect_urls")
+            and request_key(response.url, "utf-8") == landing
+            and response.meta["gw_key"] != landing
+        ):
+            return "soft_404", f"redirected to {response.url}, the site's page for missing URLs"
+        if doc is not None:
+            found = soft_verdict(doc, self.missing)
+        elif status >= 400 and self._answer_is_html(response):
+            assert isinstance(response, TextResponse)
+            found = "blocked" if is_block_page(parse_html(response.text)) else None
+        else:
+            found = None
+        return (found, f"HTTP {status} page that says it is {found}") if found else None
+
+    @staticmethod
+    def _answer_is_html(response: Response) -> bool:
+        """An answer whose HTML body was read (a firewall's page comes with any status)."""
+        if not isinstance(response, TextResponse) or not response.body:
+            return False
+        if response.meta.get("gw_body_skipped") is response.request:
+            return False
+        return b"html" in (response.headers.get(b"Content-Type") or b"text/html").lower()
 
     def _guarded(self, state: ColumnState, work: Iterator[Any]) -> Iterator[Any]:
         """A page that breaks the reader must not leave its column unreported."""
@@ -612,9 +652,14 @@ class SiteSpider(Spider):
     def _headers_only(
         self, headers: Any, body_length: int, request: Request, spider: Spider
     ) -> None:
-        if request.meta.get("gw_headers_only"):
-            raise StopDownload(fail=False)
         content_type = (headers.get(b"Content-Type") or b"").lower()
+        if request.meta.get("gw_headers_only"):
+            # A small HTML answer is read: a firewall's block page says what the status hides
+            # (a 403 from a WAF is not a missing page).
+            small = not isinstance(body_length, int) or body_length <= PEEK_BYTES
+            if b"html" in content_type and small:
+                return
+            raise StopDownload(fail=False)
         if (
             request.meta.get("gw_role") in ("page", "check")
             and content_type
