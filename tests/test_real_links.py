@@ -131,3 +131,23 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
         "/files/deleted.doc": (200, "soft_404", False),
     }
     assert dead["/files/deleted.doc"]["final_url"] == f"{server.url}404.html"
+
+
+def test_a_site_that_answers_every_unknown_url_with_its_homepage(tmp_path: Path) -> None:
+    # A script-built portal (or a CMS that routes everything to its index) answers any path
+    # with the homepage: "looks like the answer to a missing URL" proves nothing there, and
+    # the homepage itself is never "missing", whichever answer comes first.
+    home = _html(
+        "<div id='app'></div><a href='/about.html'>关于我们</a><a href='/gone.pdf'>附件</a>",
+        "<title>某某市人民政府</title>",
+    )
+    routes = {
+        "/*": Route(200, home),
+        "/": Route(200, home, delay=0.3),  # after the surely-missing URL's answer
+        "/gone.pdf": Route(404, b"", PDF),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    assert [(f["kind"], f["url"], f["status"]) for f in findings] == [
+        ("dead_link", f"{server.url}gone.pdf", 404)
+    ]

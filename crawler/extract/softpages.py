@@ -96,6 +96,15 @@ def fingerprint(status: int, doc: HtmlElement | None) -> Fingerprint:
     return Fingerprint(status, _title(doc), len(_text(doc)))
 
 
+def looks_alike(a: Fingerprint, b: Fingerprint) -> bool:
+    """The same page by its title and about the same length of text."""
+    return (
+        bool(a.title)
+        and a.title.lower() == b.title.lower()
+        and abs(a.size - b.size) <= max(50, a.size // 20)
+    )
+
+
 def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) -> str | None:
     """``blocked``, ``soft_404`` or None for a page that answered 200."""
     if doc is None:
@@ -114,13 +123,7 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
         blank = len(_visible_text(doc)) < BLANK_TEXT and doc.find(".//a[@href]") is None
         if blank and _script_says(doc):
             return "soft_404"  # alert('该信息不存在或已删除'); history.back()
-    if (
-        missing is not None
-        and missing.status < 300
-        and title
-        and title == missing.title.lower()
-        and abs(len(text) - missing.size) <= max(50, missing.size // 20)
-    ):
+    if missing is not None and missing.status < 300 and looks_alike(missing, fingerprint(200, doc)):
         return "soft_404"  # looks exactly like the site's answer to a surely-missing URL
     return None
 

@@ -59,7 +59,13 @@ from crawler.extract.navigation import (
 )
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
-from crawler.extract.softpages import Fingerprint, fingerprint, is_block_page, soft_verdict
+from crawler.extract.softpages import (
+    Fingerprint,
+    fingerprint,
+    is_block_page,
+    looks_alike,
+    soft_verdict,
+)
 from crawler.items import (
     ColumnObservation,
     CopiedLinks,
@@ -478,15 +484,10 @@ class SiteSpider(Spider):
                 self.link.broadcast(["host", host_of(response.url)])
             self.home_final = self.home_final or response.url
         if role == "missing":
-            if not response.meta.get("redirect_urls"):
-                self.missing = fingerprint(
-                    response.status, self._page_document(response, any_status=True)
-                )
-            else:  # a redirect home proves nothing; one to the site's "/404.html" does
-                landing = request_key(response.url, "utf-8")
-                homes = {request_key(u, "utf-8") for u in (self.site.home, self.home_final) if u}
-                if response.status < 300 and landing not in homes:
-                    self.missing_landing = landing
+            yield from self._missing_answered(response)
+            return
+        if role == "missing_home":
+            self._compare_with_home(response)
             yield from self._rechecks()
             return
         doc = self._page_document(response)
@@ -517,6 +518,45 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
+
+    def _missing_answered(self, response: Response) -> Iterator[Any]:
+        """The site's answer to a surely-missing URL. A 404 is what it should be; a 200 (or a
+        redirect to a 200) is compared with the homepage first: a site that answers every
+        unknown URL with its homepage (a script-built site's fallback) or sends it home proves
+        nothing, and its homepage must never look "missing"."""
+        found = fingerprint(response.status, self._page_document(response, any_status=True))
+        landing = request_key(response.url, "utf-8") if response.meta.get("redirect_urls") else None
+        if response.status >= 300:
+            if landing is None:
+                self.missing = found
+            yield from self._rechecks()
+            return
+        home = self.site.home
+        yield Request(
+            home,
+            callback=self.on_response,
+            errback=self.on_failure,
+            dont_filter=True,
+            priority=100,
+            meta={
+                "gw_role": "missing_home",
+                "gw_key": home,
+                "gw_url": home,
+                "gw_missing": (found, landing),
+                "download_slot": host_of(home),
+            },
+        )
+
+    def _compare_with_home(self, response: Response) -> None:
+        found, landing = response.meta["gw_missing"]
+        if landing is not None:  # redirected: to the site's "/404.html", or home
+            homes = {request_key(self.site.home, "utf-8"), request_key(response.url, "utf-8")}
+            if landing not in homes:
+                self.missing_landing = landing
+            return
+        home = fingerprint(response.status, self._page_document(response, any_status=True))
+        if not looks_alike(found, home):
+            self.missing = found
 
     def _verdict(self, response: Response, doc: HtmlElement | None) -> tuple[str, str] | None:
         """What an answer really is, when its status does not say: ``soft_404`` (a 200 that
@@ -589,7 +629,7 @@ class SiteSpider(Spider):
             yield self._get_instead_of_head(request)
             return
         role = request.meta["gw_role"]
-        if role == "missing":
+        if role in ("missing", "missing_home"):
             yield from self._rechecks()
             return
         if role == "anchors":
