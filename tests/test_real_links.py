@@ -87,6 +87,15 @@ WAF_PAGE = (
     "已被网站管理员设置拦截！</p><p>可能原因：您提交的内容包含危险的攻击请求</p></body></html>"
 ).encode()
 
+CHALLENGE_412 = (
+    b"<html><head><meta content='{qqqq}'><script r='m'>$_ts=window['$_ts'];if(!$_ts)$_ts={};"
+    b"$_ts.nsd=1;</script><script src='/abc/x.js' r='m'></script></head><body></body></html>"
+)
+CHALLENGE_521 = (
+    b"<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('=')+(-~[]+'');"
+    b"location.href=location.pathname+location.search</script></body></html>"
+)
+
 
 def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path) -> None:
     routes = {
@@ -98,11 +107,15 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
                 "<a href='/zwgk/deleted.html'>已删除的文章</a>"
                 "<a href='/files/deleted.doc'>已删除的附件</a>"
                 "<a href='/zwgk/article.html'>关于清理404死链的通知</a>"
+                "<a href='/files/challenged.pdf'>瑞数</a><a href='/zwgk/jsl.html'>加速乐</a>"
             ),
         ),
         # A WAF answers 403 (and refuses HEAD with 405) with its block page: not a missing page.
         "/zwgk/waf.html": Route(403, WAF_PAGE),
         "/files/waf.pdf": Route(403, WAF_PAGE, head_status=405),
+        # JS challenges: 412 with a $_ts bootstrap (to HEAD too), 521 with a cookie script.
+        "/files/challenged.pdf": Route(412, CHALLENGE_412),
+        "/zwgk/jsl.html": Route(521, CHALLENGE_521),
         "/busy.html": Route(429, b"Too Many Requests", {"Content-Type": "text/plain"}),
         # The site sends every missing URL to its error page, which answers 200.
         "/govwatch-surely-missing-*": Route(302, headers={"Location": "/404.html"}),
@@ -127,6 +140,8 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
         "/zwgk/waf.html": (403, "blocked", False),  # a same-site 403, but a firewall's
         "/files/waf.pdf": (403, "blocked", False),
         "/busy.html": (429, "blocked", False),
+        "/files/challenged.pdf": (412, "blocked", False),
+        "/zwgk/jsl.html": (521, "blocked", False),
         "/zwgk/deleted.html": (200, "soft_404", False),
         "/files/deleted.doc": (200, "soft_404", False),
     }
