@@ -21,13 +21,15 @@ def _html(body: str, head: str = "") -> bytes:
     ).encode()
 
 
-def _crawl(tmp_path: Path, server: RouteServer) -> list[dict[str, Any]]:
+def _crawl(tmp_path: Path, server: RouteServer, report: bool = False) -> list[dict[str, Any]]:
     config = tmp_path / "site.yaml"
     config.write_text(
         f"sites:\n  - {{id: real, name: 真实站点, home: '{server.url}'}}\n", encoding="utf-8"
     )
     db = f"sqlite:///{tmp_path / 'g.db'}"
     govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+    if report:
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
     return findings_json(config, db, today_local())
 
 
@@ -133,7 +135,7 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
         ),
     }
     with RouteServer(routes) as server:
-        findings = _crawl(tmp_path, server)
+        findings = _crawl(tmp_path, server, report=True)
     dead = _dead(findings, server)
     outcome = {url: (f["status"], f["error"], f["definite"]) for url, f in dead.items()}
     assert outcome == {
@@ -146,6 +148,10 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
         "/files/deleted.doc": (200, "soft_404", False),
     }
     assert dead["/files/deleted.doc"]["final_url"] == f"{server.url}404.html"
+    # The report says what the status does not: a 200 that is not the page, a firewall's 403.
+    links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
+    assert "HTTP 200（软404：页面不存在）" in links
+    assert "HTTP 403（被防火墙拦截或限流）" in links
 
 
 def test_a_site_that_answers_every_unknown_url_with_its_homepage(tmp_path: Path) -> None:
