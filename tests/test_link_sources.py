@@ -122,3 +122,23 @@ def test_meta_refresh_is_a_link_the_browser_follows(content: str, expected: str 
     assert refresh_url(doc, PAGE) == expected
     links = {link.url for link in extract_links(doc, PAGE).links if link.tag == "meta"}
     assert links == ({expected} if expected else set()) or content == "0;url=index.html"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<script>window.location.href='/col/col1/index.html';</script>", "/col/col1/index.html"),
+        ("<script language='javascript'>location.replace(\"/portal/\")</script>", "/portal/"),
+        ("<script>top.location = 'http://www.y.gov.cn/'</script>", "http://www.y.gov.cn/"),
+        # A choice, a computed URL, or a page with its own content: not a redirect page.
+        ("<script>if(m){location.href='/m/'}else{location.href='/pc/'}</script>", None),
+        ("<script>location.href='/a/'+id;</script>", None),
+        ("<p>欢迎访问</p><a href='/a.html'>a</a><script>location.href='/m/';</script>", None),
+    ],
+)
+def test_a_blank_page_that_a_script_sends_on(html: str, expected: str | None) -> None:
+    doc = parse_html(f"<html><head></head><body>{html}</body></html>")
+    target = refresh_url(doc, "http://www.x.gov.cn/")
+    assert target == (browser_url("http://www.x.gov.cn/", expected) if expected else None)
+    scripted = [link.url for link in extract_links(doc, PAGE).links if link.tag == "script"]
+    assert scripted == ([target] if target else [])

@@ -173,13 +173,19 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
         target = _refresh_href(element)
         if target:
             yield element, "meta", "refresh", target
+    target = script_redirect(doc)
+    if target:
+        script = next(s for s in doc.iter("script") if target in (s.text or ""))
+        yield script, "script", "location", target
 
 
 def refresh_url(doc: HtmlElement, page_url: str) -> str | None:
-    """Where a ``<meta http-equiv="refresh" content="0;url=…">`` sends the browser (absolute,
-    without its fragment); None without one, or when it only reloads the page itself."""
-    for element in doc.iter("meta"):
-        href = _refresh_href(element)
+    """Where a page that only sends the browser on goes (absolute, without its fragment): a
+    ``<meta http-equiv="refresh" content="0;url=…">``, or the script of a blank page that sets
+    ``location`` to a literal URL. None without one, or when it only reloads the page."""
+    hrefs = [_refresh_href(element) for element in doc.iter("meta")]
+    hrefs.append(script_redirect(doc))
+    for href in hrefs:
         if not href or href.lower().startswith(_NOT_FETCHED):
             continue
         try:
@@ -190,6 +196,39 @@ def refresh_url(doc: HtmlElement, page_url: str) -> str | None:
             return None
         return None if target == _without_fragment(page_url) else target
     return None
+
+
+# location.href = "/col/col1/index.html"; window.location.replace('/portal/')
+_LOCATION = re.compile(
+    r"\blocation(?:\.href)?\s*=\s*([\"'])([^\"'+]+)\1\s*(?:;|$|\n|<)"
+    r"|\blocation\.(?:replace|assign)\(\s*([\"'])([^\"'+]+)\3\s*\)"
+)
+_BLANK_TEXT = 20
+
+
+def script_redirect(doc: HtmlElement) -> str:
+    """The literal URL a blank page's script sends the browser to (a homepage that is only
+    ``<script>window.location.href="/portal/";</script>``), or "". A page with text or links
+    of its own is read as it is: its scripts' redirects are conditional (mobile sites…)."""
+    body = doc.find("body")
+    if body is not None:
+        if body.find(".//a[@href]") is not None:
+            return ""
+        shown = " ".join(
+            str(t) for t in body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+        if len(squash(shown)) >= _BLANK_TEXT:
+            return ""
+    found = ""
+    for script in doc.iter("script"):
+        if script.get("src"):
+            continue
+        matches = list(_LOCATION.finditer(script.text or ""))
+        if len(matches) > 1 or (matches and found):
+            return ""  # several places to go: a choice the script makes, not a redirect
+        if matches:
+            found = matches[0].group(2) or matches[0].group(4) or ""
+    return found
 
 
 def _refresh_href(element: HtmlElement) -> str:

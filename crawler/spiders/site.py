@@ -1085,9 +1085,15 @@ class SiteSpider(Spider):
         assert isinstance(response, TextResponse)
         refresh = refresh_url(doc, response.url) if first else None
         refresh_key = request_key(refresh, response.encoding) if refresh else None
-        if refresh and refresh_key is not None and refresh_key not in state.visited:
-            # <meta http-equiv="refresh" content="0;url=…">: the browser goes on to the real
-            # homepage or column page (a redirect in HTML); its list is read there.
+        if (
+            refresh
+            and refresh_key is not None
+            and refresh_key not in state.visited
+            and state.error is None  # a "页面不存在" page that goes home is not followed
+        ):
+            # <meta http-equiv="refresh" content="0;url=…"> or a blank page's script that sets
+            # location: the browser goes on to the real homepage or column page (a redirect
+            # in HTML); its list is read there.
             if state.is_home:
                 self.home_final = None  # where the homepage really is: set by that answer
             yield self._list_request(state, refresh, response.encoding)
