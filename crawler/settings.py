@@ -113,7 +113,26 @@ GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by
 # stops counting against the server's concurrency, up to this many per server (crawler.stuck).
 GOVWATCH_STUCK_AFTER = 1.0
 GOVWATCH_STUCK_ALLOWANCE = 16
-GOVWATCH_HEAD_FALLBACK_STATUSES = [400, 403, 404, 405, 406, 410, 500, 501, 502, 503]
+# A HEAD answered with one of these is asked again by GET: servers that refuse or mishandle HEAD,
+# and firewalls whose status (412 瑞数, 521 加速乐, 567…) only their page explains.
+GOVWATCH_HEAD_FALLBACK_STATUSES = [
+    400,
+    403,
+    404,
+    405,
+    406,
+    410,
+    412,
+    418,
+    493,
+    500,
+    501,
+    502,
+    503,
+    520,
+    521,
+    567,
+]
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True

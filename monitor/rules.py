@@ -177,7 +177,11 @@ def judge_column(
 
 
 def is_definite(check: LinkCheck, rules: LinkRules) -> bool:
-    """Dead for sure (404/410, 403 on a same-site link, DNS failure); otherwise suspected."""
+    """Dead for sure (404/410, 403 on a same-site link, DNS failure); otherwise suspected.
+    An answer the crawl named (a firewall's ``blocked`` page, a ``soft_404``) is judged by
+    that name, not by its status: a WAF's 403 is not a missing page."""
+    if check.error is not None:
+        return check.error in rules.definite_errors
     if check.status is not None:
         return check.status in rules.definite_status or (
             check.internal and check.status in rules.definite_status_internal

@@ -262,6 +262,9 @@ ERRORS = {
         "too_many_redirects": "重定向过多",
         "redirect_loop": "重定向循环",
         "missing_anchor": "页面中没有该锚点",
+        "soft_404": "软404：页面不存在",
+        "blocked": "被防火墙拦截或限流",
+        "malformed_url": "链接地址格式错误",
         "error": "请求错误",
     },
     "en": {
@@ -273,6 +276,9 @@ ERRORS = {
         "too_many_redirects": "too many redirects",
         "redirect_loop": "redirect loop",
         "missing_anchor": "no such #anchor on the page",
+        "soft_404": "soft 404: the page says it does not exist",
+        "blocked": "blocked by a firewall or rate limit",
+        "malformed_url": "malformed URL",
         "error": "request error",
     },
 }

@@ -66,7 +66,7 @@ def _describe(f: Finding) -> str:
             )
         return f"{f.column}: {f.error or ''} {f.url}".strip()
     if isinstance(f, DeadLinkFinding):
-        outcome = str(f.status) if f.status is not None else (f.error or "?")
+        outcome = " ".join(str(part) for part in (f.status, f.error) if part is not None) or "?"
         where = "首页" if f.on_homepage else f"{len(f.sources)} 个页面"
         certainty = "锚点缺失" if f.kind == "missing_anchor" else "确定" if f.definite else "疑似"
         scope = "站内" if f.internal else "外部"

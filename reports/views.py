@@ -358,11 +358,13 @@ def _column_row(
 
 def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
     homes = {_page_key(a.site.home)} | ({_page_key(a.homepage.url)} if a.homepage else set())
-    outcome = (
-        f"HTTP {f.status}"
-        if f.status is not None
-        else ERRORS[lang].get(f.error or "error", f.error or "")
-    )
+    named = ERRORS[lang].get(f.error, f.error) if f.error else None
+    if f.status is None:
+        outcome = named or ERRORS[lang]["error"]
+    elif named:  # a 200 that is a soft-404, a 403 that is a firewall's page…
+        outcome = f"HTTP {f.status}（{named}）" if lang == "zh" else f"HTTP {f.status} ({named})"
+    else:
+        outcome = f"HTTP {f.status}"
     return LinkRow(
         site_name=a.site.name,
         url=f.url,

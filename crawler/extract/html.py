@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
@@ -11,6 +11,12 @@ from lxml import etree
 HtmlElement = lxml.html.HtmlElement
 
 _SPACE = re.compile(r"\s+")
+# What a browser removes from an attribute's URL: ASCII tabs and newlines anywhere, C0 controls
+# and spaces at both ends (a full-width or no-break space stays, and is requested encoded).
+_TAB_NEWLINE = re.compile(r"[\t\r\n]")
+_C0_SPACE = "".join(chr(c) for c in range(0x21))
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_SPECIAL = ("http", "https")
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -37,10 +43,75 @@ def squash(text: str | None) -> str:
 def base_url(doc: HtmlElement, page_url: str) -> str:
     """The page's ``<base href>`` resolved against its URL, else the URL itself."""
     for value in doc.xpath("//base/@href"):
-        href = str(value).strip()
+        href = clean_href(str(value))
         if href:
-            return urljoin(page_url, href)
+            try:
+                return browser_url(page_url, href)
+            except ValueError:
+                return page_url  # a broken <base> is ignored, as browsers do
     return page_url
+
+
+def clean_href(raw: str) -> str:
+    """An attribute's URL as a browser reads it: ASCII tabs and newlines removed, C0 controls
+    and spaces trimmed at both ends. Full-width (U+3000) and no-break spaces are part of the
+    URL: the browser requests them, percent-encoded."""
+    return _TAB_NEWLINE.sub("", raw).strip(_C0_SPACE)
+
+
+def browser_url(base: str, href: str) -> str:
+    """``href`` (cleaned) resolved against ``base`` the way a browser resolves an http(s) link
+    (WHATWG URL): backslashes before the query are slashes (``..\\files\\a.pdf``), extra
+    slashes after ``http:`` are skipped, ``http:x.html`` on an http page is relative, and
+    ``.``/``..`` segments are removed from every path (a server receives none). Other schemes
+    are returned as written. ValueError for a URL with no host (``http://``)."""
+    match = _SCHEME.match(href)
+    scheme = match.group(1).lower() if match else None
+    base_scheme = urlsplit(base).scheme.lower()
+    if scheme is not None and scheme not in _SPECIAL:
+        return href
+    if scheme is None and base_scheme not in _SPECIAL:
+        return urljoin(base, href)
+    cut = min((i for i in (href.find("?"), href.find("#")) if i >= 0), default=len(href))
+    href = href[:cut].replace("\\", "/") + href[cut:]
+    if scheme is not None:
+        rest = href[len(scheme) + 1 :]
+        if scheme == base_scheme and not rest.startswith("//"):
+            return _without_dots(urljoin(base, rest))  # "http:page.html": relative
+        absolute = f"{scheme}://{rest.lstrip('/')}"
+    elif href.startswith("//"):
+        absolute = f"{base_scheme}://{href.lstrip('/')}"
+    else:
+        return _without_dots(urljoin(base, href))
+    if not urlsplit(absolute).netloc:
+        raise ValueError(f"no host in {href!r}")
+    return _without_dots(absolute)
+
+
+def _without_dots(url: str) -> str:
+    """``.`` and ``..`` path segments removed (also ``%2e``), as browsers do before asking."""
+    parts = urlsplit(url)
+    if "." not in parts.path and "%2" not in parts.path:
+        return url
+    segments = parts.path.split("/")
+    kept: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        lowered = segment.lower()
+        if lowered in (".", "%2e"):
+            if last:
+                kept.append("")
+        elif lowered in ("..", ".%2e", "%2e.", "%2e%2e"):
+            if len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")
+        else:
+            kept.append(segment)
+    path = "/".join(kept)
+    if parts.netloc and not path.startswith("/"):
+        path = "/" + path
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
 
 
 def web_url(base: str, href: str | None) -> str | None:
@@ -48,9 +119,8 @@ def web_url(base: str, href: str | None) -> str | None:
     ``data:`` or ``vbscript:`` links (any case) never become a link in a report."""
     if not href:
         return None
-    cleaned = re.sub(r"[\t\r\n]", "", href).strip()
     try:
-        absolute = urljoin(base, cleaned)
+        absolute = browser_url(base, clean_href(href))
     except ValueError:
         return None
     return absolute if absolute.lower().startswith(("http://", "https://")) else None
@@ -60,4 +130,14 @@ def tag_of(element: HtmlElement) -> str:
     return element.tag if isinstance(element.tag, str) else ""
 
 
-__all__ = ["HtmlElement", "base_url", "etree", "parse_html", "squash", "tag_of", "web_url"]
+__all__ = [
+    "HtmlElement",
+    "base_url",
+    "browser_url",
+    "clean_href",
+    "etree",
+    "parse_html",
+    "squash",
+    "tag_of",
+    "web_url",
+]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
-from crawler.extract.html import HtmlElement, base_url, squash, tag_of
+from crawler.extract.html import HtmlElement, base_url, browser_url, clean_href, squash, tag_of
 
 # (tag, attribute) pairs that make the browser fetch or navigate to a URL.
 _LINK_ATTRS: tuple[tuple[str, str], ...] = (
@@ -24,12 +24,21 @@ _LINK_ATTRS: tuple[tuple[str, str], ...] = (
     ("audio", "src"),
     ("track", "src"),
     ("object", "data"),
-    ("input", "src"),
+    # Old templates' background pictures: browsers still fetch them.
+    ("body", "background"),
+    ("table", "background"),
+    ("tr", "background"),
+    ("td", "background"),
+    ("th", "background"),
 )
+# <object><param name="movie" value="…">: the file a Flash or media player object plays.
+_OBJECT_PARAMS = frozenset({"movie", "src", "url", "filename"})
 _SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
 _NOT_FETCHED = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:")
-_CONTROL = re.compile(r"[\t\r\n]")
 _CSS_URL = re.compile(r"url\(\s*([\"']?)([^\"')]+)\1\s*\)", re.I)
+_CSS_IMPORT = re.compile(r"@import\s+([\"'])([^\"']+)\1", re.I)
+# <meta http-equiv="refresh" content="0;url=/new/">: the delay, then the URL (quoted or not).
+_REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.I | re.S)
 _ANCHOR_TEXT_MAX = 200
 
 
@@ -56,16 +65,16 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
     links: list[LinkRef] = []
     not_fetched = 0
     for element, tag, attr, raw in _raw_links(doc):
-        href = _CONTROL.sub("", raw).strip()
+        href = clean_href(raw)
         if not href or href.startswith("#"):
             continue
         if href.lower().startswith(_NOT_FETCHED):
             not_fetched += 1
             continue
         try:
-            absolute = _without_fragment(urljoin(base, href))
-        except ValueError:
-            absolute = href  # a malformed URL: kept, so that it is reported with its reason
+            absolute = _without_fragment(browser_url(base, href))
+        except ValueError:  # a malformed URL: kept, so that it is reported with its reason
+            absolute = href if ":" in href.split("/", 1)[0] else f"{urlsplit(base).scheme}:{href}"
         if absolute.split(":", 1)[0].lower() not in ("http", "https"):
             not_fetched += 1
             continue
@@ -95,11 +104,11 @@ def fragment_links(doc: HtmlElement, page_url: str) -> tuple[FragmentRef, ...]:
     found = []
     for tag in ("a", "area"):
         for element in doc.iter(tag):
-            href = _CONTROL.sub("", element.get("href") or "").strip()
+            href = clean_href(element.get("href") or "")
             if "#" not in href or href.lower().startswith(_NOT_FETCHED):
                 continue
             try:
-                absolute = urljoin(page_url if href.startswith("#") else base, href)
+                absolute = browser_url(page_url if href.startswith("#") else base, href)
             except ValueError:
                 continue  # a malformed URL is reported by extract_links
             fragment = urlsplit(absolute).fragment
@@ -137,17 +146,127 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
             if tag == "link" and _SKIP_REL & set((element.get("rel") or "").lower().split()):
                 continue
             yield element, tag, attr, raw
+    for element in doc.iter("input"):  # an image button; other inputs fetch nothing
+        if (element.get("type") or "").strip().lower() == "image" and element.get("src"):
+            yield element, "input", "src", element.get("src", "")
+    for element in doc.iter("param"):
+        name = (element.get("name") or "").strip().lower()
+        parent = element.getparent()
+        value = element.get("value")
+        if name in _OBJECT_PARAMS and value and parent is not None and parent.tag == "object":
+            yield element, "object", "param", value
     for element in doc.iter("img", "source"):
-        for candidate in (element.get("srcset") or "").split(","):
-            url = candidate.strip().split(" ")[0]
-            if url:
-                yield element, tag_of(element), "srcset", url
+        for url in srcset_urls(element.get("srcset") or ""):
+            yield element, tag_of(element), "srcset", url
     for element in doc.iter("video"):
         if element.get("poster"):
             yield element, "video", "poster", element.get("poster", "")
     for element in doc.xpath("//*[@style]"):
         for match in _CSS_URL.finditer(element.get("style") or ""):
             yield element, tag_of(element), "style", match.group(2)
+    for element in doc.iter("style"):
+        css = element.text or ""
+        for pattern in (_CSS_IMPORT, _CSS_URL):
+            for match in pattern.finditer(css):
+                yield element, "style", "css", match.group(2)
+    for element in doc.iter("meta"):
+        target = _refresh_href(element)
+        if target:
+            yield element, "meta", "refresh", target
+    target = script_redirect(doc)
+    if target:
+        script = next(s for s in doc.iter("script") if target in (s.text or ""))
+        yield script, "script", "location", target
+
+
+def refresh_url(doc: HtmlElement, page_url: str) -> str | None:
+    """Where a page that only sends the browser on goes (absolute, without its fragment): a
+    ``<meta http-equiv="refresh" content="0;url=…">``, or the script of a blank page that sets
+    ``location`` to a literal URL. None without one, or when it only reloads the page."""
+    hrefs = [_refresh_href(element) for element in doc.iter("meta")]
+    hrefs.append(script_redirect(doc))
+    for href in hrefs:
+        if not href or href.lower().startswith(_NOT_FETCHED):
+            continue
+        try:
+            target = _without_fragment(browser_url(base_url(doc, page_url), href))
+        except ValueError:
+            return None
+        if target.split(":", 1)[0].lower() not in ("http", "https"):
+            return None
+        return None if target == _without_fragment(page_url) else target
+    return None
+
+
+# location.href = "/col/col1/index.html"; window.location.replace('/portal/')
+_LOCATION = re.compile(
+    r"\blocation(?:\.href)?\s*=\s*([\"'])([^\"'+]+)\1\s*(?:;|$|\n|<)"
+    r"|\blocation\.(?:replace|assign)\(\s*([\"'])([^\"'+]+)\3\s*\)"
+)
+_BLANK_TEXT = 20
+
+
+def script_redirect(doc: HtmlElement) -> str:
+    """The literal URL a blank page's script sends the browser to (a homepage that is only
+    ``<script>window.location.href="/portal/";</script>``), or "". A page with text or links
+    of its own is read as it is: its scripts' redirects are conditional (mobile sites…)."""
+    body = doc.find("body")
+    if body is not None:
+        if body.find(".//a[@href]") is not None:
+            return ""
+        shown = " ".join(
+            str(t) for t in body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+        if len(squash(shown)) >= _BLANK_TEXT:
+            return ""
+    found = ""
+    for script in doc.iter("script"):
+        if script.get("src"):
+            continue
+        matches = list(_LOCATION.finditer(script.text or ""))
+        if len(matches) > 1 or (matches and found):
+            return ""  # several places to go: a choice the script makes, not a redirect
+        if matches:
+            found = matches[0].group(2) or matches[0].group(4) or ""
+    return found
+
+
+def _refresh_href(element: HtmlElement) -> str:
+    if (element.get("http-equiv") or "").strip().lower() != "refresh":
+        return ""
+    match = _REFRESH.match(element.get("content") or "")
+    href = clean_href(match.group(1)) if match else ""
+    if href[:1] in ("'", '"'):
+        quote, href = href[0], href[1:]
+        href = href.split(quote, 1)[0]
+    return href
+
+
+def srcset_urls(srcset: str) -> list[str]:
+    """The URLs of a ``srcset`` (HTML's parsing rules): each candidate's URL runs to the next
+    white space, so a comma inside a URL (``resize,w_800``) belongs to it; trailing commas end
+    a candidate; descriptors (``2x``, ``480w``) are skipped up to the next comma."""
+    urls = []
+    position, size = 0, len(srcset)
+    while position < size:
+        while position < size and (srcset[position].isspace() or srcset[position] == ","):
+            position += 1
+        start = position
+        while position < size and not srcset[position].isspace():
+            position += 1
+        url = srcset[start:position]
+        if not url:
+            break
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth = 0
+            while position < size and (srcset[position] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(srcset[position], 0)
+                position += 1
+        if url:
+            urls.append(url)
+    return urls
 
 
 def same_site(url: str, home: str) -> bool:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from crawler.extract.detail import publication_date
 from crawler.extract.html import HtmlElement, squash
 
 SOFT_404_PHRASES = (
@@ -22,7 +24,19 @@ SOFT_404_PHRASES = (
     "page not found",
     "页面丢失",
     "无法找到该页",
+    "已经被删除",
+    "已被删除",
+    "找不到文件或目录",
 )
+# A title that is an error code: "404", "404页面", "404 - 找不到文件或目录。", "HTTP Status 404 –
+# Not Found", "错误404" (not "关于清理网站404死链的通知").
+_ERROR_TITLE = re.compile(
+    r"^\W*(?:http\s*(?:status|error)\s*|error\s*|错误\s*)?404(?!\d)"
+    r"|(?<!\d)404\s*(?:not\s*found|错误|页面|[-–—])",
+    re.I,
+)
+# A page's own message is short; an article's sentence that says the same runs on.
+MESSAGE_CHARS = 60
 BLOCK_MARKERS = (
     "安全狗",
     "云锁",
@@ -37,6 +51,33 @@ BLOCK_MARKERS = (
     "访问过于频繁",
     "access denied",
     "您的访问被阻断",
+    "请求已被阻断",
+    "设置拦截",
+    "安全策略拦截",
+    "疑似黑客攻击",
+    "网站卫士",
+    "创宇盾",
+    "知道创宇",
+    "加速乐",
+    "云防御",
+)
+# What a script-only challenge page runs (加速乐, 瑞数, 阿里云, 360/网站卫士, Cloudflare): a
+# browser passes it and gets the page; the crawler gets only this.
+CHALLENGE_SCRIPTS = (
+    "__jsl_clearance",
+    "$_ts",
+    "acw_sc__v2",
+    "wzwschallenge",
+    "wzwsconfirm",
+    "cdn-cgi/challenge",
+    "challenge-platform",
+)
+CHALLENGE_TEXT = 200  # characters of text: a challenge page shows next to nothing
+BLANK_TEXT = 20  # a page that only runs a script ("alert(…); history.back()")
+# A script-only challenge that sets a cookie and loads the page again with it.
+_RELOAD = re.compile(
+    r"location\.reload|location(?:\.href)?\s*=\s*(?:window\.|document\.)?location"
+    r"|location\.replace\(\s*(?:window\.|document\.)?location"
 )
 SHORT_PAGE = 1500  # characters of text: longer pages are articles, whatever they mention
 HEADLINE_CHARS = 200
@@ -55,31 +96,126 @@ def fingerprint(status: int, doc: HtmlElement | None) -> Fingerprint:
     return Fingerprint(status, _title(doc), len(_text(doc)))
 
 
+def looks_alike(a: Fingerprint, b: Fingerprint) -> bool:
+    """The same page by its title and about the same length of text."""
+    return (
+        bool(a.title)
+        and a.title.lower() == b.title.lower()
+        and abs(a.size - b.size) <= max(50, a.size // 20)
+    )
+
+
 def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) -> str | None:
     """``blocked``, ``soft_404`` or None for a page that answered 200."""
     if doc is None:
         return None
     title, text = _title(doc).lower(), _text(doc)
-    # What the page says of itself: its title, headings and first words, never the titles of
-    # links it lists ("政府信息不存在告知书" is a document type) nor its scripts.
-    head = f"{title} {_headline(doc).lower()}"
-    if any(marker in head for marker in BLOCK_MARKERS) and len(text) < SHORT_PAGE:
+    if is_block_page(doc):
         return "blocked"
-    if (
-        len(text) < SHORT_PAGE
-        and any(phrase in head for phrase in SOFT_404_PHRASES)
-        and not _names_a_document(title)
-    ):
-        return "soft_404"
-    if (
-        missing is not None
-        and missing.status < 300
-        and title
-        and title == missing.title.lower()
-        and abs(len(text) - missing.size) <= max(50, missing.size // 20)
-    ):
+    # What the page says of itself: its title, headings and first words as short messages,
+    # never the titles of links it lists ("政府信息不存在告知书" is a document type), a sentence of
+    # an article that mentions a missing page, nor an article (it has its publication date).
+    if len(text) < SHORT_PAGE and not _names_a_document(title) and not _is_article(doc):
+        if any(phrase in title for phrase in SOFT_404_PHRASES) or _ERROR_TITLE.search(title):
+            return "soft_404"
+        if not _titled(doc, title) and any(_says_missing(m) for m in _messages(doc)):
+            return "soft_404"
+        blank = len(_visible_text(doc)) < BLANK_TEXT and doc.find(".//a[@href]") is None
+        if blank and _script_says(doc):
+            return "soft_404"  # alert('该信息不存在或已删除'); history.back()
+    if missing is not None and missing.status < 300 and looks_alike(missing, fingerprint(200, doc)):
         return "soft_404"  # looks exactly like the site's answer to a surely-missing URL
     return None
+
+
+def is_block_page(doc: HtmlElement) -> bool:
+    """A firewall's block or challenge page (whatever status it came with): a short page that
+    says so in its title, headings or first words, or a near-empty one that runs a challenge
+    script."""
+    text = _text(doc)
+    if len(text) >= SHORT_PAGE:
+        return False
+    head = f"{_title(doc).lower()} {_headline(doc).lower()}"
+    if any(marker in head for marker in BLOCK_MARKERS):
+        return True
+    if len(_visible_text(doc)) < CHALLENGE_TEXT:
+        code = " ".join(script.text or "" for script in doc.iter("script"))
+        if any(marker in code for marker in CHALLENGE_SCRIPTS):
+            return True
+        return "document.cookie" in code and _RELOAD.search(code) is not None
+    return False
+
+
+def _is_article(doc: HtmlElement) -> bool:
+    """An article page: it says when it was published (PubDate meta or 发布日期 label)."""
+    try:
+        return publication_date(doc) is not None
+    except (ValueError, LookupError, TypeError):
+        return False
+
+
+def _says_missing(message: str) -> bool:
+    lowered = message.lower()
+    return len(lowered) <= MESSAGE_CHARS and any(phrase in lowered for phrase in SOFT_404_PHRASES)
+
+
+def _messages(doc: HtmlElement) -> list[str]:
+    """The page's headings and the pieces of text it starts with (its first words, outside
+    links and scripts), each as written: a message stands alone, a sentence of an article
+    runs on."""
+    found = [
+        squash(h.text_content())
+        for tag in ("h1", "h2", "h3")
+        for h in doc.iter(tag)
+        if not _in(h, ("a",))
+    ]
+    skipped = ("script", "style", "a", "noscript", "title", "head")
+    seen = 0
+    body = doc.find("body")
+    for node in (body if body is not None else doc).iter():
+        if not isinstance(node.tag, str):
+            continue
+        pieces = []
+        if node.text and node.text.strip() and not _in(node, skipped):
+            pieces.append(squash(node.text))
+        parent = node.getparent()
+        if node.tail and node.tail.strip() and (parent is None or not _in(parent, skipped)):
+            pieces.append(squash(node.tail))
+        found += pieces
+        seen += sum(len(piece) for piece in pieces)
+        if seen > HEADLINE_CHARS:
+            break
+    return found
+
+
+def _titled(doc: HtmlElement, title: str) -> bool:
+    """A page about something: a heading that is its title (an article, a FAQ), not an error
+    message in a site's frame."""
+    for tag in ("h1", "h2"):
+        for heading in doc.iter(tag):
+            text = squash(heading.text_content()).lower()
+            if len(text) >= 4 and text in title and not _says_missing(text):
+                return True
+    return False
+
+
+def _script_says(doc: HtmlElement) -> bool:
+    """A page with nothing to show whose script tells the visitor the page is gone, then
+    sends them away (``history.back()``, ``location.href = '/'``)."""
+    for script in doc.iter("script"):
+        code = script.text or ""
+        if not _AWAY.search(code):
+            continue
+        for call in _MESSAGE_CALL.finditer(code):
+            if any(phrase in call.group(1).lower() for phrase in SOFT_404_PHRASES):
+                return True
+    return False
+
+
+_AWAY = re.compile(
+    r"history\.(?:back|go)\s*\(|location(?:\.href)?\s*=|location\.replace|window\.close"
+)
+_MESSAGE_CALL = re.compile(r"(?:alert|document\.write)\s*\(\s*([\"'][^\"']{0,200})")
 
 
 def _headline(doc: HtmlElement) -> str:
@@ -126,3 +262,16 @@ def _text(doc: HtmlElement | None) -> str:
         return ""
     body = doc.find("body")
     return squash((body if body is not None else doc).text_content())
+
+
+def _visible_text(doc: HtmlElement) -> str:
+    """The body's text without its scripts and styles."""
+    body = doc.find("body")
+    root = body if body is not None else doc
+    return squash(
+        " ".join(
+            text
+            for text in root.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+            if isinstance(text, str)
+        )
+    )

@@ -8,6 +8,8 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import socket
 import uuid
 from collections import Counter, deque
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
@@ -32,7 +34,13 @@ from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
-from crawler.extract.links import anchor_names, extract_links, fragment_links, has_anchor
+from crawler.extract.links import (
+    anchor_names,
+    extract_links,
+    fragment_links,
+    has_anchor,
+    refresh_url,
+)
 from crawler.extract.lists import (
     ListItem,
     content_items,
@@ -51,7 +59,13 @@ from crawler.extract.navigation import (
 )
 from crawler.extract.pagination import next_page_url
 from crawler.extract.scripts import data_items, list_signals, script_list
-from crawler.extract.softpages import Fingerprint, fingerprint, soft_verdict
+from crawler.extract.softpages import (
+    Fingerprint,
+    fingerprint,
+    is_block_page,
+    looks_alike,
+    soft_verdict,
+)
 from crawler.items import (
     ColumnObservation,
     CopiedLinks,
@@ -75,7 +89,10 @@ RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
-_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
+PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
+_NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
+# Characters no host name may have (WHATWG URL's forbidden host and domain code points).
+_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 _NOT_PAGES = frozenset(
     (
         "pdf doc docx xls xlsx ppt pptx wps et dps ofd zip rar 7z gz tar jpg jpeg png gif bmp"
@@ -214,6 +231,8 @@ class SiteSpider(Spider):
         # Dates read from article pages, and column items waiting for a page already requested.
         self.page_dates: dict[str, DateMatch | None] = {}
         self.missing: Fingerprint | None = None
+        # Where the site redirects a URL that does not exist (its "/404.html"), unless home.
+        self.missing_landing: str | None = None
         self.home_final: str | None = None
         self.getting: set[str] = set()  # keys fetched by GET as pages (their dates can be read)
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
@@ -465,16 +484,16 @@ class SiteSpider(Spider):
                 self.link.broadcast(["host", host_of(response.url)])
             self.home_final = self.home_final or response.url
         if role == "missing":
-            if not response.meta.get("redirect_urls"):  # a redirect home proves nothing
-                self.missing = fingerprint(
-                    response.status, self._page_document(response, any_status=True)
-                )
+            yield from self._missing_answered(response)
+            return
+        if role == "missing_home":
+            self._compare_with_home(response)
             yield from self._rechecks()
             return
         doc = self._page_document(response)
-        verdict = soft_verdict(doc, self.missing) if doc is not None else None
+        verdict = self._verdict(response, doc)
         if verdict and column is not None and role == "list" and column.pages_read == 0:
-            column.error = verdict  # a column page that is really "页面不存在"
+            column.error = verdict[0]  # a column page that is really "页面不存在"
         # A column page another partition owns is read here for its column only; its owner
         # records it and reads its links.
         mine = self._owns_fetched(request)
@@ -484,9 +503,7 @@ class SiteSpider(Spider):
                 response.meta["gw_url"],
                 request.method,
                 response=response,
-                error=(verdict, f"HTTP {response.status} page that says it is {verdict}")
-                if verdict
-                else None,
+                error=verdict,
             )
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
         # The column's own reading before the link checks: it claims its next list pages and
@@ -501,6 +518,79 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
+
+    def _missing_answered(self, response: Response) -> Iterator[Any]:
+        """The site's answer to a surely-missing URL. A 404 is what it should be; a 200 (or a
+        redirect to a 200) is compared with the homepage first: a site that answers every
+        unknown URL with its homepage (a script-built site's fallback) or sends it home proves
+        nothing, and its homepage must never look "missing"."""
+        found = fingerprint(response.status, self._page_document(response, any_status=True))
+        landing = request_key(response.url, "utf-8") if response.meta.get("redirect_urls") else None
+        if response.status >= 300:
+            if landing is None:
+                self.missing = found
+            yield from self._rechecks()
+            return
+        home = self.site.home
+        yield Request(
+            home,
+            callback=self.on_response,
+            errback=self.on_failure,
+            dont_filter=True,
+            priority=100,
+            meta={
+                "gw_role": "missing_home",
+                "gw_key": home,
+                "gw_url": home,
+                "gw_missing": (found, landing),
+                "download_slot": host_of(home),
+            },
+        )
+
+    def _compare_with_home(self, response: Response) -> None:
+        found, landing = response.meta["gw_missing"]
+        if landing is not None:  # redirected: to the site's "/404.html", or home
+            homes = {request_key(self.site.home, "utf-8"), request_key(response.url, "utf-8")}
+            if landing not in homes:
+                self.missing_landing = landing
+            return
+        home = fingerprint(response.status, self._page_document(response, any_status=True))
+        if not looks_alike(found, home):
+            self.missing = found
+
+    def _verdict(self, response: Response, doc: HtmlElement | None) -> tuple[str, str] | None:
+        """What an answer really is, when its status does not say: ``soft_404`` (a 200 that
+        says "页面不存在", or a redirect to where the site sends missing URLs) or ``blocked``
+        (429, a firewall's block or challenge page, whatever its status)."""
+        status = response.status
+        if status == 429:
+            return "blocked", "HTTP 429 Too Many Requests"
+        landing = self.missing_landing
+        if (
+            landing is not None
+            and status < 300
+            and response.meta.get("redirect_urls")
+            and request_key(response.url, "utf-8") == landing
+            and response.meta["gw_key"] != landing
+        ):
+            return "soft_404", f"redirected to {response.url}, the site's page for missing URLs"
+        if doc is not None:
+            found = soft_verdict(doc, self.missing)
+        elif status >= 400 and self._answer_is_html(response):
+            assert isinstance(response, TextResponse)
+            found = "blocked" if is_block_page(parse_html(response.text)) else None
+        else:
+            found = None
+        return (found, f"HTTP {status} page that says it is {found}") if found else None
+
+    @staticmethod
+    def _answer_is_html(response: Response) -> bool:
+        """An answer whose HTML body was read (a firewall's page comes with any status)."""
+        if not isinstance(response, TextResponse) or not response.body:
+            return False
+        if response.meta.get("gw_body_skipped") is response.request:
+            return False
+        return b"html" in (response.headers.get(b"Content-Type") or b"text/html").lower()
 
     def _guarded(self, state: ColumnState, work: Iterator[Any]) -> Iterator[Any]:
         """A page that breaks the reader must not leave its column unreported."""
@@ -539,7 +629,7 @@ class SiteSpider(Spider):
             yield self._get_instead_of_head(request)
             return
         role = request.meta["gw_role"]
-        if role == "missing":
+        if role in ("missing", "missing_home"):
             yield from self._rechecks()
             return
         if role == "anchors":
@@ -602,9 +692,14 @@ class SiteSpider(Spider):
     def _headers_only(
         self, headers: Any, body_length: int, request: Request, spider: Spider
     ) -> None:
-        if request.meta.get("gw_headers_only"):
-            raise StopDownload(fail=False)
         content_type = (headers.get(b"Content-Type") or b"").lower()
+        if request.meta.get("gw_headers_only"):
+            # A small HTML answer is read: a firewall's block page says what the status hides
+            # (a 403 from a WAF is not a missing page).
+            small = not isinstance(body_length, int) or body_length <= PEEK_BYTES
+            if b"html" in content_type and small:
+                return
+            raise StopDownload(fail=False)
         if (
             request.meta.get("gw_role") in ("page", "check")
             and content_type
@@ -985,8 +1080,24 @@ class SiteSpider(Spider):
                 state.error = f"HTTP {response.status}" if response.status >= 400 else "not HTML"
             yield from self._settle(state)
             return
-        state.pages_read += 1
         assert isinstance(response, TextResponse)
+        refresh = refresh_url(doc, response.url) if first else None
+        refresh_key = request_key(refresh, response.encoding) if refresh else None
+        if (
+            refresh
+            and refresh_key is not None
+            and refresh_key not in state.visited
+            and state.error is None  # a "页面不存在" page that goes home is not followed
+        ):
+            # <meta http-equiv="refresh" content="0;url=…"> or a blank page's script that sets
+            # location: the browser goes on to the real homepage or column page (a redirect
+            # in HTML); its list is read there.
+            if state.is_home:
+                self.home_final = None  # where the homepage really is: set by that answer
+            yield self._list_request(state, refresh, response.encoding)
+            yield from self._settle(state)
+            return
+        state.pages_read += 1
         if first:
             state.meta_name, state.meta_type = _column_meta(doc)
             state.text_chars = _prose_chars(doc)
@@ -1274,10 +1385,24 @@ def request_key(url: str, encoding: str) -> str | None:
     None for a URL no browser could request (a bad port, a broken IPv6 host…)."""
     try:
         key = safe_url_string(url, encoding)
-        urlsplit(key).port  # noqa: B018 (raises on a bad port)
+        parts = urlsplit(key)
+        parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         return None
+    if parts.scheme in ("http", "https") and not _valid_host(parts):
+        return None  # "http://", "http://a b.gov.cn/": a browser goes nowhere
     return key
+
+
+def _valid_host(parts: SplitResult) -> bool:
+    host = parts.hostname or ""
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(host) and not _FORBIDDEN_HOST.search(host)
 
 
 def host_of(url: str) -> str:

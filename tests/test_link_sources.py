@@ -1,0 +1,144 @@
+"""Links as real government pages write them, read the way a browser reads them."""
+
+from __future__ import annotations
+
+from html import escape
+
+import pytest
+
+from crawler.extract.html import browser_url, parse_html
+from crawler.extract.links import extract_links, refresh_url, srcset_urls
+from crawler.spiders.site import request_key
+
+PAGE = "http://www.x.gov.cn/zwgk/tzgg/index.html"
+
+
+def _links(body: str, page: str = PAGE) -> set[tuple[str, str, str]]:
+    doc = parse_html(f"<html><head></head><body>{body}</body></html>")
+    return {(link.url, link.tag, link.attr) for link in extract_links(doc, page).links}
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        # Windows paths typed into a CMS: a browser reads backslashes as slashes.
+        ("..\\files\\附件.pdf", "http://www.x.gov.cn/zwgk/files/附件.pdf"),
+        ("http:\\\\www.y.gov.cn\\a.html", "http://www.y.gov.cn/a.html"),
+        ("a.html?dir=..\\x", "http://www.x.gov.cn/zwgk/tzgg/a.html?dir=..\\x"),  # not the query
+        # A server never receives dot segments, in relative or absolute links.
+        ("http://www.x.gov.cn/zwgk/../xxgk/a.html", "http://www.x.gov.cn/xxgk/a.html"),
+        ("/a/./b/%2e%2e/c.html", "http://www.x.gov.cn/a/c.html"),
+        # Extra slashes after the scheme are skipped; "http:x.html" on an http page is relative.
+        ("http:///www.y.gov.cn/a.html", "http://www.y.gov.cn/a.html"),
+        ("http:a.html", "http://www.x.gov.cn/zwgk/tzgg/a.html"),
+        ("//www.y.gov.cn/p.html", "http://www.y.gov.cn/p.html"),
+        ("HTTP://WWW.Y.GOV.CN/A.html", "http://WWW.Y.GOV.CN/A.html"),
+    ],
+)
+def test_links_resolve_as_a_browser_resolves_them(href: str, expected: str) -> None:
+    assert browser_url(PAGE, href) == expected
+
+
+def test_white_space_a_browser_keeps_is_part_of_the_url() -> None:
+    found = _links(
+        "<a href='\n\t /zwgk/a.html \r\n'>换行</a>"
+        "<a href='/zwgk/b.html\u3000'>全角空格</a><a href='&nbsp;/zwgk/c.html'>不换行空格</a>"
+    )
+    urls = {url for url, _, _ in found}
+    assert "http://www.x.gov.cn/zwgk/a.html" in urls
+    # A full-width or no-break space is requested, encoded: the page's link goes there.
+    assert "http://www.x.gov.cn/zwgk/b.html\u3000" in urls
+    assert request_key("http://www.x.gov.cn/zwgk/b.html\u3000", "utf-8") == (
+        "http://www.x.gov.cn/zwgk/b.html%E3%80%80"
+    )
+    assert "http://www.x.gov.cn/zwgk/tzgg/\xa0/zwgk/c.html" in urls
+
+
+@pytest.mark.parametrize(
+    "href", ["http://", "https://", "//", "http://a b.gov.cn/", "http://user@/x", "http://[::1/"]
+)
+def test_a_url_with_no_usable_host_is_malformed(href: str) -> None:
+    links = extract_links(parse_html(f"<a href='{href}'>坏链接</a>"), PAGE).links
+    assert len(links) == 1
+    assert request_key(links[0].url, "utf-8") is None  # reported as malformed_url
+
+
+def test_hosts_that_are_fine() -> None:
+    assert request_key("http://[::1]:8080/a.html", "utf-8") == "http://[::1]:8080/a.html"
+    assert request_key("http://政府.中国/a.html", "utf-8") == "http://xn--mxtq1m.xn--fiqs8s/a.html"
+
+
+@pytest.mark.parametrize(
+    ("srcset", "expected"),
+    [
+        ("/a.png 1x, /b.png 2x", ["/a.png", "/b.png"]),
+        ("/a.png,/b.png 2x", ["/a.png,/b.png"]),  # no white space: one URL (HTML's rule)
+        (
+            "/p.jpg?x-oss-process=image/resize,w_400 400w, /p.jpg?x-oss-process=image/resize,w_800 800w",
+            ["/p.jpg?x-oss-process=image/resize,w_400", "/p.jpg?x-oss-process=image/resize,w_800"],
+        ),
+        ("/a.png, /b.png", ["/a.png", "/b.png"]),
+        (" , ", []),
+    ],
+)
+def test_srcset_commas_inside_urls(srcset: str, expected: list[str]) -> None:
+    assert srcset_urls(srcset) == expected
+
+
+def test_old_template_sources() -> None:
+    found = _links(
+        "<table background='/images/tbg.jpg'><tr><td background='../images/td.gif'>x</td></tr>"
+        "</table><input type='image' src='/images/search.gif'><input type='text' src='/no.gif'>"
+        "<object classid='clsid:D27CDB6E-AE6D-11cf-96B8-444553540000'>"
+        "<param name='Movie' value='/flash/banner.swf'><param name='quality' value='high'>"
+        "</object><style>@import url('/css/print.css'); .b{background:url(/images/b.png)}"
+        " .c{background:url(data:image/gif;base64,R0lG)}</style>"
+    )
+    assert found == {
+        ("http://www.x.gov.cn/images/tbg.jpg", "table", "background"),
+        ("http://www.x.gov.cn/zwgk/images/td.gif", "td", "background"),
+        ("http://www.x.gov.cn/images/search.gif", "input", "src"),
+        ("http://www.x.gov.cn/flash/banner.swf", "object", "param"),
+        ("http://www.x.gov.cn/css/print.css", "style", "css"),
+        ("http://www.x.gov.cn/images/b.png", "style", "css"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("0;url=/portal/index.html", "http://www.x.gov.cn/portal/index.html"),
+        ("0; URL='http://www.y.gov.cn/'", "http://www.y.gov.cn/"),
+        ('3;URL="col/col1/index.html"', "http://www.x.gov.cn/zwgk/tzgg/col/col1/index.html"),
+        ("0;/new/", "http://www.x.gov.cn/new/"),
+        ("600", None),  # reloads itself every ten minutes
+        ("0;url=index.html", None),  # itself
+    ],
+)
+def test_meta_refresh_is_a_link_the_browser_follows(content: str, expected: str | None) -> None:
+    doc = parse_html(
+        f"<html><head><meta http-equiv='Refresh' content=\"{escape(content)}\"></head></html>"
+    )
+    assert refresh_url(doc, PAGE) == expected
+    links = {link.url for link in extract_links(doc, PAGE).links if link.tag == "meta"}
+    assert links == ({expected} if expected else set()) or content == "0;url=index.html"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<script>window.location.href='/col/col1/index.html';</script>", "/col/col1/index.html"),
+        ("<script language='javascript'>location.replace(\"/portal/\")</script>", "/portal/"),
+        ("<script>top.location = 'http://www.y.gov.cn/'</script>", "http://www.y.gov.cn/"),
+        # A choice, a computed URL, or a page with its own content: not a redirect page.
+        ("<script>if(m){location.href='/m/'}else{location.href='/pc/'}</script>", None),
+        ("<script>location.href='/a/'+id;</script>", None),
+        ("<p>欢迎访问</p><a href='/a.html'>a</a><script>location.href='/m/';</script>", None),
+    ],
+)
+def test_a_blank_page_that_a_script_sends_on(html: str, expected: str | None) -> None:
+    doc = parse_html(f"<html><head></head><body>{html}</body></html>")
+    target = refresh_url(doc, "http://www.x.gov.cn/")
+    assert target == (browser_url("http://www.x.gov.cn/", expected) if expected else None)
+    scripted = [link.url for link in extract_links(doc, PAGE).links if link.tag == "script"]
+    assert scripted == ([target] if target else [])

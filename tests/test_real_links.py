@@ -1,0 +1,174 @@
+"""Crawls of pages built the way real government sites build them (TRS, 大汉 jcms, 集约化
+templates, old GBK county sites), on a scripted server on 127.0.0.1, through the real CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from monitor.assessments import today_local
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+PDF = {"Content-Type": "application/pdf"}
+PNG = {"Content-Type": "image/png"}
+
+
+def _html(body: str, head: str = "") -> bytes:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+    ).encode()
+
+
+def _crawl(tmp_path: Path, server: RouteServer, report: bool = False) -> list[dict[str, Any]]:
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - {{id: real, name: 真实站点, home: '{server.url}'}}\n", encoding="utf-8"
+    )
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+    if report:
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
+    return findings_json(config, db, today_local())
+
+
+def _dead(findings: list[dict[str, Any]], server: RouteServer) -> dict[str, dict[str, Any]]:
+    return {
+        f["url"].removeprefix(server.url.rstrip("/")): f
+        for f in findings
+        if f["kind"] == "dead_link"
+    }
+
+
+def test_a_meta_refresh_homepage_is_followed_and_links_are_read_as_a_browser(
+    tmp_path: Path,
+) -> None:
+    # The domain's index.html only sends the browser on to the portal (集约化 platforms, 大汉
+    # /col/col1/index.html homepages): the site behind it must be crawled and judged.
+    routes = {
+        "/": Route(
+            200, _html("", "<meta http-equiv='Refresh' content='0; URL=/portal/index.html'>")
+        ),
+        "/portal/index.html": Route(
+            200,
+            _html(
+                "<a href='..\\files\\2024\\附件.pdf'>附件（反斜杠）</a>"
+                "<img srcset='/img/p.jpg?x-oss-process=image/resize,w_400 1x,"
+                " /img/p.jpg?x-oss-process=image/resize,w_800 2x'>"
+                "<table background='/images/gone-bg.jpg'><tr><td>栏目</td></tr></table>"
+                "<object><param name='movie' value='/flash/gone.swf'></object>"
+                "<a href='http://'>未填写的链接</a><a href='/gone.html'>失效页面</a>"
+            ),
+        ),
+        "/files/2024/附件.pdf": Route(200, b"%PDF", PDF),
+        "/img/p.jpg": Route(200, b"JPG", PNG),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+        asked = {path for _, path in server.requests}
+    dead = _dead(findings, server)
+    assert {url: (f["status"], f["error"]) for url, f in dead.items()} == {
+        "/gone.html": (404, None),
+        "/images/gone-bg.jpg": (404, None),
+        "/flash/gone.swf": (404, None),
+        "http://": (None, "malformed_url"),
+    }
+    assert dead["/gone.html"]["sources"] == [f"{server.url}portal/index.html"]
+    # The browser's requests, not "/portal/../files/..." nor "/img/p.jpg?...resize" cut at a comma.
+    assert "/files/2024/%E9%99%84%E4%BB%B6.pdf" in asked
+    assert not any(".." in path or "\\" in path for path in asked)
+    assert "/img/p.jpg?x-oss-process=image/resize,w_800" in asked
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        home = conn.execute("select url from column_observations where is_homepage").fetchone()
+    assert home == (f"{server.url}portal/index.html",)
+
+
+WAF_PAGE = (
+    "<html><head><title>网站防火墙</title></head><body><p>您的请求带有不合法参数，"
+    "已被网站管理员设置拦截！</p><p>可能原因：您提交的内容包含危险的攻击请求</p></body></html>"
+).encode()
+
+CHALLENGE_412 = (
+    b"<html><head><meta content='{qqqq}'><script r='m'>$_ts=window['$_ts'];if(!$_ts)$_ts={};"
+    b"$_ts.nsd=1;</script><script src='/abc/x.js' r='m'></script></head><body></body></html>"
+)
+CHALLENGE_521 = (
+    b"<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('=')+(-~[]+'');"
+    b"location.href=location.pathname+location.search</script></body></html>"
+)
+
+
+def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path) -> None:
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/zwgk/waf.html'>被防火墙拦截的页面</a>"
+                "<a href='/files/waf.pdf'>被拦截的附件</a><a href='/busy.html'>限流</a>"
+                "<a href='/zwgk/deleted.html'>已删除的文章</a>"
+                "<a href='/files/deleted.doc'>已删除的附件</a>"
+                "<a href='/zwgk/article.html'>关于清理404死链的通知</a>"
+                "<a href='/files/challenged.pdf'>瑞数</a><a href='/zwgk/jsl.html'>加速乐</a>"
+            ),
+        ),
+        # A WAF answers 403 (and refuses HEAD with 405) with its block page: not a missing page.
+        "/zwgk/waf.html": Route(403, WAF_PAGE),
+        "/files/waf.pdf": Route(403, WAF_PAGE, head_status=405),
+        # JS challenges: 412 with a $_ts bootstrap (to HEAD too), 521 with a cookie script.
+        "/files/challenged.pdf": Route(412, CHALLENGE_412),
+        "/zwgk/jsl.html": Route(521, CHALLENGE_521),
+        "/busy.html": Route(429, b"Too Many Requests", {"Content-Type": "text/plain"}),
+        # The site sends every missing URL to its error page, which answers 200.
+        "/govwatch-surely-missing-*": Route(302, headers={"Location": "/404.html"}),
+        "/zwgk/deleted.html": Route(302, headers={"Location": "/404.html"}),
+        "/files/deleted.doc": Route(302, headers={"Location": "/404.html"}),
+        "/404.html": Route(200, _html("<img src='/images/404.png'>", "<title>404</title>")),
+        "/images/404.png": Route(200, b"PNG", PNG),
+        "/zwgk/article.html": Route(
+            200,
+            _html(
+                "<h1>关于清理404死链的通知</h1><p>发布时间：2024-07-01</p>"
+                "<p>各单位：近期检查发现部分页面不存在，出现404 Not Found错误，请及时整改。</p>",
+                "<title>关于清理404死链的通知</title>",
+            ),
+        ),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server, report=True)
+    dead = _dead(findings, server)
+    outcome = {url: (f["status"], f["error"], f["definite"]) for url, f in dead.items()}
+    assert outcome == {
+        "/zwgk/waf.html": (403, "blocked", False),  # a same-site 403, but a firewall's
+        "/files/waf.pdf": (403, "blocked", False),
+        "/busy.html": (429, "blocked", False),
+        "/files/challenged.pdf": (412, "blocked", False),
+        "/zwgk/jsl.html": (521, "blocked", False),
+        "/zwgk/deleted.html": (200, "soft_404", False),
+        "/files/deleted.doc": (200, "soft_404", False),
+    }
+    assert dead["/files/deleted.doc"]["final_url"] == f"{server.url}404.html"
+    # The report says what the status does not: a 200 that is not the page, a firewall's 403.
+    links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
+    assert "HTTP 200（软404：页面不存在）" in links
+    assert "HTTP 403（被防火墙拦截或限流）" in links
+
+
+def test_a_site_that_answers_every_unknown_url_with_its_homepage(tmp_path: Path) -> None:
+    # A script-built portal (or a CMS that routes everything to its index) answers any path
+    # with the homepage: "looks like the answer to a missing URL" proves nothing there, and
+    # the homepage itself is never "missing", whichever answer comes first.
+    home = _html(
+        "<div id='app'></div><a href='/about.html'>关于我们</a><a href='/gone.pdf'>附件</a>",
+        "<title>某某市人民政府</title>",
+    )
+    routes = {
+        "/*": Route(200, home),
+        "/": Route(200, home, delay=0.3),  # after the surely-missing URL's answer
+        "/gone.pdf": Route(404, b"", PDF),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    assert [(f["kind"], f["url"], f["status"]) for f in findings] == [
+        ("dead_link", f"{server.url}gone.pdf", 404)
+    ]

@@ -1,0 +1,108 @@
+"""Pages that answer but are not the page asked for, as government sites and their firewalls
+really write them; and ordinary pages that only mention a missing page."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract.html import parse_html
+from crawler.extract.softpages import is_block_page, soft_verdict
+
+
+def _page(title: str, body: str) -> str:
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+FRAME_TOP = (
+    "<div class='top'>今天是2024年7月20日 星期六 欢迎访问某某市人民政府网站</div>"
+    "<div class='nav'><a href='/'>首页</a><a href='/zwgk/'>政务公开</a><a href='/hdjl/'>互动交流</a></div>"
+)
+FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 电话：0797-1234567</div>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        _page("404", "<img src='/images/404.png'><a href='/'>返回首页</a>"),
+        _page("404页面-某某市人民政府", "<img src='/images/404.jpg'>"),
+        _page("404 - 找不到文件或目录。", "<h2>404 - 找不到文件或目录。</h2>"),
+        _page("HTTP Status 404 – Not Found", "<h1>HTTP Status 404 – Not Found</h1>"),
+        # The site's frame around a one-line message (the text is a <br>'s tail).
+        _page(
+            "某某市人民政府",
+            f"{FRAME_TOP}<div class='err'><img src='/images/404.png'><br>"
+            f"抱歉，您访问的页面不存在或已被删除！<br><a href='/'>返回首页</a></div>{FRAME_FOOT}",
+        ),
+        _page("提示信息", "<table><tr><td>该文章已经被删除或者已经过期!</td></tr></table>"),
+        # 大汉 jcms: a deleted article's page only says so in an alert, then goes back.
+        _page("提示", "<script>alert('该信息不存在或已删除');history.back();</script>"),
+    ],
+)
+def test_soft_404_pages(html: str) -> None:
+    assert soft_verdict(parse_html(html)) == "soft_404"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # A notice about dead links, with its publication date: an article.
+        _page(
+            "关于开展网站404死链清理工作的通知",
+            "<h1>关于开展网站404死链清理工作的通知</h1><div>发布时间：2024-07-01 来源：市政府办</div>"
+            "<p>各单位：近期检查发现部分栏目页面不存在、出现404 Not Found错误，请及时整改。</p>",
+        ),
+        # A FAQ that answers "why does it say the page does not exist", undated.
+        _page(
+            "网站常见问题解答",
+            "<h1>网站常见问题解答</h1><p>问：为什么显示页面不存在？</p><p>答：栏目已调整。</p>",
+        ),
+        _page(
+            "关于网站改版期间部分页面不存在的说明",
+            "<h1>关于网站改版期间部分页面不存在的说明</h1><p>发布日期：2024年7月1日</p><p>说明。</p>",
+        ),
+        _page(
+            "通知公告",
+            "<ul><li><a href='/a.html'>通知一</a> 2024-07-01</li></ul>"
+            "<script>function go(){alert('页面不存在');history.back();}</script>",
+        ),
+    ],
+)
+def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
+    assert soft_verdict(parse_html(html)) is None
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        _page("网站防火墙", "<p>您的请求带有不合法参数，已被网站管理员设置拦截！</p>"),
+        _page(
+            "", "<p>当前访问疑似黑客攻击，已被网站管理员设置为拦截</p><p>腾讯云Web应用防火墙</p>"
+        ),
+        _page(
+            "405", "<div>很抱歉，由于您访问的URL有可能对网站造成安全威胁，您的访问被阻断。</div>"
+        ),
+        _page("360网站卫士", "<p>您的访问请求可能对网站造成安全威胁，请求已被阻断</p>"),
+        _page("创宇盾", "<p>您的访问被拦截：知道创宇云防御</p>"),
+        # 加速乐 (521): an obfuscated cookie, then the same page again.
+        (
+            "<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')"
+            "+('l')+('e')+('a')+('r')+('a')+('n')+('c')+('e')+('=')+(-~[]+'');"
+            "location.href=location.pathname+location.search</script></body></html>"
+        ),
+        # 瑞数 (412): its $_ts bootstrap and nothing else.
+        (
+            "<html><head><meta content='{qqqq}'><script r='m'>$_ts=window['$_ts'];if(!$_ts)"
+            "$_ts={};$_ts.nsd=1;</script><script src='/abc/x.js' r='m'></script></head>"
+            "<body></body></html>"
+        ),
+    ],
+)
+def test_firewall_pages_are_blocked(html: str) -> None:
+    doc = parse_html(html)
+    assert is_block_page(doc)
+    assert soft_verdict(doc) == "blocked"
+
+
+def test_a_cookie_and_a_redirect_elsewhere_is_not_a_challenge() -> None:
+    doc = parse_html("<html><body><script>document.cookie='lang=zh';location.href='/zh/'</script>")
+    assert not is_block_page(doc)
