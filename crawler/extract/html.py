@@ -67,13 +67,14 @@ def browser_url(base: str, href: str) -> str:
     are returned as written. ValueError for a URL with no host (``http://``)."""
     match = _SCHEME.match(href)
     scheme = match.group(1).lower() if match else None
-    base_scheme = urlsplit(base).scheme.lower()
+    base_scheme = base.partition(":")[0].lower()
     if scheme is not None and scheme not in _SPECIAL:
         return href
     if scheme is None and base_scheme not in _SPECIAL:
         return urljoin(base, href)
-    cut = min((i for i in (href.find("?"), href.find("#")) if i >= 0), default=len(href))
-    href = href[:cut].replace("\\", "/") + href[cut:]
+    if "\\" in href:
+        cut = min((i for i in (href.find("?"), href.find("#")) if i >= 0), default=len(href))
+        href = href[:cut].replace("\\", "/") + href[cut:]
     if scheme is not None:
         rest = href[len(scheme) + 1 :]
         if scheme == base_scheme and not rest.startswith("//"):
@@ -90,8 +91,10 @@ def browser_url(base: str, href: str) -> str:
 
 def _without_dots(url: str) -> str:
     """``.`` and ``..`` path segments removed (also ``%2e``), as browsers do before asking."""
+    if "/." not in url and "%2" not in url:
+        return url  # the common case: no dot segment anywhere (urljoin removed relative ones)
     parts = urlsplit(url)
-    if "." not in parts.path and "%2" not in parts.path:
+    if "/." not in parts.path and "%2" not in parts.path:
         return url
     segments = parts.path.split("/")
     kept: list[str] = []

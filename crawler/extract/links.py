@@ -31,6 +31,12 @@ _LINK_ATTRS: tuple[tuple[str, str], ...] = (
     ("td", "background"),
     ("th", "background"),
 )
+_ATTRS_OF: dict[str, tuple[str, ...]] = {}
+for _tag, _attr in _LINK_ATTRS:
+    _ATTRS_OF[_tag] = (*_ATTRS_OF.get(_tag, ()), _attr)
+# Elements that can make a link: by an attribute above, or srcset, poster, an image input, an
+# object's param, a <style> sheet, a meta refresh.
+_SCANNED_TAGS = (*_ATTRS_OF, "input", "param", "style", "meta")
 # <object><param name="movie" value="…">: the file a Flash or media player object plays.
 _OBJECT_PARAMS = frozenset({"movie", "src", "url", "filename"})
 _SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
@@ -138,41 +144,44 @@ def has_anchor(names: frozenset[str], fragment: str) -> bool:
 
 
 def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
-    for tag, attr in _LINK_ATTRS:
-        for element in doc.iter(tag):
+    """Every (element, tag, attribute, URL as written), in document order: one walk over the
+    elements that can make a link, then the style attributes and a blank page's script."""
+    for element in doc.iter(*_SCANNED_TAGS):
+        tag = tag_of(element)
+        for attr in _ATTRS_OF.get(tag, ()):
             raw = element.get(attr)
             if raw is None:
                 continue
             if tag == "link" and _SKIP_REL & set((element.get("rel") or "").lower().split()):
                 continue
             yield element, tag, attr, raw
-    for element in doc.iter("input"):  # an image button; other inputs fetch nothing
-        if (element.get("type") or "").strip().lower() == "image" and element.get("src"):
-            yield element, "input", "src", element.get("src", "")
-    for element in doc.iter("param"):
-        name = (element.get("name") or "").strip().lower()
-        parent = element.getparent()
-        value = element.get("value")
-        if name in _OBJECT_PARAMS and value and parent is not None and parent.tag == "object":
-            yield element, "object", "param", value
-    for element in doc.iter("img", "source"):
-        for url in srcset_urls(element.get("srcset") or ""):
-            yield element, tag_of(element), "srcset", url
-    for element in doc.iter("video"):
-        if element.get("poster"):
-            yield element, "video", "poster", element.get("poster", "")
+        if tag in ("img", "source"):
+            for url in srcset_urls(element.get("srcset") or ""):
+                yield element, tag, "srcset", url
+        elif tag == "video":
+            if element.get("poster"):
+                yield element, "video", "poster", element.get("poster", "")
+        elif tag == "input":  # an image button; other inputs fetch nothing
+            if (element.get("type") or "").strip().lower() == "image" and element.get("src"):
+                yield element, "input", "src", element.get("src", "")
+        elif tag == "param":
+            name = (element.get("name") or "").strip().lower()
+            parent = element.getparent()
+            value = element.get("value")
+            if name in _OBJECT_PARAMS and value and parent is not None and parent.tag == "object":
+                yield element, "object", "param", value
+        elif tag == "style":
+            css = element.text or ""
+            for pattern in (_CSS_IMPORT, _CSS_URL):
+                for match in pattern.finditer(css):
+                    yield element, "style", "css", match.group(2)
+        elif tag == "meta":
+            target = _refresh_href(element)
+            if target:
+                yield element, "meta", "refresh", target
     for element in doc.xpath("//*[@style]"):
         for match in _CSS_URL.finditer(element.get("style") or ""):
             yield element, tag_of(element), "style", match.group(2)
-    for element in doc.iter("style"):
-        css = element.text or ""
-        for pattern in (_CSS_IMPORT, _CSS_URL):
-            for match in pattern.finditer(css):
-                yield element, "style", "css", match.group(2)
-    for element in doc.iter("meta"):
-        target = _refresh_href(element)
-        if target:
-            yield element, "meta", "refresh", target
     target = script_redirect(doc)
     if target:
         script = next(s for s in doc.iter("script") if target in (s.text or ""))

@@ -16,8 +16,9 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
@@ -1382,21 +1383,24 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
 def request_key(url: str, encoding: str) -> str | None:
     """The URL as it is requested: percent-encoded the way browsers do (path in UTF-8, query in
     the page's encoding). Two spellings of one URL share one key, so one check per crawl.
-    None for a URL no browser could request (a bad port, a broken IPv6 host…)."""
+    None for a URL no browser could request (a bad port, a broken IPv6 host, no host…)."""
     try:
         key = safe_url_string(url, encoding)
         parts = urlsplit(key)
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         return None
-    if parts.scheme in ("http", "https") and not _valid_host(parts):
-        return None  # "http://", "http://a b.gov.cn/": a browser goes nowhere
+    if parts.scheme in ("http", "https") and not _valid_host(parts.netloc):
+        return None  # "http://", "http://a b.gov.cn/", "http://h:port/": a browser goes nowhere
     return key
 
 
-def _valid_host(parts: SplitResult) -> bool:
-    host = parts.hostname or ""
-    if parts.netloc.rpartition("@")[2].startswith("["):
+@lru_cache(maxsize=4096)
+def _valid_host(netloc: str) -> bool:
+    """A host name a browser can look up, or an IP address. Cached: a site's links share a
+    few hosts."""
+    host = urlsplit(f"//{netloc}").hostname or ""
+    if netloc.rpartition("@")[2].startswith("["):
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
