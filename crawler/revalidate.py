@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from crawler.extract.links import head_believed
+
 Method = Literal["GET", "HEAD"]
 
 log = logging.getLogger(__name__)
@@ -300,10 +302,15 @@ async def _open(job: _OriginWork, limits: Limits, tls: ssl.SSLContext | None) ->
 
 def _clean(candidate: Candidate, head: Head) -> Answer | None:
     status = head.status
-    clean = status == 304 if candidate.method == "GET" else 200 <= status < 300
+    headers = head.headers
+    if candidate.method == "GET":
+        clean = status == 304
+    else:  # a HEAD the crawl would not believe is left to the crawl, which asks by GET
+        clean = 200 <= status < 300 and head_believed(
+            candidate.key, status, headers.get("content-type")
+        )
     if not clean:
         return None
-    headers = head.headers
     return Answer(
         status, headers.get("etag"), headers.get("last-modified"), headers.get("content-type")
     )

@@ -7,7 +7,7 @@ from html import escape
 import pytest
 
 from crawler.extract.html import browser_url, parse_html
-from crawler.extract.links import extract_links, refresh_url, srcset_urls
+from crawler.extract.links import extract_links, head_believed, refresh_url, srcset_urls
 from crawler.spiders.site import request_key
 
 PAGE = "http://www.x.gov.cn/zwgk/tzgg/index.html"
@@ -142,3 +142,14 @@ def test_a_blank_page_that_a_script_sends_on(html: str, expected: str | None) ->
     assert target == (browser_url("http://www.x.gov.cn/", expected) if expected else None)
     scripted = [link.url for link in extract_links(doc, PAGE).links if link.tag == "script"]
     assert scripted == ([target] if target else [])
+
+
+def test_a_head_answer_stands_only_when_it_says_what_a_visitor_gets() -> None:
+    assert head_believed("http://a.gov.cn/f/附件.pdf", 200, b"application/pdf")
+    assert head_believed("http://a.gov.cn/xwdt/1.html", 200, "text/html; charset=utf-8")
+    assert head_believed("http://a.gov.cn/xwdt/", 200, b"text/html")
+    assert head_believed("http://a.gov.cn/f/a.pdf", 404, None)  # a failure is judged as it is
+    assert not head_believed("http://a.gov.cn/f/a.pdf", 200, b"text/html; charset=utf-8")
+    assert not head_believed("http://a.gov.cn/f/a.DOC", 200, "TEXT/HTML")
+    assert not head_believed("http://a.gov.cn/f/a.pdf", 200, None)  # says nothing
+    assert not head_believed("http://a.gov.cn/", 204, b"")

@@ -172,3 +172,48 @@ def test_a_site_that_answers_every_unknown_url_with_its_homepage(tmp_path: Path)
     assert [(f["kind"], f["url"], f["status"]) for f in findings] == [
         ("dead_link", f"{server.url}gone.pdf", 404)
     ]
+
+
+def test_a_head_that_cannot_be_believed_is_asked_again_by_get(tmp_path: Path) -> None:
+    # A missing attachment answered by the site's HTML "页面不存在" page with status 200 (TRS
+    # sites do this), a file whose HEAD says 200 without a type while GET says 404, and a
+    # download page for a file (HTML, but not an error): HEAD alone calls all three fine.
+    missing = _html("<div class='main'><p>抱歉，您访问的页面不存在或已被删除！</p></div>")
+    landing = _html(
+        "<h1>附件下载：2026年政府信息公开工作年度报告</h1><p>"
+        + "本页面提供年度报告全文下载，请点击下方链接获取PDF文件。" * 3
+        + "</p><a href='/files/report-full.pdf'>下载</a>"
+    )
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/xwdt/'>新闻动态</a>"
+                "<a href='/files/gone.pdf'>已删除的附件</a>"
+                "<a href='/files/lying.doc'>HEAD 不可信的附件</a>"
+                "<a href='/files/report.pdf'>年度报告</a>"
+                "<a href='/files/real.pdf'>真实的附件</a>",
+                "<title>示例市人民政府</title>",
+            ),
+        ),
+        "/xwdt/": Route(200, _html("<ul><li><a href='/xwdt/1.html'>一</a> 2026-11-20</li></ul>")),
+        "/xwdt/1.html": Route(200, _html("<p>正文</p>")),
+        "/files/gone.pdf": Route(200, missing, {"Content-Type": "text/html; charset=utf-8"}),
+        "/files/lying.doc": Route(404, b"", head_status=200),
+        "/files/report.pdf": Route(200, landing, {"Content-Type": "text/html; charset=utf-8"}),
+        "/files/report-full.pdf": Route(200, b"%PDF-1.4", PDF),
+        "/files/real.pdf": Route(200, b"%PDF-1.4", PDF),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    dead = _dead(findings, server)
+    assert set(dead) == {"/files/gone.pdf", "/files/lying.doc"}
+    assert (dead["/files/gone.pdf"]["status"], dead["/files/gone.pdf"]["error"]) == (
+        200,
+        "soft_404",
+    )
+    assert (dead["/files/lying.doc"]["status"], dead["/files/lying.doc"]["definite"]) == (404, True)
+    asked = server.requests
+    # Only the answers not believed were asked again; the real file's HEAD stood.
+    assert ("GET", "/files/gone.pdf") in asked and ("GET", "/files/lying.doc") in asked
+    assert ("GET", "/files/real.pdf") not in asked

@@ -56,6 +56,10 @@ def test_only_unchanged_pages_and_present_targets_are_answered() -> None:
         "/file.pdf": Route(200, b"%PDF", {"Content-Type": "application/pdf"}),
         "/moved.pdf": Route(301, b"", {"Location": "/file.pdf"}),
         "/slow.pdf": Route(200, b"%PDF", delay=2.0),
+        # A file answered with a web page (the site's "页面不存在"): the crawl asks it by GET.
+        "/error-page.pdf": Route(
+            200, "<html>页面不存在</html>".encode(), {"Content-Type": "text/html"}
+        ),
     }
     refused = socket.socket()
     refused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
@@ -70,6 +74,7 @@ def test_only_unchanged_pages_and_present_targets_are_answered() -> None:
             Candidate(f"{base}/gone.pdf", "HEAD"),
             Candidate(f"{base}/moved.pdf", "HEAD"),
             Candidate(f"{base}/slow.pdf", "HEAD"),
+            Candidate(f"{base}/error-page.pdf", "HEAD"),
             Candidate(dead, "HEAD"),
         ]
         started = time.monotonic()

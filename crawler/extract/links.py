@@ -46,6 +46,13 @@ _CSS_IMPORT = re.compile(r"@import\s+([\"'])([^\"']+)\1", re.I)
 # <meta http-equiv="refresh" content="0;url=/new/">: the delay, then the URL (quoted or not).
 _REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.I | re.S)
 _ANCHOR_TEXT_MAX = 200
+# File types that are not web pages: a link to one is checked, never read for links.
+NOT_PAGES = frozenset(
+    (
+        "pdf doc docx xls xlsx ppt pptx wps et dps ofd zip rar 7z gz tar jpg jpeg png gif bmp"
+        " webp svg ico tif tiff css js mp4 mp3 avi flv wmv mov wav txt xml json swf apk exe csv"
+    ).split()
+)
 
 
 @dataclass(frozen=True)
@@ -276,6 +283,25 @@ def srcset_urls(srcset: str) -> list[str]:
         if url:
             urls.append(url)
     return urls
+
+
+def may_be_page(url: str) -> bool:
+    """A URL that may be a web page: its last path segment has no file type of ``NOT_PAGES``."""
+    last = urlsplit(url).path.lower().rsplit("/", 1)[-1]
+    return "." not in last or last.rsplit(".", 1)[-1] not in NOT_PAGES
+
+
+def head_believed(url: str, status: int, content_type: bytes | str | None) -> bool:
+    """Whether a HEAD answer can stand for what a visitor gets. Not a 2xx that does not say
+    what it is (no Content-Type), nor a web page for a file (``附件.pdf`` answered text/html:
+    the site's "页面不存在" page, a login or a firewall's page): a GET shows those."""
+    if not 200 <= status < 300:
+        return True
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    if not content_type:
+        return False
+    return "html" not in content_type.lower() or may_be_page(url)
 
 
 def same_site(url: str, home: str) -> bool:

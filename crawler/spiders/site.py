@@ -40,6 +40,8 @@ from crawler.extract.links import (
     extract_links,
     fragment_links,
     has_anchor,
+    head_believed,
+    may_be_page,
     refresh_url,
 )
 from crawler.extract.lists import (
@@ -94,12 +96,6 @@ PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # Characters no host name may have (WHATWG URL's forbidden host and domain code points).
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
-_NOT_PAGES = frozenset(
-    (
-        "pdf doc docx xls xlsx ppt pptx wps et dps ofd zip rar 7z gz tar jpg jpeg png gif bmp"
-        " webp svg ico tif tiff css js mp4 mp3 avi flv wmv mov wav txt xml json swf apk exe csv"
-    ).split()
-)
 
 
 @dataclass
@@ -406,7 +402,7 @@ class SiteSpider(Spider):
             internal
             and self.plan.follows_pages
             and tag in _NAVIGATION_TAGS
-            and _may_be_page(url)
+            and may_be_page(url)
             and self.pages_scheduled < self.max_pages
         ):
             if answer is not None and answer.status == 304:
@@ -465,7 +461,12 @@ class SiteSpider(Spider):
         role = response.meta["gw_role"]
         if (
             request.method == "HEAD"
-            and response.status in self.head_fallback
+            and (
+                response.status in self.head_fallback
+                or not head_believed(
+                    response.meta["gw_url"], response.status, response.headers.get(b"Content-Type")
+                )
+            )
             and not response.meta.get("gw_fallback")
         ):
             yield self._get_instead_of_head(request)
@@ -577,9 +578,17 @@ class SiteSpider(Spider):
             return "soft_404", f"redirected to {response.url}, the site's page for missing URLs"
         if doc is not None:
             found = soft_verdict(doc, self.missing)
-        elif status >= 400 and self._answer_is_html(response):
+        elif self._answer_is_html(response):
             assert isinstance(response, TextResponse)
-            found = "blocked" if is_block_page(parse_html(response.text)) else None
+            page = parse_html(response.text)
+            if status >= 400:
+                found = "blocked" if is_block_page(page) else None
+            elif not may_be_page(response.meta["gw_url"]):
+                # A file answered with a web page: the site's "页面不存在" or a firewall's page.
+                missing = self.missing if self.internal(response.url) else None
+                found = soft_verdict(page, missing)
+            else:
+                found = None
         else:
             found = None
         return (found, f"HTTP {status} page that says it is {found}") if found else None
@@ -669,7 +678,7 @@ class SiteSpider(Spider):
         for key, shown, method, error, status in self.previous.failed:
             if key in self.requested or not self.partition.owns(key):
                 continue
-            page = method == "GET" and self.internal(shown) and _may_be_page(shown)
+            page = method == "GET" and self.internal(shown) and may_be_page(shown)
             if page and self.pages_scheduled >= self.max_pages:
                 page = False
             request = self._request(
@@ -1418,12 +1427,6 @@ def host_of(url: str) -> str:
         return ""
     default = port is None or (parts.scheme, port) in (("http", 80), ("https", 443))
     return (parts.hostname or "") + ("" if default else f":{port}")
-
-
-def _may_be_page(url: str) -> bool:
-    path = urlsplit(url).path.lower()
-    last = path.rsplit("/", 1)[-1]
-    return "." not in last or last.rsplit(".", 1)[-1] not in _NOT_PAGES
 
 
 def _utcnow() -> datetime:
