@@ -79,6 +79,9 @@ _RELOAD = re.compile(
     r"location\.reload|location(?:\.href)?\s*=\s*(?:window\.|document\.)?location"
     r"|location\.replace\(\s*(?:window\.|document\.)?location"
 )
+# Words without which a page cannot be judged blocked or missing below (lower case).
+_BLOCK_HINTS = (*(m.lower() for m in BLOCK_MARKERS), *CHALLENGE_SCRIPTS, "document.cookie")
+_MISSING_HINTS = (*SOFT_404_PHRASES, "404")
 SHORT_PAGE = 1500  # characters of text: longer pages are articles, whatever they mention
 HEADLINE_CHARS = 200
 
@@ -109,13 +112,21 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
     """``blocked``, ``soft_404`` or None for a page that answered 200."""
     if doc is None:
         return None
-    title, text = _title(doc).lower(), _text(doc)
-    if is_block_page(doc):
+    # Every word of the page, its title and scripts included: most pages have none of the words
+    # the closer reading below looks for, and are done with after this one pass.
+    everything = squash(doc.text_content()).lower()
+    if any(hint in everything for hint in _BLOCK_HINTS) and is_block_page(doc):
         return "blocked"
+    title, text = _title(doc).lower(), _text(doc)
     # What the page says of itself: its title, headings and first words as short messages,
     # never the titles of links it lists ("政府信息不存在告知书" is a document type), a sentence of
     # an article that mentions a missing page, nor an article (it has its publication date).
-    if len(text) < SHORT_PAGE and not _names_a_document(title) and not _is_article(doc):
+    if (
+        len(text) < SHORT_PAGE
+        and any(hint in everything for hint in _MISSING_HINTS)
+        and not _names_a_document(title)
+        and not _is_article(doc)
+    ):
         if any(phrase in title for phrase in SOFT_404_PHRASES) or _ERROR_TITLE.search(title):
             return "soft_404"
         if not _titled(doc, title) and any(_says_missing(m) for m in _messages(doc)):
