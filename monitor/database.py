@@ -102,10 +102,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
 
 def open_database(url: str, *, create: bool = True) -> Engine:
     """An engine whose schema is current. A new, empty database is created at the newest schema;
-    an older one is refused with the command that upgrades it."""
+    an older one is refused with the command that upgrades it (and its connections closed)."""
     engine = make_engine(url)
+    try:
+        _bring_to_head(engine, url, create)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _bring_to_head(engine: Engine, url: str, create: bool) -> None:
     if _recorded_revision(engine) == SCHEMA_HEAD:
-        return engine
+        return
     head = head_revision(engine)
     try:
         current = current_revision(engine)
@@ -125,7 +134,18 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             f"{_safe(url)}: the database schema is at {current or 'an unknown version'}, "
             f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
         )
-    return engine
+
+
+@contextmanager
+def engine_scope(url: str) -> Iterator[Engine]:
+    """``open_database`` for a block, its connections closed when the block ends. A process
+    that lives on (the scheduler) must not leave them to the garbage collector: on PostgreSQL
+    each is a server process, and the server takes only so many (``max_connections``)."""
+    engine = open_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _recorded_revision(engine: Engine) -> str | None:
