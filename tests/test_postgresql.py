@@ -6,14 +6,19 @@ making a new schema at once, writes to a read-only database, connections left op
 from __future__ import annotations
 
 import gc
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from monitor.database import engine_scope
+from monitor import store
+from monitor.database import engine_scope, session_scope
+from monitor.records import AccountObservation, LinkCheck, PageMetadata
 from monitor.scheduler import scheduled_delivery, scheduled_probe
+from tests.conftest import FAST, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.pgcluster import PostgresServer
 
@@ -31,6 +36,111 @@ def connections_to(server: PostgresServer, db_url: str) -> int:
         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", make_url(db_url).database
     )
     return int(found[0][0])
+
+
+def test_text_is_stored_to_fit_its_columns(db_url: str) -> None:
+    """The web's text as a crawl sees it (a header or meta tag longer than its column, a NUL
+    from a JSON feed) is cut to the column and the NUL replaced, on every database."""
+    long_check = LinkCheck(
+        "http://x.gov.cn/f.pdf",
+        "http://x.gov.cn/f.pdf",
+        True,
+        "HEAD",
+        200,
+        None,
+        None,
+        "http://x.gov.cn/f.pdf",
+        content_type=f"application/pdf; {LONG}",
+        etag=f'"{LONG}"',
+        last_modified=f"Sun, 30 Jun 2024 10:00:00 GMT {LONG}",
+    )
+    page = PageMetadata(
+        url="http://x.gov.cn/a.html",
+        title="标题",
+        published=None,
+        published_text=None,
+        written=None,
+        index_no="索引" * 100,
+        publisher="来源" * 200,
+        doc_no=None,
+        meta_title=None,
+        meta_published=f"2024-06-30 {LONG}",
+        meta_source="来源" * 200,
+    )
+    post = AccountObservation(
+        account_id="acc",
+        source_url="http://x.gov.cn/feed.json",
+        source_kind="jsonfeed",
+        fetched_at=datetime(2024, 7, 1),
+        http_status=200,
+        error=None,
+        posts_seen=1,
+        newest_time=None,
+        newest_time_text=None,
+        newest_title="标题\x00后",
+        newest_url="http://x.gov.cn/\x00a",
+    )
+    with engine_scope(db_url) as engine:
+        with session_scope(engine) as session:
+            run = store.start_run(session, "x")
+            store.save_observations(session, run, [long_check], pages=[page], accounts=[post])
+            store.finish_run(session, run, complete=True, reason="finished", pages=1, links=1)
+        with session_scope(engine) as session:
+            previous = store.previous_crawl(session, "x")
+            latest = store.latest_account_observations(session, "x")
+    assert previous is not None
+    clean = previous.clean["http://x.gov.cn/f.pdf"]  # what the next crawl sends back
+    assert clean.content_type == f"application/pdf; {LONG}"[:255]
+    assert clean.etag == f'"{LONG}'[:255]
+    assert clean.last_modified == f"Sun, 30 Jun 2024 10:00:00 GMT {LONG}"[:64]
+    assert rows(
+        db_url,
+        "SELECT length(index_no), length(publisher), length(meta_published), "
+        "length(meta_source) FROM page_metadata",
+    ) == [(128, 255, 64, 255)]
+    assert latest["acc"].newest_title == "标题\ufffd后"
+    assert latest["acc"].newest_url == "http://x.gov.cn/\ufffda"
+
+
+def test_a_crawl_of_hostile_text_completes(tmp_path: Path, db_url: str) -> None:
+    """A page with over-long meta tags, an attachment with an over-long Content-Type and a JSON
+    feed with a NUL in a title: the crawl completes and stores them cut to fit."""
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<meta name='ContentSource' content='{'来源' * 200}'>"
+        f"<meta name='PubDate' content='2024-06-30 {LONG}'></head>"
+        f"<body><h1>标题</h1><p>{'正文' * 50}</p><p>发布日期：2024-06-30</p></body></html>"
+    ).encode()
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"title": "标题\u0000后", "date_published": "2024-06-30T10:00:00+08:00"}],
+    }
+    routes = {
+        "/": Route(200, "<html><body><a href='/p.html'>文章</a><a href='/f.pdf'>附件</a>".encode()),
+        "/p.html": Route(200, page),
+        "/f.pdf": Route(200, b"%PDF", {"Content-Type": f"application/pdf; {LONG}"}),
+        "/feed.json": Route(200, json.dumps(feed).encode(), {"Content-Type": "application/json"}),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: h, name: 测试站, home: '{server.url}', discover: false}}\n"
+            "accounts:\n"
+            f"  - {{id: acc, name: 测试号, platform: wechat, feed: '{server.url}feed.json'}}\n",
+            encoding="utf-8",
+        )
+        govwatch("crawl", "-c", str(config), "--db", db_url, *FAST)
+    assert rows(db_url, "SELECT site_id, status FROM runs ORDER BY site_id") == [
+        ("@accounts", "complete"),
+        ("h", "complete"),
+    ]
+    assert rows(
+        db_url, "SELECT length(meta_source), length(meta_published) FROM page_metadata"
+    ) == [(255, 64)]
+    assert rows(db_url, "SELECT length(content_type) FROM link_checks WHERE url LIKE '%.pdf'") == [
+        (255,)
+    ]
+    assert rows(db_url, "SELECT newest_title FROM account_observations") == [("标题\ufffd后",)]
 
 
 @pytest.mark.postgresql
