@@ -22,6 +22,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # already there is opened without loading Alembic: every command, and every crawl process,
 # starts ~0.5 s sooner.
 SCHEMA_HEAD = "0006"
+# The PostgreSQL advisory lock held while a schema is made (any constant of our own).
+SCHEMA_LOCK_KEY = 0x676F7677617463  # "govwatc" in ASCII
 
 
 class DatabaseError(Exception):
@@ -160,8 +162,13 @@ def _recorded_revision(engine: Engine) -> str | None:
 
 @contextmanager
 def _schema_lock(engine: Engine) -> Iterator[None]:
-    """An exclusive lock on a file beside a SQLite database while its schema is made; other
-    databases serialise DDL themselves."""
+    """An exclusive lock while the schema is made: on a file beside a SQLite database, an
+    advisory lock on PostgreSQL (of two transactions that create a table of one name, the
+    second fails on a duplicate catalog row once the first commits)."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, SCHEMA_LOCK_KEY):
+            yield
+        return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
@@ -173,6 +180,20 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(engine: Engine, key: int) -> Iterator[None]:
+    """A PostgreSQL session-level advisory lock, held on a connection of its own for the block
+    (released by the server if the process dies)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 def describe_operational_error(url: str, exc: OperationalError) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from monitor import store
-from monitor.database import engine_scope, session_scope
+from monitor.database import SCHEMA_HEAD, engine_scope, session_scope
 from monitor.records import AccountObservation, LinkCheck, PageMetadata
 from monitor.scheduler import scheduled_delivery, scheduled_probe
-from tests.conftest import FAST, govwatch
+from tests.conftest import FAST, ROOT, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.pgcluster import PostgresServer
 
@@ -141,6 +143,24 @@ def test_a_crawl_of_hostile_text_completes(tmp_path: Path, db_url: str) -> None:
         (255,)
     ]
     assert rows(db_url, "SELECT newest_title FROM account_observations") == [("标题\ufffd后",)]
+
+
+def test_commands_started_at_once_make_a_new_schema_once(db_url: str) -> None:
+    """Each of them finds the schema made (a file lock on SQLite, an advisory lock on
+    PostgreSQL); none fails making it again."""
+    probe = (
+        "import sys; from monitor.database import open_database; "
+        "open_database(sys.argv[1]).dispose()"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", probe, db_url], cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    errors = [child.communicate(timeout=60)[1] for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0], errors
+    assert rows(db_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_HEAD,)]
 
 
 @pytest.mark.postgresql
