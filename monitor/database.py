@@ -222,6 +222,15 @@ def check_writable(engine: Engine, url: str) -> None:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
                 connection.exec_driver_sql("ROLLBACK")
+            elif engine.dialect.name == "postgresql":
+                # A read-only database (default_transaction_read_only) or a standby server:
+                # its transactions are read-only, and its first INSERT would fail.
+                with connection.begin():
+                    read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar()
+                if read_only == "on":
+                    raise DatabaseError(
+                        f"{_safe(url)}: the database is read-only: nothing was written"
+                    )
             else:
                 with connection.begin():
                     connection.exec_driver_sql("SELECT 1")

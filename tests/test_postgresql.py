@@ -164,6 +164,23 @@ def test_commands_started_at_once_make_a_new_schema_once(db_url: str) -> None:
 
 
 @pytest.mark.postgresql
+def test_a_read_only_database_is_a_clear_error_on_postgresql(
+    tmp_path: Path, pg_url: str, postgres: PostgresServer
+) -> None:
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        "sites:\n  - {id: ro, name: 只读, home: 'http://127.0.0.1:9/'}\n", encoding="utf-8"
+    )
+    govwatch("db", "upgrade", "--db", pg_url)
+    database = make_url(pg_url).database
+    postgres.admin(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    result = govwatch("crawl", "-c", str(config), "--db", pg_url, check=False)
+    assert result.returncode == 1
+    assert "the database is read-only: nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgresql
 def test_scheduled_jobs_leave_no_connection_open(
     tmp_path: Path, pg_url: str, postgres: PostgresServer
 ) -> None:
