@@ -860,6 +860,14 @@ def pending_notifications(session: Session) -> int:
     )
 
 
+def database_size(session: Session) -> int | None:
+    """The database's size in bytes as a PostgreSQL server counts it (None elsewhere: a SQLite
+    database is measured by its files)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.scalar(select(func.pg_database_size(func.current_database())))
+
+
 # ------------------------------------------------------------------------------ scheduler
 
 

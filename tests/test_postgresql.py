@@ -5,6 +5,7 @@ making a new schema at once, writes to a read-only database, connections left op
 
 from __future__ import annotations
 
+import csv
 import gc
 import json
 import subprocess
@@ -16,13 +17,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from monitor import store
+from monitor import locks, store
+from monitor.assessments import today_local
+from monitor.config import load_config
 from monitor.database import SCHEMA_HEAD, engine_scope, session_scope
 from monitor.records import AccountObservation, LinkCheck, PageMetadata
 from monitor.scheduler import scheduled_delivery, scheduled_probe
-from tests.conftest import FAST, ROOT, govwatch
+from monitor.status import build_status
+from tests.conftest import FAST, ROOT, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.pgcluster import PostgresServer
+from tests.test_incremental import ARTICLES, _comparable, _config, _site
 
 LONG = "x" * 300
 
@@ -38,6 +43,68 @@ def connections_to(server: PostgresServer, db_url: str) -> int:
         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", make_url(db_url).database
     )
     return int(found[0][0])
+
+
+@pytest.mark.postgresql
+def test_crawl_findings_report_and_the_next_night_on_postgresql(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The operator's day on PostgreSQL: the second crawl starts from the first (conditional
+    requests chosen by ``previous_crawl``'s JSON comparison) and finds the same."""
+    assert pg_url.startswith("postgresql+psycopg://")
+    with (
+        RouteServer({"/closed.html": Route(404)}) as outside,
+        RouteServer(_site(outside.url), etags=True) as server,
+    ):
+        config = _config(tmp_path, server.url)
+        govwatch("crawl", "-c", str(config), "--db", pg_url, *FAST)
+        first = findings_json(config, pg_url, today_local())
+        govwatch("report", "-c", str(config), "--db", pg_url, "--out", str(tmp_path / "out"))
+        asked_before = len(server.requests)
+        govwatch("crawl", "-c", str(config), "--db", pg_url, *FAST)
+        second = findings_json(config, pg_url, today_local())
+        second_requests = server.requests[asked_before:]
+        with engine_scope(pg_url) as engine:
+            locks.acquire(engine, "inc", "govwatch crawl (test holder)")
+            try:
+                scan = govwatch(
+                    "scan", "-c", str(config), "--db", pg_url, "--site", "inc", check=False
+                )
+            finally:
+                locks.release(engine, "inc")
+
+    assert {f["kind"] for f in first} == {"dead_link"}
+    assert {f["url"] for f in first} == {f"{server.url}gone.html", f"{outside.url}closed.html"}
+    assert _comparable(second) == _comparable(first)
+    # The unchanged articles were asked for with their ETags, answered 304, and carried over.
+    article_checks = rows(
+        pg_url, "SELECT run_id, status, revalidated FROM link_checks WHERE url LIKE '%/xwdt/a%'"
+    )
+    assert sorted(set(article_checks)) == [(1, 200, False), (2, 304, True)]
+    assert sum(1 for run, *_ in article_checks if run == 2) == ARTICLES
+    carried = {url for (url,) in rows(pg_url, "SELECT source_url FROM carried_pages")}
+    assert {f"{server.url}xwdt/a{n}.html" for n in range(ARTICLES)} <= carried
+    assert ("GET", "/xwdt/") in second_requests  # the column list is read again in full
+    assert any(path == "/gone.html" for _, path in second_requests)  # dead links rechecked
+    with engine_scope(pg_url) as engine, session_scope(engine) as session:
+        assert store.run_occurrences(session, 1) == store.run_occurrences(session, 2)
+
+    links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
+    assert f"{server.url}gone.html" in links
+    assert f"{outside.url}closed.html" in links
+    with (tmp_path / "out" / "links.csv").open(encoding="utf-8-sig") as handle:
+        table = list(csv.reader(handle))
+    assert {row[1] for row in table[1:]} == {f"{server.url}gone.html", f"{outside.url}closed.html"}
+    assert "增量测试站" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+    assert scan.returncode == 2
+    assert "govwatch crawl (test holder)" in scan.stderr
+    with engine_scope(pg_url) as engine:
+        status = build_status(engine, load_config(config), pg_url)
+    assert [(r["id"], r["status"]) for r in status["runs"]] == [(2, "complete"), (1, "complete")]
+    assert status["locks"] == []
+    assert status["database"]["url"].startswith("postgresql+psycopg://govwatch@/")
+    assert status["database"]["size_bytes"] > 0
 
 
 def test_text_is_stored_to_fit_its_columns(db_url: str) -> None:
