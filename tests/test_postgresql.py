@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import socket
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -228,6 +230,37 @@ def test_commands_started_at_once_make_a_new_schema_once(db_url: str) -> None:
     errors = [child.communicate(timeout=60)[1] for child in children]
     assert [child.returncode for child in children] == [0, 0, 0], errors
     assert rows(db_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_HEAD,)]
+
+
+def test_of_many_contenders_for_a_site_s_lock_one_takes_it(db_url: str) -> None:
+    """Also when it was left by a dead process: each contender takes the stale lock over, one
+    of them wins the row, the others are told who holds it."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def contend(name: str) -> None:
+        barrier.wait()
+        try:
+            locks.acquire(engine, "s", name)
+        except locks.SiteLockedError as exc:
+            outcomes.append(f"locked by {exc.holder.command}")
+        else:
+            outcomes.append("took it")
+
+    with engine_scope(db_url) as engine:
+        with session_scope(engine) as session:
+            store.insert_lock(session, "s", "killed crawl", dead.pid, socket.gethostname())
+        threads = [threading.Thread(target=contend, args=(f"scan {n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with session_scope(engine) as session:
+            holder = store.get_lock(session, "s")
+    assert holder is not None
+    assert sorted(outcomes) == sorted(["took it", *[f"locked by {holder.command}"] * 3])
 
 
 @pytest.mark.postgresql
