@@ -22,6 +22,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # already there is opened without loading Alembic: every command, and every crawl process,
 # starts ~0.5 s sooner.
 SCHEMA_HEAD = "0006"
+# The PostgreSQL advisory lock held while a schema is made (any constant of our own).
+SCHEMA_LOCK_KEY = 0x676F7677617463  # "govwatc" in ASCII
 
 
 class DatabaseError(Exception):
@@ -102,10 +104,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
 
 def open_database(url: str, *, create: bool = True) -> Engine:
     """An engine whose schema is current. A new, empty database is created at the newest schema;
-    an older one is refused with the command that upgrades it."""
+    an older one is refused with the command that upgrades it (and its connections closed)."""
     engine = make_engine(url)
+    try:
+        _bring_to_head(engine, url, create)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _bring_to_head(engine: Engine, url: str, create: bool) -> None:
     if _recorded_revision(engine) == SCHEMA_HEAD:
-        return engine
+        return
     head = head_revision(engine)
     try:
         current = current_revision(engine)
@@ -125,7 +136,18 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             f"{_safe(url)}: the database schema is at {current or 'an unknown version'}, "
             f"this govwatch needs {head}: run `govwatch db upgrade --db {_safe(url)}` first"
         )
-    return engine
+
+
+@contextmanager
+def engine_scope(url: str) -> Iterator[Engine]:
+    """``open_database`` for a block, its connections closed when the block ends. A process
+    that lives on (the scheduler) must not leave them to the garbage collector: on PostgreSQL
+    each is a server process, and the server takes only so many (``max_connections``)."""
+    engine = open_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _recorded_revision(engine: Engine) -> str | None:
@@ -140,8 +162,13 @@ def _recorded_revision(engine: Engine) -> str | None:
 
 @contextmanager
 def _schema_lock(engine: Engine) -> Iterator[None]:
-    """An exclusive lock on a file beside a SQLite database while its schema is made; other
-    databases serialise DDL themselves."""
+    """An exclusive lock while the schema is made: on a file beside a SQLite database, an
+    advisory lock on PostgreSQL (of two transactions that create a table of one name, the
+    second fails on a duplicate catalog row once the first commits)."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, SCHEMA_LOCK_KEY):
+            yield
+        return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
@@ -153,6 +180,20 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(engine: Engine, key: int) -> Iterator[None]:
+    """A PostgreSQL session-level advisory lock, held on a connection of its own for the block
+    (released by the server if the process dies)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 def describe_operational_error(url: str, exc: OperationalError) -> str:
@@ -181,6 +222,15 @@ def check_writable(engine: Engine, url: str) -> None:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
                 connection.exec_driver_sql("ROLLBACK")
+            elif engine.dialect.name == "postgresql":
+                # A read-only database (default_transaction_read_only) or a standby server:
+                # its transactions are read-only, and its first INSERT would fail.
+                with connection.begin():
+                    read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar()
+                if read_only == "on":
+                    raise DatabaseError(
+                        f"{_safe(url)}: the database is read-only: nothing was written"
+                    )
             else:
                 with connection.begin():
                     connection.exec_driver_sql("SELECT 1")

@@ -25,11 +25,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
 from monitor import notify, runner
 from monitor.assessments import assess, assess_accounts
 from monitor.config import Config, load_config
-from monitor.database import open_database
+from monitor.database import engine_scope, open_database
 from monitor.probes import probe_sites
 from monitor.runner import RunRequest
 from monitor.store import ACCOUNTS_SUBJECT
@@ -244,7 +245,13 @@ def scheduled_run(config_path: str, db_url: str, kind: str, site_id: str) -> Non
     """A nightly crawl or freshness pass of one site (or the new-media accounts), then reports
     and notifications of what is new and what was fixed."""
     config = load_config(config_path)
-    engine = open_database(db_url)
+    with engine_scope(db_url) as engine:
+        _scheduled_run(config, config_path, engine, db_url, kind, site_id)
+
+
+def _scheduled_run(
+    config: Config, config_path: str, engine: Engine, db_url: str, kind: str, site_id: str
+) -> None:
     today = datetime.now(ZoneInfo(config.schedule.timezone)).date()
     before = _subject_findings(engine, config, site_id, today)
     logs = Path(config_path).resolve().parent / "logs"
@@ -297,7 +304,8 @@ def write_dated_reports(config: Config, db_url: str, assessments: list[Any], day
 def _write_dated_reports(config: Config, db_url: str, assessments: list[Any], day: date) -> Path:
     root = config.reports_dir()
     dated = root / day.isoformat()
-    accounts = assess_accounts(open_database(db_url), config, day)
+    with engine_scope(db_url) as engine:
+        accounts = assess_accounts(engine, config, day)
     write_reports(assessments, config.rule_preset, dated, accounts=accounts)
     latest = root / "latest"
     staging = root / ".latest.new"
@@ -310,7 +318,8 @@ def _write_dated_reports(config: Config, db_url: str, assessments: list[Any], da
 
 def scheduled_probe(config_path: str, db_url: str) -> None:
     config = load_config(config_path)
-    results = probe_sites(open_database(db_url), config)
+    with engine_scope(db_url) as engine:
+        results = probe_sites(engine, config)
     failed = [p.site_id for p in results if p.failed]
     if failed:
         log.warning("probe failed for: %s", ", ".join(failed))
@@ -318,4 +327,5 @@ def scheduled_probe(config_path: str, db_url: str) -> None:
 
 def scheduled_delivery(config_path: str, db_url: str) -> None:
     config = load_config(config_path)
-    notify.deliver_due(open_database(db_url), config)
+    with engine_scope(db_url) as engine:
+        notify.deliver_due(engine, config)

@@ -46,13 +46,14 @@ def build_status(engine: Engine, config: Config, db_url: str) -> dict[str, Any]:
             for lock in store.held_locks(session)
         ]
         pending = store.pending_notifications(session)
+        server_size = store.database_size(session)
     return {
         "runs": runs,
         "jobs": jobs,
         "locks": locks,
         "probes": probes,
         "notifications_pending": pending,
-        "database": _database(db_url),
+        "database": _database(db_url, server_size),
     }
 
 
@@ -83,9 +84,10 @@ def _probe_json(probe: Probe | None) -> dict[str, Any] | None:
     }
 
 
-def _database(db_url: str) -> dict[str, Any]:
+def _database(db_url: str, server_size: int | None) -> dict[str, Any]:
+    """The URL (no password) and the size: a SQLite file's with its WAL, a server's count."""
     url = make_url(db_url)
-    size = None
+    size = server_size
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
         size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from monitor.models import (
     AccountObservationRow,
+    Base,
     CarriedPageRow,
     ColumnObservationRow,
     LinkCheckRow,
@@ -238,10 +239,14 @@ def save_observations(
     # row, and a crawl stores every link occurrence of the site.
     connection = session.connection()
     if checks:
+        fields = _text_fields(LinkCheckRow)
         connection.execute(
             insert(LinkCheckRow),
             [
-                {**vars(check), "run_id": run_id, "checked_at": check.checked_at or now}
+                _fitted(
+                    {**vars(check), "run_id": run_id, "checked_at": check.checked_at or now},
+                    fields,
+                )
                 for check in checks
             ],
         )
@@ -252,9 +257,36 @@ def save_observations(
         (ColumnObservationRow, columns),
     ):
         if records:
+            fields = _text_fields(model)
             connection.execute(
-                insert(model), [{**vars(record), "run_id": run_id} for record in records]
+                insert(model),
+                [_fitted({**vars(record), "run_id": run_id}, fields) for record in records],
             )
+
+
+TextFields = tuple[tuple[str, int | None], ...]
+
+
+@cache
+def _text_fields(model: type[Base]) -> TextFields:
+    """The model's text columns, each with its declared length (None: unbounded)."""
+    return tuple(
+        (column.key, column.type.length)
+        for column in model.__table__.columns
+        if isinstance(column.type, String)  # Text and Unicode too
+    )
+
+
+def _fitted(row: dict[str, Any], fields: TextFields) -> dict[str, Any]:
+    """A row whose text fits its columns. What a crawl saw is the web's text: a header or a
+    meta tag may be longer than its column, a JSON feed may hold NUL characters. SQLite stores
+    either as it is, PostgreSQL refuses the whole batch; so on every database, text is cut to
+    its column's length and a NUL becomes U+FFFD (as lxml reads one in HTML)."""
+    for name, length in fields:
+        value = row.get(name)
+        if isinstance(value, str) and ("\x00" in value or (length and len(value) > length)):
+            row[name] = value.replace("\x00", "\ufffd")[:length]
+    return row
 
 
 @dataclasses.dataclass(frozen=True)
@@ -850,6 +882,14 @@ def pending_notifications(session: Session) -> int:
         )
         or 0
     )
+
+
+def database_size(session: Session) -> int | None:
+    """The database's size in bytes as a PostgreSQL server counts it (None elsewhere: a SQLite
+    database is measured by its files)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.scalar(select(func.pg_database_size(func.current_database())))
 
 
 # ------------------------------------------------------------------------------ scheduler

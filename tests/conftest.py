@@ -1,4 +1,5 @@
-"""Shared fixtures: the demo site served on 127.0.0.1, and running the real ``govwatch``."""
+"""Shared fixtures: the demo site served on 127.0.0.1, running the real ``govwatch``, and the
+databases (a SQLite file; a database on a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from demo.__main__ import write_config
 from demo.server import StaticServer
 from demo.site import DemoSite, build_external, build_site
 from monitor.assessments import today_local
+from tests.pgcluster import PostgresServer, PostgresUnavailableError, find_bindir, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -93,6 +95,34 @@ def findings_json(config: Path, db: str, as_of: date, *extra: str) -> list[dict[
     return data
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session, started when a test first needs it.
+    Without PostgreSQL (server or driver) its tests fail on CI (``CI=true``) and are skipped
+    elsewhere, saying why."""
+    try:
+        import psycopg  # noqa: F401 - the driver of postgresql+psycopg:// URLs
+
+        find_bindir()
+    except (ImportError, PostgresUnavailableError) as exc:
+        reason = f"PostgreSQL tests: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: PostgreSQL must be here)", pytrace=False)
+        pytest.skip(reason)
+    with postgres_server() as server:
+        yield server
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'govwatch.db'}"
+def pg_url(postgres: PostgresServer) -> str:
+    """A new, empty PostgreSQL database (``postgresql+psycopg://``)."""
+    return postgres.new_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database: a SQLite file, then a PostgreSQL database (the test runs on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'govwatch.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

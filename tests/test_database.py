@@ -1,14 +1,16 @@
-"""The schema comes from Alembic migrations; an out-of-date database is refused, never guessed."""
+"""The schema comes from Alembic migrations; an out-of-date database is refused, never guessed.
+(The tests that take ``db_url`` run on SQLite and on PostgreSQL.)"""
 
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from monitor.database import SCHEMA_HEAD, DatabaseError, head_revision, open_database
 from tests.conftest import govwatch
@@ -58,32 +60,39 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     assert "nonsense://" in result.stderr
 
 
-def test_upgrade_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
+def test_upgrade_from_the_first_schema_keeps_every_row(db_url: str) -> None:
     from alembic import command
 
     from monitor.database import alembic_config, make_engine
 
-    path = tmp_path / "first.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(db_url)
     command.upgrade(alembic_config(engine), "0001")
-    with sqlite3.connect(path) as db:
+    with engine.begin() as db:
         db.execute(
-            "insert into runs (id, site_id, kind, status, started_at, pages, links) "
-            "values (1, 'x', 'crawl', 'complete', '2024-07-19 10:00:00', 3, 9)"
+            text(
+                "insert into runs (id, site_id, kind, status, started_at, pages, links) "
+                "values (1, 'x', 'crawl', 'complete', :started, 3, 9)"
+            ),
+            {"started": datetime(2024, 7, 19, 10)},
         )
         db.execute(
-            "insert into link_checks (run_id, url_key, url, internal, method, status, "
-            "redirects, checked_at) values (1, 'http://x/a', 'http://x/a', 1, 'GET', "
-            "404, '[]', '2024-07-19 10:00:01')"
+            text(
+                "insert into link_checks (run_id, url_key, url, internal, method, status, "
+                "redirects, checked_at) values (1, 'http://x/a', 'http://x/a', :internal, "
+                "'GET', 404, '[]', :checked)"
+            ),
+            {"internal": True, "checked": datetime(2024, 7, 19, 10, 0, 1)},
         )
     with pytest.raises(DatabaseError, match="govwatch db upgrade"):
-        open_database(f"sqlite:///{path}")
-    govwatch("db", "upgrade", "--db", f"sqlite:///{path}")
-    with sqlite3.connect(path) as db:
-        assert db.execute("select id, scope, pages from runs").fetchall() == [(1, "full", 3)]
-        assert db.execute("select status from link_checks").fetchall() == [(404,)]
-        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
-    open_database(f"sqlite:///{path}")  # now current
+        open_database(db_url)
+    govwatch("db", "upgrade", "--db", db_url)
+    with engine.connect() as db:
+        assert db.execute(text("select id, scope, pages from runs")).all() == [(1, "full", 3)]
+        assert db.execute(text("select status from link_checks")).all() == [(404,)]
+        if engine.dialect.name == "sqlite":
+            assert db.execute(text("pragma integrity_check")).scalar() == "ok"
+    engine.dispose()
+    open_database(db_url).dispose()  # now current
 
 
 def test_schema_head_constant_is_the_newest_migration(tmp_path: Path) -> None:
@@ -91,20 +100,21 @@ def test_schema_head_constant_is_the_newest_migration(tmp_path: Path) -> None:
     assert head_revision(engine) == SCHEMA_HEAD
 
 
-def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+def test_migrations_build_exactly_the_models_schema(db_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from monitor.models import Base
 
-    engine = open_database(f"sqlite:///{tmp_path / 'g.db'}")
+    engine = open_database(db_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
 
 
-def test_a_current_database_opens_without_loading_alembic(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'g.db'}"
+def test_a_current_database_opens_without_loading_alembic(db_url: str) -> None:
+    url = db_url
     open_database(url).dispose()
     probe = (
         "import sys; from monitor.database import open_database; "

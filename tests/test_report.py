@@ -1,4 +1,5 @@
-"""Reports rendered from a real SQLite file: content, evidence, escaping, CSV, no-data."""
+"""Reports rendered from a real database (SQLite and PostgreSQL): content, evidence, escaping,
+CSV, no-data."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from lxml import html as lxml_html
 from sqlalchemy import update
 
 from monitor import store
-from monitor.assessments import assess
+from monitor.assessments import SiteAssessment, assess
 from monitor.config import Config, load_config
-from monitor.database import open_database, session_scope
+from monitor.database import engine_scope, session_scope
 from monitor.models import Run
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
 from reports.render import write_reports
@@ -56,8 +57,7 @@ def column(name: str, url: str, newest: date | None, title: str = "标题") -> C
 
 
 def crawl_into(db: str) -> None:
-    engine = open_database(db)
-    with session_scope(engine) as session:
+    with engine_scope(db) as engine, session_scope(engine) as session:
         run = store.start_run(session, "x")
         store.save_observations(
             session,
@@ -96,10 +96,14 @@ def crawl_into(db: str) -> None:
         session.execute(update(Run).values(started_at=datetime(2024, 7, 19, 10)))
 
 
-def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config) -> None:
-    db = f"sqlite:///{tmp_path / 'g.db'}"
-    crawl_into(db)
-    assessments = assess(open_database(db), config, AS_OF)
+def assessed(db: str, config: Config) -> list[SiteAssessment]:
+    with engine_scope(db) as engine:
+        return assess(engine, config, AS_OF)
+
+
+def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config, db_url: str) -> None:
+    crawl_into(db_url)
+    assessments = assessed(db_url, config)
     written = write_reports(assessments, config.rule_preset, tmp_path / "out")
     assert [p.name for p in written] == [
         "index.html",
@@ -152,36 +156,30 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config) -> 
     assert links_table[1][6] == f"http://x.gov.cn/ ({HOSTILE})"
 
 
-def test_english_reports(tmp_path: Path, config: Config) -> None:
-    db = f"sqlite:///{tmp_path / 'g.db'}"
-    crawl_into(db)
-    write_reports(
-        assess(open_database(db), config, AS_OF), config.rule_preset, tmp_path / "out", lang="en"
-    )
+def test_english_reports(tmp_path: Path, config: Config, db_url: str) -> None:
+    crawl_into(db_url)
+    write_reports(assessed(db_url, config), config.rule_preset, tmp_path / "out", lang="en")
     assert "Stale, empty and unreachable columns" in (tmp_path / "out" / "columns.html").read_text(
         encoding="utf-8"
     )
 
 
-def test_report_without_data_says_so(tmp_path: Path, config: Config) -> None:
-    db = f"sqlite:///{tmp_path / 'g.db'}"
-    write_reports(assess(open_database(db), config, AS_OF), config.rule_preset, tmp_path / "out")
+def test_report_without_data_says_so(tmp_path: Path, config: Config, db_url: str) -> None:
+    write_reports(assessed(db_url, config), config.rule_preset, tmp_path / "out")
     overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "没有可用的采集数据" in overview
     assert "无数据" in overview
 
 
-def test_report_says_which_run_it_used(tmp_path: Path, config: Config) -> None:
-    db = f"sqlite:///{tmp_path / 'g.db'}"
-    crawl_into(db)
-    engine = open_database(db)
-    with session_scope(engine) as session:
+def test_report_says_which_run_it_used(tmp_path: Path, config: Config, db_url: str) -> None:
+    crawl_into(db_url)
+    with engine_scope(db_url) as engine, session_scope(engine) as session:
         interrupted = store.start_run(session, "x")
         store.finish_run(session, interrupted, complete=False, reason="shutdown", pages=1, links=1)
         session.execute(
             update(Run).where(Run.id == interrupted).values(started_at=datetime(2024, 7, 20, 1))
         )
-    write_reports(assess(engine, config, AS_OF), config.rule_preset, tmp_path / "out")
+    write_reports(assessed(db_url, config), config.rule_preset, tmp_path / "out")
     overview = lxml_html.fromstring((tmp_path / "out" / "index.html").read_bytes())
     run_cell = overview.xpath("string(//table[@class='sites']/tr[td]/td[3])")
     assert "#1 2024-07-19" in run_cell
