@@ -1420,7 +1420,17 @@ def _valid_host(netloc: str) -> bool:
 
 def host_of(url: str) -> str:
     """host[:port], the port only when it is not the scheme's default."""
-    parts = urlsplit(url)
+    origin = _ORIGIN.match(url)
+    return _host_of_origin(origin.group(0) if origin else url)
+
+
+# scheme://netloc: what host_of reads, so that each host is worked out once per crawl.
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
+
+
+@lru_cache(maxsize=1024)
+def _host_of_origin(origin: str) -> str:
+    parts = urlsplit(origin)
     try:
         port = parts.port
     except ValueError:
