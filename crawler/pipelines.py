@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from monitor import store
 from monitor.database import make_engine, session_scope
@@ -23,6 +25,7 @@ from monitor.store import (
 )
 
 log = logging.getLogger(__name__)
+REFUSED_BEFORE_GIVING_UP = 20  # rows refused in a row, none stored: the database is the fault
 
 
 class StorePipeline:
@@ -84,19 +87,56 @@ class StorePipeline:
     def flush(self) -> None:
         if not self._pending():
             return
-        with session_scope(self.engine) as session:
-            store.save_observations(
-                session,
-                self.run_id,
-                self.checks,
-                self.occurrences,
-                self.columns,
-                self.accounts,
-                self.pages,
-                self.copied,
+        batch = (
+            self.checks,
+            self.occurrences,
+            self.columns,
+            self.accounts,
+            self.pages,
+            self.copied,
+        )
+        try:
+            self._save(*batch)
+        except DBAPIError as exc:
+            # One row the database refuses (a URL too long for a PostgreSQL index…) must not
+            # cost the crawl every later batch: each row is tried alone, the refused ones are
+            # named and left out. A database that takes none (full, locked) still stops it.
+            log.warning(
+                "run %s: a batch was refused (%s); storing it row by row", self.run_id, _reason(exc)
             )
+            self._save_one_by_one(*batch)
         self.checks, self.occurrences, self.columns, self.accounts = [], [], [], []
         self.pages, self.copied = [], []
+
+    def _save(self, *lists: Sequence[Any]) -> None:
+        with session_scope(self.engine) as session:
+            store.save_observations(session, self.run_id, *lists)
+
+    def _save_one_by_one(self, *lists: Sequence[Any]) -> None:
+        stored, refused = 0, 0
+        failure: DBAPIError | None = None
+        for position, records in enumerate(lists):
+            for record in records:
+                alone: list[Sequence[Any]] = [[] for _ in lists]
+                alone[position] = [record]
+                try:
+                    self._save(*alone)
+                    stored += 1
+                except DBAPIError as exc:
+                    refused += 1
+                    failure = exc
+                    shown = repr(record)
+                    log.error(
+                        "run %s: not stored, refused by the database: %s (%s)",
+                        self.run_id,
+                        shown if len(shown) <= 300 else f"{shown[:300]}…",
+                        _reason(exc),
+                    )
+                    if not stored and refused >= REFUSED_BEFORE_GIVING_UP:
+                        raise  # the database takes nothing (full, locked): not one row's fault
+        if failure is not None and not stored:
+            raise failure
+        log.warning("run %s: %s rows stored, %s refused", self.run_id, stored, refused)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()
@@ -129,3 +169,9 @@ class StorePipeline:
             links,
         )
         self.engine.dispose()
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The database's own words, first line (not the statement and its parameters)."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import secrets
 import socket
 import subprocess
 import sys
@@ -300,3 +301,36 @@ def test_scheduled_jobs_leave_no_connection_open(
         finally:
             gc.enable()
     assert rows(pg_url, "SELECT count(*) FROM probes") == [(3,)]
+
+
+@pytest.mark.postgresql
+def test_a_row_the_database_refuses_costs_the_crawl_only_that_row(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A link whose URL is too long for a PostgreSQL index entry (a random token of 4,000
+    characters does not compress): that row is named and left out, and the crawl's other
+    observations are stored and judged."""
+    token = secrets.token_urlsafe(3000)
+    home = (
+        "<html><head><meta charset='utf-8'></head><body><a href='/a.html'>文章</a>"
+        f"<a href='/gone.html'>已删除的页面</a><a href='/x?t={token}'>很长的链接</a></body></html>"
+    )
+    routes = {
+        "/": Route(200, home.encode()),
+        "/a.html": Route(200, "<html><body><p>正文</p></body></html>".encode()),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: t, name: 测试站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        result = govwatch("crawl", "-c", str(config), "--db", pg_url, *FAST)
+        findings = findings_json(config, pg_url, today_local())
+    assert rows(pg_url, "SELECT status FROM runs") == [("complete",)]
+    assert "refused by the database" in result.stdout + result.stderr
+    dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
+    assert "gone.html" in dead
+    assert rows(pg_url, "SELECT count(*) FROM link_occurrences WHERE length(target_url) < 100") == [
+        (2,)
+    ]
