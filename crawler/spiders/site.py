@@ -277,19 +277,7 @@ class SiteSpider(Spider):
         if plan.checks_links:
             # The site's answer to a URL that surely does not exist, to recognise soft-404s.
             missing = urljoin(self.site.home, f"/govwatch-surely-missing-{uuid.uuid4().hex}.html")
-            yield Request(
-                missing,
-                callback=self.on_response,
-                errback=self.on_failure,
-                dont_filter=True,
-                priority=100,
-                meta={
-                    "gw_role": "missing",
-                    "gw_key": missing,
-                    "gw_url": missing,
-                    "download_slot": host_of(missing),  # the server's own slot and limit
-                },
-            )
+            yield self._probe(missing, "missing")
         if plan.mode == "recheck":
             return  # the rechecks start once the site's soft-404 fingerprint is known
         if self.previous is not None and self.revalidates:
@@ -521,6 +509,19 @@ class SiteSpider(Spider):
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
 
+    def _probe(self, url: str, role: str, **meta: Any) -> Request:
+        """A request of the crawl's own (not a link it found): first in line, on the server's
+        own slot and limit."""
+        return Request(
+            url,
+            callback=self.on_response,
+            errback=self.on_failure,
+            dont_filter=True,
+            priority=100,
+            meta={"gw_role": role, "gw_key": url, "gw_url": url, "download_slot": host_of(url)}
+            | meta,
+        )
+
     def _missing_answered(self, response: Response) -> Iterator[Any]:
         """The site's answer to a surely-missing URL. A 404 is what it should be; a 200 (or a
         redirect to a 200) is compared with the homepage first: a site that answers every
@@ -533,21 +534,7 @@ class SiteSpider(Spider):
                 self.missing = found
             yield from self._rechecks()
             return
-        home = self.site.home
-        yield Request(
-            home,
-            callback=self.on_response,
-            errback=self.on_failure,
-            dont_filter=True,
-            priority=100,
-            meta={
-                "gw_role": "missing_home",
-                "gw_key": home,
-                "gw_url": home,
-                "gw_missing": (found, landing),
-                "download_slot": host_of(home),
-            },
-        )
+        yield self._probe(self.site.home, "missing_home", gw_missing=(found, landing))
 
     def _compare_with_home(self, response: Response) -> None:
         found, landing = response.meta["gw_missing"]
