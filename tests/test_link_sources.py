@@ -153,3 +153,16 @@ def test_a_head_answer_stands_only_when_it_says_what_a_visitor_gets() -> None:
     assert not head_believed("http://a.gov.cn/f/a.DOC", 200, "TEXT/HTML")
     assert not head_believed("http://a.gov.cn/f/a.pdf", 200, None)  # says nothing
     assert not head_believed("http://a.gov.cn/", 204, b"")
+
+
+def test_a_late_refresh_is_a_page_to_read_first_not_a_redirect() -> None:
+    # A column page that sends idle visitors home after ten minutes: its own list is read.
+    doc = parse_html(
+        "<html><head><meta http-equiv='refresh' content='600;url=/'></head>"
+        "<body><ul><li><a href='a.html'>通知</a></li></ul></body></html>"
+    )
+    assert refresh_url(doc, PAGE) is None
+    # It is still a link the browser follows in the end.
+    assert "http://www.x.gov.cn/" in {link.url for link in extract_links(doc, PAGE).links}
+    soon = parse_html("<html><head><meta http-equiv='refresh' content='5;url=/'></head></html>")
+    assert refresh_url(soon, PAGE) == "http://www.x.gov.cn/"

@@ -45,6 +45,10 @@ _CSS_URL = re.compile(r"url\(\s*([\"']?)([^\"')]+)\1\s*\)", re.I)
 _CSS_IMPORT = re.compile(r"@import\s+([\"'])([^\"']+)\1", re.I)
 # <meta http-equiv="refresh" content="0;url=/new/">: the delay, then the URL (quoted or not).
 _REFRESH = re.compile(r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.I | re.S)
+_REFRESH_DELAY = re.compile(r"^\s*(\d+(?:\.\d*)?)")
+# A refresh this soon is a redirect written in HTML; a later one (content="600;url=/") is a page
+# to read first, that reloads or moves on after a while.
+REDIRECT_REFRESH_SECONDS = 10.0
 _ANCHOR_TEXT_MAX = 200
 # File types that are not web pages: a link to one is checked, never read for links.
 NOT_PAGES = frozenset(
@@ -199,7 +203,11 @@ def refresh_url(doc: HtmlElement, page_url: str) -> str | None:
     """Where a page that only sends the browser on goes (absolute, without its fragment): a
     ``<meta http-equiv="refresh" content="0;url=…">``, or the script of a blank page that sets
     ``location`` to a literal URL. None without one, or when it only reloads the page."""
-    hrefs = [_refresh_href(element) for element in doc.iter("meta")]
+    hrefs = [
+        _refresh_href(element)
+        for element in doc.iter("meta")
+        if _refresh_delay(element) <= REDIRECT_REFRESH_SECONDS
+    ]
     hrefs.append(script_redirect(doc))
     for href in hrefs:
         if not href or href.lower().startswith(_NOT_FETCHED):
@@ -245,6 +253,12 @@ def script_redirect(doc: HtmlElement) -> str:
         if matches:
             found = matches[0].group(2) or matches[0].group(4) or ""
     return found
+
+
+def _refresh_delay(element: HtmlElement) -> float:
+    """The seconds a meta refresh waits (0 when it does not say)."""
+    match = _REFRESH_DELAY.match(element.get("content") or "")
+    return float(match.group(1)) if match else 0.0
 
 
 def _refresh_href(element: HtmlElement) -> str:
