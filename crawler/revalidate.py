@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -119,7 +121,18 @@ def parse_head(raw: bytes) -> Head:
 
 
 def origin_of(key: str) -> Origin | None:
-    parts = urlsplit(key)
+    """The server a URL is asked of; None if not an http(s) URL with a host."""
+    prefix = _PREFIX.match(key)
+    return _origin_of_prefix(prefix.group(0) if prefix else key)
+
+
+# scheme://netloc: what origin_of reads, so that each server is worked out once.
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
+
+
+@lru_cache(maxsize=1024)
+def _origin_of_prefix(prefix: str) -> Origin | None:
+    parts = urlsplit(prefix)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     try:
@@ -153,7 +166,7 @@ def request_bytes(candidate: Candidate, origin: Origin, user_agent: str) -> byte
         return None
 
 
-class _Connection(asyncio.Protocol):
+class HeadConnection(asyncio.Protocol):
     """One keep-alive connection: a request at a time, the answer's head returned."""
 
     def __init__(self) -> None:
@@ -197,7 +210,7 @@ class _Connection(asyncio.Protocol):
             self.transport.abort()
 
 
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False  # as the crawl: a certificate problem is not a dead link
     context.verify_mode = ssl.CERT_NONE
@@ -217,7 +230,7 @@ async def revalidate(candidates: Iterable[Candidate], limits: Limits) -> dict[st
         work.setdefault(origin, _OriginWork(origin)).queue.append((candidate, request))
     answers: dict[str, Answer] = {}
     gate = asyncio.Semaphore(max(1, limits.total))
-    tls = _tls_context() if any(o.scheme == "https" for o in work) else None
+    tls = tls_context() if any(o.scheme == "https" for o in work) else None
     workers = [
         _work(job, answers, limits, gate, tls)
         for job in work.values()
@@ -246,7 +259,7 @@ async def _work(
     tls: ssl.SSLContext | None,
 ) -> None:
     async with gate:
-        connection: _Connection | None = None
+        connection: HeadConnection | None = None
         try:
             while job.queue and not job.failed:
                 candidate, request = job.queue.popleft()
@@ -271,7 +284,7 @@ async def _work(
                             break  # this one is left to the crawl
                         continue  # a kept-alive connection the server had closed: once more
                     job.faults = 0
-                    answer = _clean(candidate, head)
+                    answer = clean_answer(candidate, head)
                     if answer is not None:
                         answers[candidate.key] = answer
                     if answer is None or not head.reusable or connection.buffer:
@@ -282,13 +295,15 @@ async def _work(
                 connection.close()
 
 
-async def _open(job: _OriginWork, limits: Limits, tls: ssl.SSLContext | None) -> _Connection | None:
+async def _open(
+    job: _OriginWork, limits: Limits, tls: ssl.SSLContext | None
+) -> HeadConnection | None:
     origin = job.origin
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(limits.timeout):
             _, connection = await loop.create_connection(
-                _Connection,
+                HeadConnection,
                 origin.host,
                 origin.port,
                 ssl=tls if origin.scheme == "https" else None,
@@ -300,7 +315,7 @@ async def _open(job: _OriginWork, limits: Limits, tls: ssl.SSLContext | None) ->
     return connection
 
 
-def _clean(candidate: Candidate, head: Head) -> Answer | None:
+def clean_answer(candidate: Candidate, head: Head) -> Answer | None:
     status = head.status
     headers = head.headers
     if candidate.method == "GET":

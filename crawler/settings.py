@@ -61,7 +61,6 @@ TWISTED_DNS_RESOLVER = "crawler.dns.ClassifyingResolver"
 DNS_TIMEOUT = 20  # a lookup, before the download's own timeout starts
 REMOTE_CONTROL_ENABLED = False  # Scrapy's code-executing HTTP endpoint: never here
 LOG_LEVEL = "WARNING"  # `govwatch crawl -v` shows INFO
-LOGSTATS_INTERVAL = 30.0
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # Scrapy imports every extension it lists to compare classes, a disabled one too: its remote
@@ -73,6 +72,11 @@ EXTENSIONS_BASE = {
 }
 EXTENSIONS = {
     "crawler.extensions.RunHeartbeat": 500,
+    # Scrapy's counts of responses and items (and its log line of them every 30 s): a receiver
+    # on two signals sent for every response and item, read by nothing here (the crawl reports
+    # its own progress and totals).
+    "scrapy.extensions.corestats.CoreStats": None,
+    "scrapy.extensions.logstats.LogStats": None,
     # The same AutoThrottle settings, following the server's latency rather than our loop's.
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.ServerAutoThrottle": 0,
@@ -113,6 +117,9 @@ GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by
 # stops counting against the server's concurrency, up to this many per server (crawler.stuck).
 GOVWATCH_STUCK_AFTER = 1.0
 GOVWATCH_STUCK_ALLOWANCE = 16
+# A stuck request (above) that a timeout would retry gets its retry at once, after the backoff,
+# not after its timeout: the first answer of the two is its outcome (crawler.stuck).
+GOVWATCH_HEDGE_STUCK = True
 # A HEAD answered with one of these is asked again by GET: servers that refuse or mishandle HEAD,
 # and firewalls whose status (412 瑞数, 521 加速乐, 567…) only their page explains.
 GOVWATCH_HEAD_FALLBACK_STATUSES = [
@@ -136,6 +143,9 @@ GOVWATCH_HEAD_FALLBACK_STATUSES = [
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True
+# Link targets asked by HEAD on the crawl's servers go through a small client of our own first;
+# only clean answers are kept there, the rest are asked by the crawl as usual (crawler.quickcheck).
+GOVWATCH_QUICK_CHECKS = True
 # A full crawl runs as this many processes, each owning a share of the URLs (crawler.partition);
 # 0: one per core, at most 4. Per-server concurrency is shared out, not multiplied.
 GOVWATCH_WORKERS = 0

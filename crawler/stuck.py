@@ -14,6 +14,13 @@ the server is working through, so it stops counting against the server's concurr
 ``GOVWATCH_STUCK_ALLOWANCE`` stuck requests per server; beyond that they count again. A server
 that is slow for everything never has stuck requests (its typical latency is slow too).
 
+A stuck request is also tried again at once (after the retry's backoff) rather than after its
+timeout: the spider's ``hedge`` makes that second try, if the request would be retried after a
+timeout at all, and the first answer of the two is its outcome (a failure counts only once both
+have failed). A URL that hangs then costs its timeout and a bit, not two timeouts and a
+backoff: the last such URL a crawl finds no longer keeps it waiting for 11 s after everything
+else is done.
+
 A nightly crawl checks last night's timeouts again first. Such a request (``HUNG_BEFORE`` in
 its meta) counts as stuck from the moment it is in flight, within the same allowance: a dozen of
 them no longer take turns at the server's few connections for seconds each, while a server that
@@ -49,6 +56,7 @@ class SlotWatch:
         self.latencies: deque[float] = deque(maxlen=WINDOW)
         self.seen: dict[Request, float] = {}  # request in flight → when first seen
         self.stuck = 0
+        self.hedged: set[Request] = set()  # stuck requests already offered a second try
 
     def stuck_threshold(self, minimum: float) -> float:
         if not self.latencies:
@@ -61,12 +69,24 @@ class SlotWatch:
         self.seen = {request: since for request, since in self.seen.items() if request in in_flight}
         for request in in_flight:
             self.seen.setdefault(request, now)
+        self.hedged &= in_flight
         threshold = self.stuck_threshold(minimum)
         return sum(
             1
             for request, since in self.seen.items()
             if now - since >= threshold or request.meta.get(HUNG_BEFORE) == request.url
         )
+
+    def newly_stuck(self, now: float, minimum: float) -> list[Request]:
+        """Stuck requests (by time) not offered a second try yet; they are marked offered."""
+        threshold = self.stuck_threshold(minimum)
+        found = [
+            request
+            for request, since in self.seen.items()
+            if now - since >= threshold and request not in self.hedged
+        ]
+        self.hedged.update(found)
+        return found
 
 
 class StuckRequests:
@@ -76,6 +96,7 @@ class StuckRequests:
         if self.allowance <= 0:
             raise NotConfigured
         self.after = settings.getfloat("GOVWATCH_STUCK_AFTER")
+        self.hedges = settings.getbool("GOVWATCH_HEDGE_STUCK")
         self.crawler = crawler
         self.base_total = settings.getint("CONCURRENT_REQUESTS")
         self.watches: dict[int, SlotWatch] = {}  # by id(slot); the watch keeps its slot
@@ -124,8 +145,20 @@ class StuckRequests:
                     break
                 downloader._process_queue(slot)  # start what was waiting for the slot
             total_stuck += watch.stuck
+            if self.hedges:
+                self._hedge(watch.newly_stuck(now, self.after))
         if self.base_total:
             downloader.total_concurrency = self.base_total + total_stuck
+
+    def _hedge(self, stuck: list[Request]) -> None:
+        engine = self.crawler.engine
+        hedge = getattr(self.crawler.spider, "hedge", None)
+        if engine is None or hedge is None:
+            return
+        for request in stuck:
+            second = hedge(request)
+            if second is not None:
+                engine.crawl(second)
 
     def _watch(self, slot: Slot) -> SlotWatch:
         watch = self.watches.get(id(slot))

@@ -7,7 +7,13 @@ from html import escape
 import pytest
 
 from crawler.extract.html import browser_url, parse_html
-from crawler.extract.links import extract_links, head_believed, refresh_url, srcset_urls
+from crawler.extract.links import (
+    _resolved,
+    extract_links,
+    head_believed,
+    refresh_url,
+    srcset_urls,
+)
 from crawler.spiders.site import request_key
 
 PAGE = "http://www.x.gov.cn/zwgk/tzgg/index.html"
@@ -166,3 +172,42 @@ def test_a_late_refresh_is_a_page_to_read_first_not_a_redirect() -> None:
     assert "http://www.x.gov.cn/" in {link.url for link in extract_links(doc, PAGE).links}
     soon = parse_html("<html><head><meta http-equiv='refresh' content='5;url=/'></head></html>")
     assert refresh_url(soon, PAGE) == "http://www.x.gov.cn/"
+
+
+def test_a_link_repeated_across_pages_resolves_against_each_page() -> None:
+    """Resolutions are remembered across pages: the same href on pages in other directories,
+    on other hosts or schemes, or after a query or parameters, still resolves against its own
+    page, exactly as it would alone."""
+    hrefs = [
+        "a.html",
+        "../b.html",
+        "/c.html",
+        "//y.gov.cn/d.html",
+        "?page=2",
+        ";jsessionid=1",
+        "http:e.html",
+        "https://z.gov.cn/f.html",
+        "..\\g.html",
+        "http://",
+        ".",
+    ]
+    pages = [
+        "http://www.x.gov.cn/zwgk/tzgg/index.html",
+        "http://www.x.gov.cn/zwgk/gzdt/index.html?id=3",
+        "http://www.x.gov.cn/zwgk/gzdt/list;jsessionid=9/index.html",
+        "https://www.x.gov.cn/zwgk/tzgg/index.html",
+        "http://www.x.gov.cn:8080/zwgk/tzgg/index.html",
+        "http://www.x.gov.cn",
+        "http://www.x.gov.cn/zwgk/tzgg/",
+    ]
+    body = "".join(f"<a href='{escape(h)}'>{n}</a>" for n, h in enumerate(hrefs))
+    for page in pages:
+        doc = parse_html(f"<html><body>{body}</body></html>")
+        found = [link.url for link in extract_links(doc, page).links]
+        alone = [_resolved(page, href) or href for href in hrefs]  # none remembered
+        assert found == alone, page
+    assert found[:3] == [
+        "http://www.x.gov.cn/zwgk/tzgg/a.html",
+        "http://www.x.gov.cn/zwgk/b.html",
+        "http://www.x.gov.cn/c.html",
+    ]

@@ -146,3 +146,36 @@ def test_a_nightly_crawl_checks_last_nights_timeouts_together(tmp_path: Path) ->
     assert len(again) == len(hung)
     assert again[-1] - again[0] < 0.5
     assert {f["url"].removeprefix(server.url.rstrip("/")) for f in findings} == hung
+
+
+def test_a_stuck_request_is_tried_again_before_its_timeout_and_only_twice(tmp_path: Path) -> None:
+    """A link that hangs costs its timeout and a little, not two timeouts and a backoff: its
+    second try starts once the first is stuck. A slow link that answers in time is fine."""
+    hung = {f"/hang/{n}.html" for n in range(2)}
+    links = "".join(f"<a href='{p}'>挂起{p}</a>" for p in sorted(hung))
+    links += "<a href='/slow.html'>慢</a>"
+    routes = {"/": Route(200, html(links)), "/slow.html": Route(200, html("慢"), delay=0.9)}
+    routes.update({p: Route(200, html("挂起"), delay=2.5) for p in hung})
+    settings = fast_with(
+        DOWNLOAD_TIMEOUT=1.5,
+        GOVWATCH_WORKERS=1,
+        GOVWATCH_STUCK_AFTER=0.3,
+        GOVWATCH_RETRY_BACKOFF=0.2,
+        AUTOTHROTTLE_ENABLED=False,
+    )
+    config = tmp_path / "site.yaml"
+    with RouteServer(routes) as server:
+        config.write_text(
+            f"sites:\n  - id: hung\n    name: 挂起站\n    home: {server.url}\n", encoding="utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        findings = findings_json(config, db, today_local())
+        arrivals = list(server.times)
+    for path in hung:
+        tries = [at for p, at in arrivals if p == path]
+        assert len(tries) == 2  # the tries a timeout gets, no more
+        assert tries[1] - tries[0] < 1.5  # the second began before the first timed out
+    by_url = {f["url"].removeprefix(server.url.rstrip("/")): f for f in findings}
+    assert set(by_url) == hung
+    assert {f["error"] for f in by_url.values()} == {"timeout"}

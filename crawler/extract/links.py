@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from crawler.extract.html import HtmlElement, base_url, browser_url, clean_href, squash, tag_of
@@ -88,9 +89,8 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
         if href.lower().startswith(_NOT_FETCHED):
             not_fetched += 1
             continue
-        try:
-            absolute = _without_fragment(browser_url(base, href))
-        except ValueError:  # a malformed URL: kept, so that it is reported with its reason
+        absolute = _link_target(base, href)
+        if absolute is None:  # a malformed URL: kept, so that it is reported with its reason
             absolute = href if ":" in href.split("/", 1)[0] else f"{urlsplit(base).scheme}:{href}"
         if absolute.split(":", 1)[0].lower() not in ("http", "https"):
             not_fetched += 1
@@ -331,6 +331,41 @@ def _port(parts: SplitResult) -> int:
     except ValueError:
         return -1
     return 0 if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)) else port
+
+
+def _link_target(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, without its fragment; None if it has no host.
+
+    A site repeats its links on every page (navigation, footer, the same attachments), so a
+    resolution is remembered by what it depends on: the base's origin for a path from the
+    root or a full URL, the base up to its last ``/`` for a relative path. A reference that
+    also depends on the base's file, query or parameters is resolved each time."""
+    authority = base.find("//")
+    path_start = base.find("/", authority + 2) if authority > 0 else -1
+    if path_start < 0:
+        return _resolved(base, href)
+    if href[0] == "/" or ("://" in href[:16] and href[0].isalpha()):
+        return _resolved_in(base[:path_start], href)
+    cut = len(base)
+    for mark in "?#":
+        found = base.find(mark, path_start)
+        if 0 <= found < cut:
+            cut = found
+    if href[0] in "?#;" or ";" in base[path_start:cut]:
+        return _resolved(base, href)
+    return _resolved_in(base[: base.rfind("/", path_start, cut) + 1], href)
+
+
+@lru_cache(maxsize=1 << 16)
+def _resolved_in(directory: str, href: str) -> str | None:
+    return _resolved(directory, href)
+
+
+def _resolved(base: str, href: str) -> str | None:
+    try:
+        return _without_fragment(browser_url(base, href))
+    except ValueError:
+        return None
 
 
 def _without_fragment(url: str) -> str:

@@ -31,7 +31,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader
+from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader, crawl_is_stopping
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
@@ -80,6 +80,7 @@ from crawler.items import (
 )
 from crawler.outcomes import describe_failure
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
+from crawler.quickcheck import QuickChecks
 from crawler.revalidate import Answer, Candidate, Limits, Origin, origin_of, revalidate
 from crawler.stuck import HUNG_BEFORE
 from monitor import store
@@ -87,6 +88,7 @@ from monitor.config import SiteConfig
 from monitor.database import make_engine
 
 HOMEPAGE_NAME = "首页"
+ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
 LIST_PRIORITY = 20
 RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -241,6 +243,13 @@ class SiteSpider(Spider):
         self.detail_lookups = 20
         self.head_fallback: set[int] = set()
         self.retried: frozenset[int] = frozenset()  # the answers a crawl retries
+        self.quick: QuickChecks | None = None  # clean HEAD checks without Scrapy
+        # Stuck requests tried a second time at once (crawler.stuck): key → tries outstanding,
+        # or ANSWERED once one of them has an answer (the other's failure then does not count).
+        self.hedged: dict[str, int] = {}
+        self.timeout_retries = 1
+        self.retry_backoff = 1.0
+        self.quick_pending = False  # a request is on its way to take their outcomes
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -251,6 +260,8 @@ class SiteSpider(Spider):
         spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
         spider.retried = frozenset(int(s) for s in settings.getlist("RETRY_HTTP_CODES"))
         spider.db_url = settings.get("GOVWATCH_DB") or ""
+        spider.timeout_retries = settings.getint("GOVWATCH_TIMEOUT_RETRIES")
+        spider.retry_backoff = settings.getfloat("GOVWATCH_RETRY_BACKOFF")
         spider.revalidates = settings.getbool("GOVWATCH_REVALIDATE")
         spider.replay_batch = max(1, settings.getint("GOVWATCH_REPLAY_BATCH"))
         # The pre-pass runs beside the crawl's first requests (the links that failed last time):
@@ -262,10 +273,18 @@ class SiteSpider(Spider):
             max(1, per_server // 2),
             max(1, settings.getint("CONCURRENT_REQUESTS") // 2),
         )
+        if settings.getbool("GOVWATCH_QUICK_CHECKS"):
+            spider.quick = QuickChecks(
+                spider._downloader,
+                spider.limits,
+                wait=settings.getfloat("GOVWATCH_STUCK_AFTER"),
+                deliver=spider._wake_quick,
+                use_proxies=settings.getbool("HTTPPROXY_ENABLED"),
+            )
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         if spider.link is not None:
             crawler.signals.connect(spider._open_partition, signal=signals.spider_opened)
-            crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         return spider
 
     def internal(self, url: str) -> bool:
@@ -403,8 +422,19 @@ class SiteSpider(Spider):
         elif answer is not None and answer.status != 304:
             self.requested.add(key)  # answered 2xx to HEAD just now
             yield from self._record(key, url, "HEAD", answer=answer)
+        elif self._quick_check(key, url):
+            self.requested.add(key)
         else:
             yield self._request(target, url, "check", encoding, method="HEAD")
+
+    def _quick_check(self, key: str, url: str) -> bool:
+        """Hand a HEAD check to the small client (crawler.quickcheck), if it takes it: not a URL
+        that timed out last time, nor one the pre-pass asked already (its answer was not clean)."""
+        if self.quick is None or key in self.timed_out:
+            return False
+        if self.previous is not None and key in self.previous.clean and self.revalidates:
+            return False
+        return self.quick.submit(key, url, origin_of(key), host_of(key))
 
     def _downloader(self) -> PoliteDownloader | None:
         engine = self.crawler.engine
@@ -446,6 +476,11 @@ class SiteSpider(Spider):
     def on_response(self, response: Response) -> Iterator[Any]:
         request = response.request
         assert request is not None
+        if self.quick is not None:
+            self.quick.answered(origin_of(response.url))
+            self.quick.pump()
+        if self.hedged and response.meta.get("gw_key") in self.hedged:
+            self.hedged[response.meta["gw_key"]] = ANSWERED
         role = response.meta["gw_role"]
         if (
             request.method == "HEAD"
@@ -614,9 +649,18 @@ class SiteSpider(Spider):
             yield from self._settle(state)
 
     def on_failure(self, failure: Failure) -> Iterator[Any]:
+        if self.quick is not None:
+            self.quick.pump()  # a connection of the server may be free again
         if failure.check(DroppedAtStop):
             return  # never sent: the crawl stopped while it waited for its server
         request: Request = failure.request  # type: ignore[attr-defined]
+        tries = self.hedged.get(request.meta.get("gw_key", ""))
+        if tries is not None:
+            if tries == ANSWERED or tries > 1:
+                if tries > 1:
+                    self.hedged[request.meta["gw_key"]] = tries - 1
+                return  # the other try has answered, or is still out: it decides
+            del self.hedged[request.meta["gw_key"]]
         code, detail = describe_failure(failure)
         if (
             request.method == "HEAD"
@@ -680,10 +724,36 @@ class SiteSpider(Spider):
             # ones (timeouts, backoffs, Retry-After), and the longest jobs first end soonest.
             yield request.replace(priority=recheck_priority(error, status, self.retried))
 
+    def hedge(self, request: Request) -> Request | None:
+        """A second try of a request stuck on its server (crawler.stuck), started after the
+        retry's backoff instead of after the first try's timeout; None if it gets none: not a
+        link check or page, a URL that hung last time (one try), or no retry left after a
+        timeout. The first try is then not retried itself: the second is its retry."""
+        meta = request.meta
+        key = meta.get("gw_key")
+        if (
+            meta.get("gw_role") not in ("check", "page")
+            or key is None
+            or key in self.hedged
+            or key in self.recorded
+            or meta.get(HUNG_BEFORE) == request.url
+        ):
+            return None
+        tries = int(meta.get("retry_times", 0))
+        if tries >= min(self.timeout_retries, meta.get("max_retry_times", tries + 1)):
+            return None
+        second = request.replace(dont_filter=True, priority=request.priority + 1)
+        second.meta["retry_times"] = tries + 1
+        second.meta["govwatch_retry_wait"] = self.retry_backoff * 2**tries
+        meta["max_retry_times"] = tries  # the first try: no retry of its own
+        self.hedged[key] = 2
+        return second
+
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
         meta = {k: v for k, v in request.meta.items() if k.startswith("gw_")}
         meta.update(gw_fallback=True, gw_headers_only=True)
+        meta["download_slot"] = request.meta.get("download_slot", host_of(request.url))
         return request.replace(method="GET", meta=meta)
 
     def _headers_only(
@@ -966,6 +1036,8 @@ class SiteSpider(Spider):
         return self._db
 
     def closed(self, reason: str) -> None:
+        if self.quick is not None:
+            self.quick.close()
         if self._db is not None:
             self._db.dispose()
         if self.progress_loop is not None and self.progress_loop.running:
@@ -1023,12 +1095,20 @@ class SiteSpider(Spider):
             self.link.send_progress(self._local_counts())
 
     def _on_idle(self, spider: Spider) -> None:
+        if self.quick is not None and self.quick.busy:
+            if not crawl_is_stopping(self.crawler):
+                self.quick.pump()
+                raise DontCloseSpider  # its outcomes come back through _take_quick
+            self.quick.close()
         if self.link is not None and self.link.keep_open():
             raise DontCloseSpider
 
     def _engine_idle(self) -> bool:
-        """Nothing to do: no request anywhere in the engine, no work waiting in the inbox."""
+        """Nothing to do: no request anywhere in the engine, no work waiting in the inbox or
+        in the quick checks."""
         if self.inbox_pending or (self.link is not None and self.link.inbox):
+            return False
+        if self.quick_pending or (self.quick is not None and self.quick.busy):
             return False
         engine = self.crawler.engine
         return bool(engine is not None and engine.spider_is_idle())
@@ -1050,6 +1130,37 @@ class SiteSpider(Spider):
         if self.crawler.engine is None or self.link is None or self.link.closing:
             return
         self.crawler.engine.crawl(_carry_on(self._take_inbox, "govwatch-inbox", priority=60))
+
+    def _wake_quick(self) -> None:
+        """Outcomes of quick checks: taken in a callback, a batch at a time, like the inbox."""
+        if self.quick_pending or self.crawler.engine is None:
+            return
+        self.quick_pending = True
+        asyncio.get_event_loop().call_later(BATCH_SECONDS, self._crawl_quick)
+
+    def _crawl_quick(self) -> None:
+        engine = self.crawler.engine
+        if engine is None or crawl_is_stopping(self.crawler):
+            self.quick_pending = False
+            return
+        engine.crawl(_carry_on(self._take_quick, "govwatch-quick", priority=60))
+
+    def _take_quick(self, _: object) -> Iterator[Any]:
+        """Clean answers are recorded; the rest are asked again by the crawl, in full."""
+        self.quick_pending = False
+        assert self.quick is not None
+        observations: list[Any] = []
+        for key, shown, answer, status in self.quick.take():
+            if answer is None:
+                request = self._request(key, shown, "check", "utf-8", method="HEAD")
+                if status is not None and (status in self.head_fallback or status < 300):
+                    # Its HEAD answer would send the crawl's HEAD to a GET: that GET at once.
+                    request = self._get_instead_of_head(request)
+                yield request
+            else:
+                observations.extend(self._record(key, shown, "HEAD", answer=answer))
+        if observations:
+            yield Observations(observations)
 
     def _take_inbox(self, _: object) -> Iterator[Any]:
         self.inbox_pending = False
@@ -1376,10 +1487,12 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def request_key(url: str, encoding: str) -> str | None:
     """The URL as it is requested: percent-encoded the way browsers do (path in UTF-8, query in
     the page's encoding). Two spellings of one URL share one key, so one check per crawl.
-    None for a URL no browser could request (a bad port, a broken IPv6 host, no host…)."""
+    None for a URL no browser could request (a bad port, a broken IPv6 host, no host…).
+    Remembered: a site's pages repeat most of their links."""
     try:
         key = safe_url_string(url, encoding)
         parts = urlsplit(key)
