@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from scrapy import Request, Spider
@@ -133,6 +134,7 @@ class ResolveFirst:
             return  # a lost or refused answer, or too slow: the download asks again, with retries
 
 
+@lru_cache(maxsize=1024)
 def _is_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

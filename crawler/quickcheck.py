@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.request import getproxies, proxy_bypass
+from urllib.request import getproxies
 
 from scrapy.core.downloader import Slot
 
@@ -40,6 +40,7 @@ from crawler.revalidate import (
     Origin,
     clean_answer,
     parse_head,
+    reached_directly,
     request_bytes,
     tls_context,
 )
@@ -98,8 +99,7 @@ class QuickChecks:
     def answered(self, origin: Origin | None) -> None:
         """The crawl had an HTTP answer from this server."""
         if origin is not None and origin not in self.known:
-            proxied = origin.scheme in self.proxies and not proxy_bypass(origin.host)
-            self.known[origin] = not proxied
+            self.known[origin] = reached_directly(origin, self.proxies)
 
     def submit(self, key: str, shown: str, origin: Origin | None, slot_key: str) -> bool:
         """Take the check of ``key`` (already percent-encoded), or False: the crawl asks."""

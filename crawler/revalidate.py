@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
+from urllib.request import proxy_bypass
 
 from crawler.extract.links import head_believed
 
@@ -140,6 +141,12 @@ def _origin_of_prefix(prefix: str) -> Origin | None:
     except ValueError:
         return None
     return Origin(parts.scheme, parts.hostname, port)
+
+
+def reached_directly(origin: Origin, proxies: dict[str, str]) -> bool:
+    """Whether the crawl asks this server itself, not through a proxy (``getproxies()``, as
+    Scrapy's HttpProxyMiddleware reads them): these small clients never use a proxy."""
+    return origin.scheme not in proxies or bool(proxy_bypass(origin.host))
 
 
 def request_bytes(candidate: Candidate, origin: Origin, user_agent: str) -> bytes | None:

@@ -16,6 +16,7 @@ from crawler.revalidate import (
     Origin,
     origin_of,
     parse_head,
+    reached_directly,
     request_bytes,
     revalidate,
 )
@@ -130,3 +131,16 @@ def test_a_server_that_refuses_is_left_to_the_crawl_and_said_so(
         assert asyncio.run(revalidate(candidates, limits)) == {}
     assert f"127.0.0.1:{port} timed out or refused 3 times in a row" in caplog.text
     assert "its 7 remaining URLs are left to the crawl" in caplog.text
+
+
+def test_servers_reached_through_a_proxy_are_left_to_the_crawl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The small clients never use a proxy: a server the crawl reaches through one is asked by
+    the crawl alone (no_proxy hosts are asked directly, as Scrapy asks them)."""
+    monkeypatch.setenv("no_proxy", "intranet.gov.cn")
+    proxies = {"http": "http://proxy.example:3128"}
+    assert not reached_directly(Origin("http", "www.gov.cn", 80), proxies)
+    assert reached_directly(Origin("http", "intranet.gov.cn", 80), proxies)
+    assert reached_directly(Origin("https", "www.gov.cn", 443), proxies)
+    assert reached_directly(Origin("http", "www.gov.cn", 80), {})

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies
 from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
@@ -81,7 +82,15 @@ from crawler.items import (
 from crawler.outcomes import describe_failure
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
 from crawler.quickcheck import QuickChecks
-from crawler.revalidate import Answer, Candidate, Limits, Origin, origin_of, revalidate
+from crawler.revalidate import (
+    Answer,
+    Candidate,
+    Limits,
+    Origin,
+    origin_of,
+    reached_directly,
+    revalidate,
+)
 from crawler.stuck import HUNG_BEFORE
 from monitor import store
 from monitor.config import SiteConfig
@@ -462,9 +471,14 @@ class SiteSpider(Spider):
         return lent
 
     def _candidates(self) -> Iterator[Candidate]:
+        """Last night's clean URLs this process owns, on servers asked without a proxy."""
         assert self.previous is not None
+        proxies = getproxies() if self.crawler.settings.getbool("HTTPPROXY_ENABLED") else {}
         for key, clean in self.previous.clean.items():
             if not self.partition.owns(key):
+                continue
+            origin = origin_of(key)
+            if proxies and (origin is None or not reached_directly(origin, proxies)):
                 continue
             if clean.method == "HEAD":
                 yield Candidate(key, "HEAD")
