@@ -91,6 +91,7 @@ class QuickChecks:
         self.proxies = getproxies() if use_proxies else {}
         self.known: dict[Origin, bool] = {}  # servers that answered the crawl: asked directly?
         self.servers: dict[Origin, _Server] = {}
+        self.waiting: set[Origin] = set()  # servers with checks queued and no room to ask them
         self.done: list[Outcome] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.tls: ssl.SSLContext | None = None
@@ -128,15 +129,16 @@ class QuickChecks:
 
     def pump(self) -> None:
         """Start work that waited for room in its server's slot."""
-        for server in self.servers.values():
-            if server.queue:
-                self._start(server)
+        waiting, self.waiting = self.waiting, set()
+        for origin in waiting:
+            self._start(self.servers[origin])
 
     def close(self) -> None:
         """Stop: what is queued or under way is dropped (no outcome, as a dropped request)."""
         self.closed = True
         for server in self.servers.values():
             server.queue.clear()
+        self.done.clear()
         for task in list(self.tasks):
             task.cancel()
 
@@ -149,7 +151,8 @@ class QuickChecks:
                 return
             lent = self._connection_for(server)
             if lent is None:
-                return  # no room now: pump() tries again when the crawl's requests end
+                self.waiting.add(server.origin)  # pump() tries again when requests end
+                return
             server.workers += 1
             task = asyncio.get_event_loop().create_task(self._work(server, lent))
             self.tasks.add(task)
