@@ -134,9 +134,19 @@ class StorePipeline:
                     )
                     if not stored and refused >= REFUSED_BEFORE_GIVING_UP:
                         raise  # the database takes nothing (full, locked): not one row's fault
-        if failure is not None and not stored:
-            raise failure
+        if failure is not None and not stored and not self._takes_writes():
+            raise failure  # not these rows' fault: the database takes nothing
         log.warning("run %s: %s rows stored, %s refused", self.run_id, stored, refused)
+
+    def _takes_writes(self) -> bool:
+        """Whether the database takes a write that cannot be refused for its content (a batch of
+        refused rows alone says nothing about the database)."""
+        try:
+            with session_scope(self.engine) as session:
+                store.touch_run(session, self.run_id)
+        except DBAPIError:
+            return False
+        return True
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.flush()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BindParameter,
     CompoundSelect,
     Connection,
+    Row,
     Select,
     String,
     and_,
@@ -125,6 +126,11 @@ def heartbeat_run(session: Session, run_id: int, pages: int, links: int) -> None
         .where(Run.id == run_id, Run.status == "running")
         .values(heartbeat_at=utcnow(), pages=pages, links=links)
     )
+
+
+def touch_run(session: Session, run_id: int) -> None:
+    """The run's heartbeat, and nothing else: a write any working database takes."""
+    session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
 
 
 def finish_run(
@@ -623,18 +629,21 @@ def _link_states(
             select(CarriedPageRow.from_run).distinct().where(CarriedPageRow.run_id.in_(order))
         )
     )
-    history: dict[str, list[LinkCheckRow]] = {}
+    # Plain rows (attributes named as the columns), not ORM objects: a site with a thousand
+    # dead links has tens of thousands of these, and loading them as objects was most of
+    # computing its findings.
+    history: dict[str, list[Row[Any]]] = {}
     occurrences: dict[str, dict[tuple[str, str, str], LinkOccurrence]] = {}
     for chunk in _chunks(failing_keys, 500):
-        for row in session.scalars(
-            select(LinkCheckRow).where(
+        for row in session.execute(
+            select(*LinkCheckRow.__table__.columns).where(
                 LinkCheckRow.run_id.in_(order), LinkCheckRow.url_key.in_(chunk)
             )
         ):
             history.setdefault(row.url_key, []).append(row)
         rows = list(
-            session.scalars(
-                select(LinkOccurrenceRow)
+            session.execute(
+                select(*LinkOccurrenceRow.__table__.columns)
                 .where(
                     LinkOccurrenceRow.run_id.in_(set(order) | origins),
                     LinkOccurrenceRow.target_key.in_(chunk),
@@ -689,7 +698,7 @@ def _referring_runs(
     session: Session,
     order: dict[int, int],
     origins: set[int],
-    rows: list[LinkOccurrenceRow],
+    rows: list[Row[Any]],
 ) -> dict[tuple[int, str], list[int]]:
     """For stored occurrences, the runs among ``order`` (by position) that referred to them
     for an unchanged page, keyed by (the run that stored them, page)."""
@@ -916,7 +925,7 @@ def _column_record(row: ColumnObservationRow) -> ColumnObservation:
     return _from_row(ColumnObservation, row)
 
 
-def _check_record(row: LinkCheckRow) -> LinkCheck:
+def _check_record(row: LinkCheckRow | Row[Any]) -> LinkCheck:
     check = _from_row(LinkCheck, row)
     check.redirects = list(row.redirects or [])
     return check
@@ -927,8 +936,14 @@ def _lock_record(lock: SiteLock) -> LockHolder:
 
 
 def _from_row(record: type[R], row: object) -> R:
-    """A record dataclass from an ORM row with the same field names."""
-    return record(**{f.name: getattr(row, f.name) for f in dataclasses.fields(record)})  # type: ignore[arg-type]
+    """A record dataclass from a row (ORM or plain) with the same field names."""
+    names = _FIELD_NAMES.get(record)
+    if names is None:
+        names = _FIELD_NAMES[record] = tuple(f.name for f in dataclasses.fields(record))  # type: ignore[arg-type]
+    return record(**{name: getattr(row, name) for name in names})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _alive(pid: int | None) -> bool:

@@ -265,9 +265,14 @@ def test_the_pre_pass_and_the_crawl_together_keep_to_the_servers_limit(tmp_path:
     assert most <= 2
 
 
-def test_a_link_whose_head_was_not_believed_is_rechecked_by_get_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("slow_probe", [False, True])
+def test_a_link_whose_head_was_not_believed_is_rechecked_by_get_alone(
+    tmp_path: Path, slow_probe: bool
+) -> None:
     """A dead link whose HEAD answer led to a GET last night (HEAD refused, or a 404 to HEAD
-    that a GET had to confirm) is asked by GET alone the next night: same finding, one request."""
+    that a GET had to confirm) is asked by GET alone the next night: same finding, one request.
+    Also when the homepage that links to it is read before the rechecks begin (they wait for
+    the site's answer to a surely-missing URL, slow here)."""
     routes = {
         "/": _html(
             "示例市人民政府",
@@ -275,6 +280,8 @@ def test_a_link_whose_head_was_not_believed_is_rechecked_by_get_alone(tmp_path: 
         ),
         "/files/refused.doc": Route(404, b"gone", head_status=405),
     }
+    if slow_probe:
+        routes["/govwatch-surely-missing-*"] = Route(404, b"missing", delay=0.8)
     settings = fast_with(GOVWATCH_WORKERS=1)
     with RouteServer(routes, etags=True) as server:
         asked_before, _ = _two_nights(tmp_path, server, settings)

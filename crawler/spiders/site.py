@@ -218,6 +218,11 @@ class SiteSpider(Spider):
             for key, _, _, error, _ in (self.previous.failed if self.previous else ())
             if error == "timeout"
         }
+        # Last night's failed links wait for their recheck (_rechecks, once the site's answer
+        # to a missing URL is known), asked the way that recheck asks them, even if a page
+        # that links to them is read first.
+        self.failed_before = {key for key, *_ in (self.previous.failed if self.previous else ())}
+        self.rechecks_started = False
         self.replay_batch = 200
         self.db_url = ""
         self._db: Engine | None = None
@@ -411,6 +416,8 @@ class SiteSpider(Spider):
         if not self.partition.owns(key):
             self._hand_over(url, key, tag, encoding, encoded)
             return
+        if key in self.failed_before and not self.rechecks_started:
+            return  # its recheck comes (see failed_before)
         target, encoding = (key, "utf-8") if encoded else (url, encoding)
         internal = self.internal(url)
         answer = self.unchanged.get(key)
@@ -720,6 +727,7 @@ class SiteSpider(Spider):
             return
         if self.previous is None:
             return
+        self.rechecks_started = True
         for key, shown, method, error, status in self.previous.failed:
             if key in self.requested or not self.partition.owns(key):
                 continue
