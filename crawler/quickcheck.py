@@ -39,7 +39,7 @@ from crawler.revalidate import (
     Limits,
     Origin,
     clean_answer,
-    parse_head,
+    exchange,
     reached_directly,
     request_bytes,
     tls_context,
@@ -211,37 +211,21 @@ class QuickChecks:
     async def _ask(
         self, server: _Server, connection: HeadConnection | None, request: bytes, key: str
     ) -> tuple[Answer | None, int | None, HeadConnection | None]:
-        for attempt in (1, 2):
-            fresh = connection is None or connection.closed
-            if fresh:
-                connection = await self._open(server)
-                if connection is None:
-                    server.faults += 1
-                    return None, None, None
-            assert connection is not None
-            try:
-                async with asyncio.timeout(self.wait):
-                    raw = await connection.ask(request)
-                head = parse_head(raw)
-            except TimeoutError:
-                connection.close()
-                server.faults += 1
-                return None, None, None
-            except (ConnectionError, OSError, ValueError):
-                connection.close()
-                if fresh or attempt == 2:
-                    server.faults += 1
-                    return None, None, None
-                continue  # a kept-alive connection the server had closed: once more
-            server.faults = 0
-            server.answered += 1
-            answer = clean_answer(Candidate(key, "HEAD"), head)
-            if answer is None or not head.reusable or connection.buffer:
-                connection.close()
-            if answer is None:
-                server.handed += 1
-            return answer, head.status, connection
-        return None, None, None  # not reached: the second attempt returns
+        head, connection, _ = await exchange(
+            connection, lambda: self._open(server), request, self.wait
+        )
+        if head is None:
+            server.faults += 1
+            return None, None, None
+        assert connection is not None
+        server.faults = 0
+        server.answered += 1
+        answer = clean_answer(Candidate(key, "HEAD"), head)
+        if answer is None or not head.reusable or connection.buffer:
+            connection.close()
+        if answer is None:
+            server.handed += 1
+        return answer, head.status, connection
 
     async def _open(self, server: _Server) -> HeadConnection | None:
         origin = server.origin

@@ -22,7 +22,7 @@ import logging
 import re
 import ssl
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -270,36 +270,54 @@ async def _work(
         try:
             while job.queue and not job.failed:
                 candidate, request = job.queue.popleft()
-                for attempt in (1, 2):
-                    fresh = connection is None or connection.closed
-                    if fresh:
-                        connection = await _open(job, limits, tls)
-                        if connection is None:
-                            break  # this one is left to the crawl
-                    assert connection is not None
-                    try:
-                        async with asyncio.timeout(limits.timeout):
-                            raw = await connection.ask(request)
-                        head = parse_head(raw)
-                    except TimeoutError:
-                        connection.close()
-                        job.faults += 1
-                        break
-                    except (ConnectionError, OSError, ValueError):
-                        connection.close()
-                        if fresh or attempt == 2:
-                            break  # this one is left to the crawl
-                        continue  # a kept-alive connection the server had closed: once more
-                    job.faults = 0
-                    answer = clean_answer(candidate, head)
-                    if answer is not None:
-                        answers[candidate.key] = answer
-                    if answer is None or not head.reusable or connection.buffer:
-                        connection.close()  # a body follows (or may): not read here
-                    break
+                head, connection, failure = await exchange(
+                    connection, lambda: _open(job, limits, tls), request, limits.timeout
+                )
+                if failure == "timeout":
+                    job.faults += 1
+                if head is None:
+                    continue  # this one is left to the crawl
+                assert connection is not None
+                job.faults = 0
+                answer = clean_answer(candidate, head)
+                if answer is not None:
+                    answers[candidate.key] = answer
+                if answer is None or not head.reusable or connection.buffer:
+                    connection.close()  # a body follows (or may): not read here
         finally:
             if connection is not None:
                 connection.close()
+
+
+async def exchange(
+    connection: HeadConnection | None,
+    reopen: Callable[[], Awaitable[HeadConnection | None]],
+    request: bytes,
+    wait: float,
+) -> tuple[Head | None, HeadConnection | None, str | None]:
+    """Send ``request`` and read its answer's head: on ``connection`` if it is still open, else
+    on a new one (``reopen``); a kept-alive connection the server had closed meanwhile is
+    replaced once. The head (None on a failure), the connection to go on with, and the failure:
+    ``unreachable`` (no connection), ``timeout`` (no answer within ``wait``) or ``failed``."""
+    for attempt in (1, 2):
+        fresh = connection is None or connection.closed
+        if fresh:
+            connection = await reopen()
+            if connection is None:
+                return None, None, "unreachable"
+        assert connection is not None
+        try:
+            async with asyncio.timeout(wait):
+                raw = await connection.ask(request)
+            return parse_head(raw), connection, None
+        except TimeoutError:
+            connection.close()
+            return None, None, "timeout"
+        except (ConnectionError, OSError, ValueError):
+            connection.close()
+            if fresh or attempt == 2:
+                return None, None, "failed"
+    return None, None, "failed"  # not reached: the second attempt returns
 
 
 async def _open(
