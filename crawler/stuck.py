@@ -39,6 +39,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from twisted.internet import task
 
+from crawler.downloader import crawl_is_stopping
 from crawler.throttle import WINDOW, robust_latency
 
 TICK_SECONDS = 0.25
@@ -153,7 +154,7 @@ class StuckRequests:
     def _hedge(self, stuck: list[Request]) -> None:
         engine = self.crawler.engine
         hedge = getattr(self.crawler.spider, "hedge", None)
-        if engine is None or hedge is None:
+        if engine is None or hedge is None or crawl_is_stopping(self.crawler):
             return
         for request in stuck:
             second = hedge(request)
