@@ -43,6 +43,17 @@ def test_a_request_is_stuck_only_well_beyond_the_minimum_and_the_servers_latency
     assert watch.count_stuck(now=103.0, minimum=2.0) == 2
 
 
+def _crawl(tmp_path: Path, server: RouteServer, settings: list[str]) -> tuple[Path, str]:
+    """A full crawl of the server's site into a fresh SQLite file: its config and database."""
+    config = tmp_path / "site.yaml"
+    config.write_text(
+        f"sites:\n  - id: stuck\n    name: 慢链接站\n    home: {server.url}\n", encoding="utf-8"
+    )
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    govwatch("crawl", "-c", str(config), "--db", db, *settings)
+    return config, db
+
+
 def _max_in_flight(spans: list[tuple[str, float, float]], slow: set[str]) -> tuple[int, int]:
     """(most requests in flight at once, most slow ones) from the server's own spans."""
     most = most_slow = 0
@@ -64,7 +75,6 @@ def test_slow_links_do_not_hold_the_servers_connections_and_the_limits_hold(
     routes = {"/": Route(200, html(links))}
     routes.update({p: Route(200, html("慢"), delay=SLOW) for p in slow})
     routes.update({p: Route(200, html("快")) for p in quick})
-    config = tmp_path / "site.yaml"
     settings = [
         *FAST,
         "-s",
@@ -79,11 +89,7 @@ def test_slow_links_do_not_hold_the_servers_connections_and_the_limits_hold(
         f"GOVWATCH_STUCK_ALLOWANCE={allowance}",
     ]
     with RouteServer(routes) as server:
-        config.write_text(
-            f"sites:\n  - id: stuck\n    name: 慢链接站\n    home: {server.url}\n", encoding="utf-8"
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        config, db = _crawl(tmp_path, server, settings)
         findings = findings_json(config, db, today_local())
         spans = list(server.spans)
     assert {p for p, _, _ in spans} >= slow | quick
@@ -121,13 +127,8 @@ def test_a_nightly_crawl_checks_last_nights_timeouts_together(tmp_path: Path) ->
         GOVWATCH_STUCK_AFTER=30,
         GOVWATCH_STUCK_ALLOWANCE=4,
     )
-    config = tmp_path / "site.yaml"
     with RouteServer(routes, etags=True) as server:
-        config.write_text(
-            f"sites:\n  - id: hung\n    name: 挂起站\n    home: {server.url}\n", encoding="utf-8"
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        config, db = _crawl(tmp_path, server, settings)
         second_began = time.monotonic()
         govwatch("crawl", "-c", str(config), "--db", db, *settings)
         findings = findings_json(config, db, today_local())
@@ -163,13 +164,8 @@ def test_a_stuck_request_is_tried_again_before_its_timeout_and_only_twice(tmp_pa
         GOVWATCH_RETRY_BACKOFF=0.2,
         AUTOTHROTTLE_ENABLED=False,
     )
-    config = tmp_path / "site.yaml"
     with RouteServer(routes) as server:
-        config.write_text(
-            f"sites:\n  - id: hung\n    name: 挂起站\n    home: {server.url}\n", encoding="utf-8"
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        config, db = _crawl(tmp_path, server, settings)
         findings = findings_json(config, db, today_local())
         arrivals = list(server.times)
     for path in hung:
