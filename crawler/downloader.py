@@ -106,9 +106,13 @@ class TransferQueue:
 
 
 class Lent:
-    """A connection of a server's slot lent to the pre-pass (not a request)."""
+    """A connection of a server's slot lent to the small client (not a request). ``stuck``: its
+    request has gone unanswered as long as a stuck request of the crawl's (crawler.stuck)."""
 
-    __slots__ = ()
+    __slots__ = ("stuck",)
+
+    def __init__(self) -> None:
+        self.stuck = False
 
 
 class PoliteDownloader(Downloader):

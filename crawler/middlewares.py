@@ -25,6 +25,7 @@ from w3lib.url import safe_url_string
 
 from crawler.downloader import BACKOFF, DroppedAtStop, PoliteDownloader, crawl_is_stopping
 from crawler.outcomes import RedirectLoop, is_timeout
+from crawler.pageanswers import PREFETCHED
 
 STOP_CHECK_SECONDS = 0.25
 
@@ -168,3 +169,16 @@ class RedirectLoopMiddleware:
         if chain is not None:
             raise RedirectLoop("redirect loop: " + " -> ".join(chain[-6:]))
         return response
+
+
+class PrefetchedAnswers:
+    """What the crawl's small client already had for this request (crawler.pageanswers) is its
+    download: an answer every other middleware's ``process_response`` sees as one, or a
+    failure their ``process_exception`` sees (a timeout retried with its backoff…). Taken out of
+    the meta, so a retry or a redirect of the request is downloaded anew."""
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> Response | None:
+        answer: Response | Exception | None = request.meta.pop(PREFETCHED, None)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer

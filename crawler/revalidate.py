@@ -94,11 +94,13 @@ class _OriginWork:
 
 @dataclass(frozen=True)
 class Head:
-    """An answer's status line and headers (names in lower case; the first of each kept)."""
+    """An answer's status line and headers (names in lower case; the first of each kept), and
+    every header line as received (``raw``: name and value, repeated names included)."""
 
     version: bytes
     status: int
     headers: dict[str, str]
+    raw: tuple[tuple[bytes, bytes], ...] = ()
 
     @property
     def reusable(self) -> bool:
@@ -112,13 +114,15 @@ def parse_head(raw: bytes) -> Head:
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
         raise ValueError(f"not an HTTP/1 status line: {lines[0][:80]!r}")
     headers: dict[str, str] = {}
+    pairs: list[tuple[bytes, bytes]] = []
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon:
             raise ValueError(f"not a header line: {line[:80]!r}")
-        key = name.strip().decode("latin-1").lower()
-        headers.setdefault(key, value.strip().decode("latin-1"))
-    return Head(parts[0], int(parts[1]), headers)
+        name, value = name.strip(), value.strip()
+        pairs.append((name, value))
+        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return Head(parts[0], int(parts[1]), headers, tuple(pairs))
 
 
 def origin_of(key: str) -> Origin | None:
@@ -174,12 +178,14 @@ def request_bytes(candidate: Candidate, origin: Origin, user_agent: str) -> byte
 
 
 class HeadConnection(asyncio.Protocol):
-    """One keep-alive connection: a request at a time, the answer's head returned."""
+    """One keep-alive connection: a request at a time, the answer's head returned; its body,
+    when wanted, read after it (``read_body``)."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.waiter: asyncio.Future[bytes] | None = None
+        self.reading_body = False  # the head is read: any data (or the close) wakes the reader
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -191,6 +197,9 @@ class HeadConnection(asyncio.Protocol):
         waiter = self.waiter
         if waiter is None or waiter.done():
             return  # bytes nobody asked for: the connection is not reused (see ask)
+        if self.reading_body:
+            waiter.set_result(b"")
+            return
         end = self.buffer.find(b"\r\n\r\n")
         if end >= 0:
             head = bytes(self.buffer[:end])
@@ -202,14 +211,89 @@ class HeadConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionError("connection closed before an answer"))
+            if self.reading_body:
+                self.waiter.set_result(b"")  # the reader sees ``closed``
+            else:
+                self.waiter.set_exception(ConnectionError("connection closed before an answer"))
 
     async def ask(self, request: bytes) -> bytes:
         assert self.transport is not None
         self.buffer.clear()
+        self.reading_body = False
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return await self.waiter
+
+    async def read_body(self, head: Head, method: str, limit: int) -> tuple[bytes, bool]:
+        """The body after ``head`` (as sent: not decoded), and whether the connection can carry
+        another request. ValueError for a body that is malformed or longer than ``limit``,
+        ConnectionError for one the server did not send in full."""
+        self.reading_body = True
+        status = head.status
+        if method == "HEAD" or status in (204, 304) or status < 200:
+            return b"", head.reusable and not self.buffer
+        coding = head.headers.get("transfer-encoding", "").strip().lower()
+        if coding and coding != "identity":
+            if coding != "chunked":
+                raise ValueError(f"transfer coding {coding!r}")
+            body = await self._read_chunked(limit)
+            return body, head.reusable and not self.buffer
+        length_text = head.headers.get("content-length")
+        if length_text is not None:
+            if not length_text.strip().isdigit():
+                raise ValueError(f"Content-Length {length_text[:40]!r}")
+            length = int(length_text)
+            if length > limit:
+                raise ValueError(f"body of {length} bytes, more than {limit}")
+            while len(self.buffer) < length:
+                await self._more()
+            body = bytes(self.buffer[:length])
+            del self.buffer[:length]
+            return body, head.reusable and not self.buffer
+        while not self.closed:  # delimited by the end of the connection
+            if len(self.buffer) > limit:
+                raise ValueError(f"body longer than {limit} bytes")
+            await self._more()
+        return bytes(self.buffer), False
+
+    async def _read_chunked(self, limit: int) -> bytes:
+        body = bytearray()
+        at = 0
+        while True:
+            line_end = await self._line_end(at)
+            size_text = bytes(self.buffer[at:line_end]).split(b";", 1)[0].strip()
+            size = int(size_text, 16)  # ValueError for anything but hex digits
+            at = line_end + 2
+            if size == 0:
+                while True:  # trailer lines, up to an empty one
+                    line_end = await self._line_end(at)
+                    empty = line_end == at
+                    at = line_end + 2
+                    if empty:
+                        del self.buffer[:at]
+                        return bytes(body)
+            if len(body) + size > limit:
+                raise ValueError(f"body longer than {limit} bytes")
+            while len(self.buffer) < at + size + 2:
+                await self._more()
+            if self.buffer[at + size : at + size + 2] != b"\r\n":
+                raise ValueError("chunk not followed by CRLF")
+            body += self.buffer[at : at + size]
+            at += size + 2
+
+    async def _line_end(self, start: int) -> int:
+        while (end := self.buffer.find(b"\r\n", start)) < 0:
+            if len(self.buffer) - start > MAX_HEAD_BYTES:
+                raise ValueError("chunk line too long")
+            await self._more()
+        return end
+
+    async def _more(self) -> None:
+        """Wait for more of the answer; ConnectionError if the server has closed."""
+        if self.closed:
+            raise ConnectionError("connection closed before the answer's end")
+        self.waiter = asyncio.get_running_loop().create_future()
+        await self.waiter
 
     def close(self) -> None:
         self.closed = True

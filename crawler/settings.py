@@ -89,6 +89,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectLoopMiddleware": 650,
     # Host names resolved before the download's timeout starts; "no such host" is definite.
     "crawler.dns.ResolveFirst": 760,
+    # Last: an answer the small client already read is this request's download.
+    "crawler.middlewares.PrefetchedAnswers": 990,
     # Each middleware is a layer every request and answer passes through; these do nothing
     # here (no allowed_domains, no HTTP auth, our own counts instead of Scrapy's stats).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -146,6 +148,9 @@ GOVWATCH_REVALIDATE = True
 # Link targets asked by HEAD on the crawl's servers go through a small client of our own first;
 # only clean answers are kept there, the rest are asked by the crawl as usual (crawler.quickcheck).
 GOVWATCH_QUICK_CHECKS = True
+# Pages linked on the crawl's servers are read by that small client too (crawler.pageanswers):
+# a plain answer goes to the spider at once, any other through the download middlewares.
+GOVWATCH_QUICK_PAGES = True
 # A full crawl runs as this many processes, each owning a share of the URLs (crawler.partition);
 # 0: one per core, at most 4. Per-server concurrency is shared out, not multiplied.
 GOVWATCH_WORKERS = 0

@@ -39,7 +39,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from twisted.internet import task
 
-from crawler.downloader import crawl_is_stopping
+from crawler.downloader import Lent, crawl_is_stopping
 from crawler.throttle import WINDOW, robust_latency
 
 TICK_SECONDS = 0.25
@@ -65,14 +65,16 @@ class SlotWatch:
         return max(minimum, STUCK_LATENCY_FACTOR * robust_latency(self.latencies))
 
     def count_stuck(self, now: float, minimum: float) -> int:
-        # Requests only: connections lent to the pre-pass (crawler.downloader) are not stuck.
+        # Requests, and the small client's connections that it found stuck (crawler.quickcheck);
+        # the others lent to it (the pre-pass's, its quick checks') are not stuck.
         in_flight = {r for r in self.slot.transferring if isinstance(r, Request)}
+        lent_stuck = sum(1 for r in self.slot.transferring if isinstance(r, Lent) and r.stuck)
         self.seen = {request: since for request, since in self.seen.items() if request in in_flight}
         for request in in_flight:
             self.seen.setdefault(request, now)
         self.hedged &= in_flight
         threshold = self.stuck_threshold(minimum)
-        return sum(
+        return lent_stuck + sum(
             1
             for request, since in self.seen.items()
             if now - since >= threshold or request.meta.get(HUNG_BEFORE) == request.url
@@ -118,6 +120,15 @@ class StuckRequests:
     def closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+
+    def stuck_after(self, slot_key: str) -> float:
+        """Seconds after which a request to this server is stuck (its usual latency allowing)."""
+        engine = self.crawler.engine
+        slot = engine.downloader.slots.get(slot_key) if engine is not None else None
+        watch = self.watches.get(id(slot)) if slot is not None else None
+        if watch is None or watch.slot is not slot:
+            return self.after
+        return watch.stuck_threshold(self.after)
 
     def downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         latency = request.meta.get("download_latency")

@@ -41,6 +41,7 @@ class RouteServer:
         self.posts: list[tuple[str, bytes]] = []
         self.times: list[tuple[str, float]] = []
         self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered)
+        self.cookies: list[tuple[str, str | None]] = []  # (path, its Cookie header)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,6 +75,7 @@ class RouteServer:
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
+        self.cookies.append((path, handler.headers.get("Cookie")))
         route = self.routes.get(path + ("?" + query if query else "")) or self.routes.get(path)
         if route is None:  # "/prefix/*" routes answer everything below the prefix
             route = next(

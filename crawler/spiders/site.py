@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
@@ -80,6 +81,7 @@ from crawler.items import (
     PageMetadata,
 )
 from crawler.outcomes import describe_failure
+from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
 from crawler.quickcheck import QuickChecks
 from crawler.revalidate import (
@@ -91,7 +93,7 @@ from crawler.revalidate import (
     reached_directly,
     revalidate,
 )
-from crawler.stuck import HUNG_BEFORE
+from crawler.stuck import HUNG_BEFORE, StuckRequests
 from monitor import store
 from monitor.config import SiteConfig
 from monitor.database import make_engine
@@ -264,6 +266,11 @@ class SiteSpider(Spider):
         self.timeout_retries = 1
         self.retry_backoff = 1.0
         self.quick_pending = False  # a request is on its way to take their outcomes
+        self.quick_pages = False  # pages of servers the crawl knows read by that small client
+        self.hedges_stuck = False  # GOVWATCH_HEDGE_STUCK
+        # Headers of a page's GET as the download middlewares would send them (no cookies).
+        self.page_headers: list[tuple[str, str]] = []
+        self.cookie_jar: CookiesMiddleware | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -294,7 +301,17 @@ class SiteSpider(Spider):
                 wait=settings.getfloat("GOVWATCH_STUCK_AFTER"),
                 deliver=spider._wake_quick,
                 use_proxies=settings.getbool("HTTPPROXY_ENABLED"),
+                max_body=settings.getint("DOWNLOAD_MAXSIZE"),
+                stuck_after=spider._stuck_after,
+                stopping=lambda: crawl_is_stopping(crawler),
             )
+            spider.quick_pages = settings.getbool("GOVWATCH_QUICK_PAGES")
+            spider.hedges_stuck = settings.getbool("GOVWATCH_HEDGE_STUCK")
+            spider.page_headers = [
+                *((str(k), str(v)) for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()),
+                ("User-Agent", settings.get("USER_AGENT")),
+                ("Accept-Encoding", ACCEPT_ENCODING),
+            ]
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         if spider.link is not None:
@@ -434,7 +451,9 @@ class SiteSpider(Spider):
                 self.pages_scheduled += 1
                 self.replays.append((key, url))  # read from the last crawl, in this callback
                 return
-            yield self._request(target, url, "page", encoding, method="GET")
+            request = self._request(target, url, "page", encoding, method="GET")
+            if not self._read_quickly(request):
+                yield request
         elif answer is not None and answer.status != 304:
             self.requested.add(key)  # answered 2xx to HEAD just now
             yield from self._record(key, url, "HEAD", answer=answer)
@@ -451,6 +470,37 @@ class SiteSpider(Spider):
         if self.previous is not None and key in self.previous.clean and self.revalidates:
             return False
         return self.quick.submit(key, url, origin_of(key), host_of(key))
+
+    def _read_quickly(self, request: Request) -> bool:
+        """Hand a page's GET to the small client (crawler.quickcheck), if it takes it: not a
+        request with headers of its own (a conditional one), nor one that hung last time."""
+        quick = self.quick
+        if quick is None or not self.quick_pages or request.headers or HUNG_BEFORE in request.meta:
+            return False
+        origin = origin_of(request.url)
+        if origin is None or not quick.can_read(origin):
+            return False
+        headers = self.page_headers
+        jar = self._cookie_jar()
+        if jar is not None:
+            jar.process_request(request)  # the Cookie header the crawl's request would carry
+            cookie = request.headers.get(b"Cookie")
+            if cookie:
+                headers = [*headers, ("Cookie", cookie.decode("latin-1"))]
+        return quick.submit_page(request, origin, request.meta["download_slot"], headers)
+
+    def _stuck_after(self, slot_key: str) -> float | None:
+        """When a request of this server is stuck (crawler.stuck); None if nothing watches."""
+        found = [e for e in self.crawler.extensions.middlewares if isinstance(e, StuckRequests)]
+        return found[0].stuck_after(slot_key) if found else None
+
+    def _cookie_jar(self) -> CookiesMiddleware | None:
+        if self.cookie_jar is None:
+            engine = self.crawler.engine
+            middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+            found = [m for m in middlewares if isinstance(m, CookiesMiddleware)]
+            self.cookie_jar = found[0] if found else None
+        return self.cookie_jar
 
     def _downloader(self) -> PoliteDownloader | None:
         engine = self.crawler.engine
@@ -761,14 +811,23 @@ class SiteSpider(Spider):
             or meta.get(HUNG_BEFORE) == request.url
         ):
             return None
+        second = self._retry_now(request)
+        if second is None:
+            return None
+        meta["max_retry_times"] = meta.get("retry_times", 0)  # the first try: no retry of its own
+        self.hedged[key] = 2
+        return second
+
+    def _retry_now(self, request: Request) -> Request | None:
+        """The retry a timeout of ``request`` would get (after the backoff), or None if a
+        timeout would get none."""
+        meta = request.meta
         tries = int(meta.get("retry_times", 0))
         if tries >= min(self.timeout_retries, meta.get("max_retry_times", tries + 1)):
             return None
         second = request.replace(dont_filter=True, priority=request.priority + 1)
         second.meta["retry_times"] = tries + 1
         second.meta["govwatch_retry_wait"] = self.retry_backoff * 2**tries
-        meta["max_retry_times"] = tries  # the first try: no retry of its own
-        self.hedged[key] = 2
         return second
 
     def _get_instead_of_head(self, request: Request) -> Request:
@@ -1060,6 +1119,12 @@ class SiteSpider(Spider):
     def closed(self, reason: str) -> None:
         if self.quick is not None:
             self.quick.close()
+            self.logger.info(
+                "small client: %d link checks settled, %d pages read (%d straight to the spider)",
+                self.quick.checks_settled,
+                self.quick.pages_read,
+                self.quick.pages_plain,
+            )
         if self._db is not None:
             self._db.dispose()
         if self.progress_loop is not None and self.progress_loop.running:
@@ -1183,6 +1248,35 @@ class SiteSpider(Spider):
                 observations.extend(self._record(key, shown, "HEAD", answer=answer))
         if observations:
             yield Observations(observations)
+        for page in self.quick.take_pages():
+            request, response = page.request, page.response
+            if page.stuck:  # as a stuck request of the crawl's: its second try at once
+                second = self.hedge(request) if self.hedges_stuck else None
+                if second is not None:
+                    yield second
+                continue
+            if response is None and page.error is None:
+                yield request  # asked by the crawl, with its timeouts and retries
+                continue
+            if response is not None:
+                request.meta["download_latency"] = page.latency
+                self.crawler.signals.send_catch_log(
+                    signals.response_downloaded, response=response, request=request, spider=self
+                )
+                if page.plain:
+                    yield from self._read_plain(response)
+                    continue
+            # Through the download middlewares, as if downloaded now: an answer, or a failure.
+            request.meta[PREFETCHED] = response if response is not None else page.error
+            yield request
+
+    def _read_plain(self, response: Response) -> Iterator[Any]:
+        """A page the download middlewares would have passed unchanged, to its callback; an
+        error in it is logged as Scrapy logs a callback's, and the other pages go on."""
+        try:
+            yield from self.on_response(response)
+        except Exception:
+            self.logger.exception("Spider error processing %s", response.request)
 
     def _take_inbox(self, _: object) -> Iterator[Any]:
         self.inbox_pending = False
