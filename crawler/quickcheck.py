@@ -85,7 +85,8 @@ class PageOutcome:
 
 
 # Pages read and not yet taken by the crawl, at most: reading stops while the crawl catches up.
-MAX_PAGES_READY = 32
+MAX_PAGES_READY = 64
+ROOM_POLL_SECONDS = 0.1  # servers waiting for room in their slot are looked at again this often
 
 
 @dataclass
@@ -145,6 +146,7 @@ class QuickChecks:
         self.stuck_after = stuck_after or (lambda _: None)
         self.stopping = stopping  # the crawl is stopping: what is queued here is dropped
         self.tasks: set[asyncio.Task[None]] = set()
+        self.poll: asyncio.TimerHandle | None = None  # the next pump() while servers wait
         self.tls: ssl.SSLContext | None = None
         self.closed = False
 
@@ -216,6 +218,9 @@ class QuickChecks:
 
     def pump(self) -> None:
         """Start work that waited for room in its server's slot."""
+        if self.poll is not None:
+            self.poll.cancel()
+            self.poll = None
         waiting, self.waiting = self.waiting, set()
         for origin in waiting:
             self._start(self.servers[origin])
@@ -223,6 +228,8 @@ class QuickChecks:
     def close(self) -> None:
         """Stop: what is queued or under way is dropped (no outcome, as a dropped request)."""
         self.closed = True
+        if self.poll is not None:
+            self.poll.cancel()
         for server in self.servers.values():
             server.queue.clear()
         self.done.clear()
@@ -243,7 +250,7 @@ class QuickChecks:
                 return
             lent = self._connection_for(server)
             if lent is None:
-                self.waiting.add(server.origin)  # pump() tries again when requests end
+                self._wait_for_room(server)
                 return
             server.workers += 1
             task = asyncio.get_event_loop().create_task(self._work(server, lent))
@@ -263,9 +270,16 @@ class QuickChecks:
         url = f"{server.origin.scheme}://{server.origin.host_header}/"
         return downloader.lend(server.slot_key, url, 1)
 
+    def _wait_for_room(self, server: _Server) -> None:
+        """pump() tries again when a request of the crawl's ends, and in any case soon: room is
+        also made by the crawl's stuck requests (crawler.stuck), with no request ending."""
+        self.waiting.add(server.origin)
+        if self.poll is None:
+            self.poll = asyncio.get_event_loop().call_later(ROOM_POLL_SECONDS, self.pump)
+
     def _pages_wait(self, server: _Server) -> bool:
         """The next job is a page and enough pages wait for the crawl: not now (take_pages)."""
-        if server.queue[0].page is None or len(self.pages_done) < MAX_PAGES_READY:
+        if server.queue[-1].page is None or len(self.pages_done) < MAX_PAGES_READY:
             return False
         self.waiting.add(server.origin)
         return True
@@ -279,7 +293,7 @@ class QuickChecks:
                     break
                 if self._pages_wait(server):
                     break
-                job = server.queue.popleft()
+                job = server.queue.pop()  # newest first, as the crawl's own queue
                 try:
                     await self._pace(server)
                     if job.page is None:

@@ -45,6 +45,9 @@ from crawler.throttle import WINDOW, robust_latency
 TICK_SECONDS = 0.25
 # Request meta: the URL (not a redirect's) that timed out in every try last time.
 HUNG_BEFORE = "gw_hung_before"
+# Request meta: the URL of a stuck request this request is the second try of (its URL hangs now);
+# counted as stuck from the start too, within the same allowance.
+SECOND_TRY = "gw_second_try"
 STUCK_LATENCY_FACTOR = 8.0
 
 
@@ -77,7 +80,9 @@ class SlotWatch:
         return lent_stuck + sum(
             1
             for request, since in self.seen.items()
-            if now - since >= threshold or request.meta.get(HUNG_BEFORE) == request.url
+            if now - since >= threshold
+            or request.meta.get(HUNG_BEFORE) == request.url
+            or request.meta.get(SECOND_TRY) == request.url
         )
 
     def newly_stuck(self, now: float, minimum: float) -> list[Request]:

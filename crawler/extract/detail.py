@@ -37,10 +37,13 @@ class DetailMetadata:
     meta_source: str | None  # ContentSource
 
 
-def publication_date(doc: HtmlElement) -> DateMatch | None:
-    """``PubDate``-style meta first, then a 发布日期/发布时间 label in the text; full dates only."""
+def publication_date(doc: HtmlElement, text: str | None = None) -> DateMatch | None:
+    """``PubDate``-style meta first, then a 发布日期/发布时间 label in the text (``text``: the
+    page's, if already worked out); full dates only."""
     meta = _meta_date(doc)
-    return meta if meta is not None else _labelled_date(_body_text(doc), _PUBLISHED)
+    if meta is not None:
+        return meta
+    return _labelled_date(text if text is not None else _body_text(doc), _PUBLISHED)
 
 
 def detail_metadata(doc: HtmlElement) -> DetailMetadata:
@@ -55,7 +58,7 @@ def detail_metadata(doc: HtmlElement) -> DetailMetadata:
     }
     return DetailMetadata(
         title=_title(doc, metas.get("articletitle")),
-        published=publication_date(doc),
+        published=publication_date(doc, text),
         written=_labelled_date(text, _WRITTEN),
         index_no=fields["index_no"],
         publisher=fields["publisher"] or squash(metas.get("contentsource")) or None,
@@ -89,7 +92,7 @@ def _body_text(doc: HtmlElement) -> str:
     """The page's text with a space between elements (table cells must not run together)."""
     body = doc.find("body")
     root = body if body is not None else doc
-    return normalize(" ".join(t.strip() for t in root.itertext() if t.strip()))
+    return normalize(" ".join(part for t in root.itertext() if (part := t.strip())))
 
 
 def _title(doc: HtmlElement, meta_title: str | None) -> str | None:

@@ -93,7 +93,7 @@ from crawler.revalidate import (
     reached_directly,
     revalidate,
 )
-from crawler.stuck import HUNG_BEFORE, StuckRequests
+from crawler.stuck import HUNG_BEFORE, SECOND_TRY, StuckRequests
 from monitor import store
 from monitor.config import SiteConfig
 from monitor.database import make_engine
@@ -266,6 +266,7 @@ class SiteSpider(Spider):
         self.timeout_retries = 1
         self.retry_backoff = 1.0
         self.quick_pending = False  # a request is on its way to take their outcomes
+        self.quick_timer: asyncio.TimerHandle | None = None  # ...or will be, at this time
         self.quick_pages = False  # pages of servers the crawl knows read by that small client
         self.hedges_stuck = False  # GOVWATCH_HEDGE_STUCK
         # Headers of a page's GET as the download middlewares would send them (no cookies).
@@ -811,23 +812,15 @@ class SiteSpider(Spider):
             or meta.get(HUNG_BEFORE) == request.url
         ):
             return None
-        second = self._retry_now(request)
-        if second is None:
-            return None
-        meta["max_retry_times"] = meta.get("retry_times", 0)  # the first try: no retry of its own
-        self.hedged[key] = 2
-        return second
-
-    def _retry_now(self, request: Request) -> Request | None:
-        """The retry a timeout of ``request`` would get (after the backoff), or None if a
-        timeout would get none."""
-        meta = request.meta
         tries = int(meta.get("retry_times", 0))
         if tries >= min(self.timeout_retries, meta.get("max_retry_times", tries + 1)):
             return None
         second = request.replace(dont_filter=True, priority=request.priority + 1)
         second.meta["retry_times"] = tries + 1
         second.meta["govwatch_retry_wait"] = self.retry_backoff * 2**tries
+        second.meta[SECOND_TRY] = second.url  # its URL hangs now: stuck from the start
+        meta["max_retry_times"] = tries  # the first try: no retry of its own
+        self.hedged[key] = 2
         return second
 
     def _get_instead_of_head(self, request: Request) -> Request:
@@ -1219,13 +1212,25 @@ class SiteSpider(Spider):
         self.crawler.engine.crawl(_carry_on(self._take_inbox, "govwatch-inbox", priority=60))
 
     def _wake_quick(self) -> None:
-        """Outcomes of quick checks: taken in a callback, a batch at a time, like the inbox."""
-        if self.quick_pending or self.crawler.engine is None:
+        """Outcomes of quick checks: taken in a callback, a batch at a time, like the inbox; at
+        once when a batch of pages waits (their reading stops while too many wait)."""
+        if self.crawler.engine is None:
+            return
+        if self.quick_pending:
+            timer = self.quick_timer
+            if (
+                timer is not None
+                and self.quick is not None
+                and len(self.quick.pages_done) >= (PAGE_BATCH)
+            ):
+                timer.cancel()
+                self._crawl_quick()
             return
         self.quick_pending = True
-        asyncio.get_event_loop().call_later(BATCH_SECONDS, self._crawl_quick)
+        self.quick_timer = asyncio.get_event_loop().call_later(BATCH_SECONDS, self._crawl_quick)
 
     def _crawl_quick(self) -> None:
+        self.quick_timer = None
         engine = self.crawler.engine
         if engine is None or crawl_is_stopping(self.crawler):
             self.quick_pending = False
@@ -1516,6 +1521,10 @@ class SiteSpider(Spider):
             meta_column_type=state.meta_type,
             sub_columns=state.sub_columns,
         )
+
+
+# Pages read by the small client taken at once (not after BATCH_SECONDS) when this many wait.
+PAGE_BATCH = 16
 
 
 def recheck_priority(error: str | None, status: int | None, retried: frozenset[int]) -> int:
