@@ -319,7 +319,9 @@ class QuickChecks:
                 connection.close()
             server.workers -= 1
             downloader = self.downloader()
-            if downloader is not None and not self.closed:
+            if downloader is not None:
+                # Closed too: the slot's queued requests wait for these connections (a stopping
+                # crawl drops them then; kept, they would keep it from closing).
                 downloader.give_back(server.slot_key, lent)
             if server.retired:
                 self._hand_back_all(server)

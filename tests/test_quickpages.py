@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.revalidate import HeadConnection, parse_head
+from crawler.pageanswers import decoded, is_plain, wants_body
+from crawler.revalidate import Head, HeadConnection, parse_head
 from tests.conftest import fast_with, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.test_operations import html
@@ -171,3 +172,31 @@ def test_a_body_is_read_by_its_framing(
     else:
         with pytest.raises(expected):
             asyncio.run(_body_of(raw, close))
+
+
+def _head(lines: str) -> Head:
+    return parse_head(("HTTP/1.1 " + lines).replace("\n", "\r\n").encode())
+
+
+def test_only_a_plain_answer_skips_the_middlewares_and_its_body_is_decoded() -> None:
+    page = b"<html><body>" + "正文".encode() * 200 + b"</body></html>"
+    deflater = zlib.compressobj(wbits=-15)  # raw deflate, as some servers send "deflate"
+    raw_deflate = deflater.compress(page) + deflater.flush()
+    deflate = _head("200 OK\nContent-Type: text/html\nContent-Encoding: deflate")
+    assert is_plain(deflate)
+    assert decoded(deflate, raw_deflate, 10_000) == page
+    assert decoded(deflate, zlib.compress(page), 10_000) == page
+    gzipped = _head("200 OK\nContent-Encoding: gzip")
+    assert decoded(gzipped, gzip.compress(page), 10_000) == page
+    # Too long decoded, or not what it says: left to the middleware (which fails it its way).
+    assert decoded(gzipped, gzip.compress(page), 100) is None
+    assert decoded(gzipped, b"not gzip at all", 10_000) is None
+    # What a middleware would act on is not plain: a cookie, an unusual coding, a redirect.
+    assert not is_plain(_head("200 OK\nSet-Cookie: sid=1; Path=/"))
+    assert not is_plain(_head("200 OK\nContent-Encoding: br"))
+    assert not is_plain(_head("301 Moved\nLocation: /x.html"))
+    assert not is_plain(_head("503 Busy\nRetry-After: 1"))
+    # A body the spider would not read (an attachment) is not read here either.
+    assert not wants_body(_head("200 OK\nContent-Type: application/pdf"))
+    assert wants_body(_head("200 OK\nContent-Type: application/xhtml+xml"))
+    assert wants_body(_head("200 OK"))

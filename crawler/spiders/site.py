@@ -1251,8 +1251,6 @@ class SiteSpider(Spider):
                 yield request
             else:
                 observations.extend(self._record(key, shown, "HEAD", answer=answer))
-        if observations:
-            yield Observations(observations)
         for page in self.quick.take_pages():
             request, response = page.request, page.response
             if page.stuck:  # as a stuck request of the crawl's: its second try at once
@@ -1269,11 +1267,21 @@ class SiteSpider(Spider):
                     signals.response_downloaded, response=response, request=request, spider=self
                 )
                 if page.plain:
-                    yield from self._read_plain(response)
+                    # Its observations go with the batch's, as one item: Scrapy's cost is per
+                    # item (its spider middlewares, the pipeline's call), not per observation.
+                    for output in self._read_plain(response):
+                        if isinstance(output, Request):
+                            yield output
+                        elif isinstance(output, Observations):
+                            observations.extend(output.items)
+                        else:
+                            observations.append(output)
                     continue
             # Through the download middlewares, as if downloaded now: an answer, or a failure.
             request.meta[PREFETCHED] = response if response is not None else page.error
             yield request
+        if observations:
+            yield Observations(observations)
 
     def _read_plain(self, response: Response) -> Iterator[Any]:
         """A page the download middlewares would have passed unchanged, to its callback; an
