@@ -1217,12 +1217,8 @@ class SiteSpider(Spider):
         if self.crawler.engine is None:
             return
         if self.quick_pending:
-            timer = self.quick_timer
-            if (
-                timer is not None
-                and self.quick is not None
-                and len(self.quick.pages_done) >= (PAGE_BATCH)
-            ):
+            timer, quick = self.quick_timer, self.quick
+            if timer is not None and quick is not None and len(quick.pages_done) >= PAGE_BATCH:
                 timer.cancel()
                 self._crawl_quick()
             return
@@ -1238,7 +1234,9 @@ class SiteSpider(Spider):
         engine.crawl(_carry_on(self._take_quick, "govwatch-quick", priority=60))
 
     def _take_quick(self, _: object) -> Iterator[Any]:
-        """Clean answers are recorded; the rest are asked again by the crawl, in full."""
+        """Clean HEAD answers are recorded, the other checks asked again by the crawl in full;
+        plain pages go to their callback, other answers and failures through the download
+        middlewares (crawler.pageanswers)."""
         self.quick_pending = False
         assert self.quick is not None
         observations: list[Any] = []
