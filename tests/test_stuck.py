@@ -9,7 +9,8 @@ import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
 
-from crawler.stuck import HUNG_BEFORE, SlotWatch
+from crawler.downloader import Lent
+from crawler.stuck import HUNG_BEFORE, SECOND_TRY, SlotWatch
 from monitor.assessments import today_local
 from tests.conftest import FAST, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -111,6 +112,20 @@ def test_a_url_that_hung_last_time_is_stuck_from_the_start_within_the_allowance(
     # Only the URL that hung itself (not a redirect carrying its meta) counts at once.
     assert watch.count_stuck(now=100.0, minimum=2.0) == 1
     assert watch.count_stuck(now=102.0, minimum=2.0) == 4
+
+
+def test_a_second_try_and_a_stuck_read_of_the_small_client_count_as_stuck_at_once() -> None:
+    slot = _slot_with(1)
+    url = "http://127.0.0.1/hangs.html"
+    second = Request(url, meta={SECOND_TRY: url})
+    quiet, stuck = Lent(), Lent()
+    stuck.stuck = True  # crawler.quickcheck marks a read that waited past the threshold
+    slot.transferring.update({second, quiet, stuck})  # type: ignore[arg-type]
+    watch = SlotWatch(slot)
+    # The second try of a hanging URL and the stuck read, not the fresh request or the other
+    # lent connection; the fresh one only once it is past the threshold itself.
+    assert watch.count_stuck(now=100.0, minimum=2.0) == 2
+    assert watch.count_stuck(now=102.0, minimum=2.0) == 3
 
 
 def test_a_nightly_crawl_checks_last_nights_timeouts_together(tmp_path: Path) -> None:
