@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import IPv4Address
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass
@@ -25,13 +33,18 @@ class Route:
 class RouteServer:
     """Serve ``routes`` (path → Route, paths unquoted as UTF-8); anything else is 404.
 
-    ``requests`` records (method, path) of every request, for assertions. With ``etags``, a
+    ``requests`` records (method, path) of every request, for assertions. With ``tls`` (a server
+    context, see ``self_signed``), it serves HTTPS. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
     """
 
     def __init__(
-        self, routes: dict[str, Route] | None = None, root: Path | None = None, etags: bool = False
+        self,
+        routes: dict[str, Route] | None = None,
+        root: Path | None = None,
+        etags: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
@@ -63,12 +76,16 @@ class RouteServer:
         self.httpd.request_queue_size = 256  # the stdlib's 5 drops connections under load
         self.httpd.server_bind()
         self.httpd.server_activate()
+        self.scheme = "http"
+        if tls is not None:  # HTTPS: every connection's handshake is done when it is accepted
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}/"
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         arrived = time.monotonic()
@@ -134,3 +151,35 @@ class RouteServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def self_signed(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a certificate for 127.0.0.1 made now, signed by itself."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context

@@ -14,7 +14,7 @@ import pytest
 from crawler.pageanswers import decoded, is_plain, wants_body
 from crawler.revalidate import Head, HeadConnection, parse_head
 from tests.conftest import fast_with, govwatch
-from tests.httpkit import Route, RouteServer
+from tests.httpkit import Route, RouteServer, self_signed
 from tests.test_operations import html
 
 ERROR_PAGE = "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>"
@@ -200,3 +200,35 @@ def test_only_a_plain_answer_skips_the_middlewares_and_its_body_is_decoded() -> 
     assert not wants_body(_head("200 OK\nContent-Type: application/pdf"))
     assert wants_body(_head("200 OK\nContent-Type: application/xhtml+xml"))
     assert wants_body(_head("200 OK"))
+
+
+def test_an_https_site_is_crawled_alike_by_the_small_client_and_by_scrapy(tmp_path: Path) -> None:
+    deep = "<a href='/deep/{}.html'>下一页</a>"
+    routes = {
+        "/": Route(200, html("".join(f"<a href='/p{n}.html'>栏目{n}</a>" for n in range(6)))),
+        **{f"/p{n}.html": Route(200, html(deep.format(n))) for n in range(6)},
+        "/p5.html": Route(404, html("没有了")),
+        "/deep/*": Route(200, html("末页")),
+    }
+    found = {}
+    for quick in (True, False):
+        with RouteServer(routes, tls=self_signed(tmp_path)) as server:
+            assert server.url.startswith("https://")
+            config = tmp_path / f"{quick}.yaml"
+            config.write_text(
+                f"sites:\n  - id: s\n    name: 加密站\n    home: {server.url}\n", encoding="utf-8"
+            )
+            db = tmp_path / f"{quick}.db"
+            settings = fast_with(GOVWATCH_QUICK_PAGES=quick, GOVWATCH_WORKERS=1)
+            log = govwatch("crawl", "-c", str(config), "--db", f"sqlite:///{db}", "-v", *settings)
+            with sqlite3.connect(db) as connection:
+                rows = connection.execute("select url, status, error from link_checks").fetchall()
+            found[quick] = {
+                url.removeprefix(server.url): (status, error) for url, status, error in rows
+            }
+            if quick:
+                read = int(log.stderr.split("pages read (")[0].rsplit(",", 1)[1].split()[0])
+                assert read >= 5  # over TLS, by the small client
+    assert found[True] == found[False]
+    assert found[True]["p5.html"] == (404, None)
+    assert found[True]["deep/4.html"] == (200, None)
