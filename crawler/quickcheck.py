@@ -115,7 +115,7 @@ class _Server:
 
 
 class QuickChecks:
-    """HEAD checks on servers known to answer, settled here when clean (see the module)."""
+    """HEAD checks and page reads on servers known to answer (see the module)."""
 
     def __init__(
         self,
@@ -157,22 +157,16 @@ class QuickChecks:
 
     def submit(self, key: str, shown: str, origin: Origin | None, slot_key: str) -> bool:
         """Take the check of ``key`` (already percent-encoded), or False: the crawl asks."""
-        if self.closed or origin is None or not self.known.get(origin):
-            return False
-        server = self.servers.get(origin)
-        if server is None:
-            server = self.servers[origin] = _Server(origin, slot_key)
-        if server.retired:
+        if origin is None or not self.can_read(origin):
             return False
         request = request_bytes(Candidate(key, "HEAD"), origin, self.limits.user_agent)
         if request is None:
             return False
-        server.queue.append(_Job(key, shown, request))
-        self._start(server)
+        self._queue(origin, slot_key, _Job(key, shown, request))
         return True
 
     def can_read(self, origin: Origin | None) -> bool:
-        """Whether a page of this server would be taken by ``submit_page``."""
+        """Whether this server is asked here (a check by ``submit``, a page by ``submit_page``)."""
         if self.closed or origin is None or not self.known.get(origin):
             return False
         server = self.servers.get(origin)
@@ -188,12 +182,15 @@ class QuickChecks:
         request = page_request_bytes(page, origin, headers)
         if request is None:
             return False
+        self._queue(origin, slot_key, _Job(page.url, page.url, request, page))
+        return True
+
+    def _queue(self, origin: Origin, slot_key: str, job: _Job) -> None:
         server = self.servers.get(origin)
         if server is None:
             server = self.servers[origin] = _Server(origin, slot_key)
-        server.queue.append(_Job(page.url, page.url, request, page))
+        server.queue.append(job)
         self._start(server)
-        return True
 
     @property
     def busy(self) -> bool:
