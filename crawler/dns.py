@@ -12,6 +12,12 @@ resolver that drops a query under load (glibc asks again after 5 s) turned a dea
   server, within ``DNS_TIMEOUT`` (the download then finds the address in the cache). A name that
   does not exist fails the request at once, not retried; any other failure is left to the
   download, with its retries.
+
+Twisted's ``HostnameEndpoint`` (the connection behind every download) tries a name's addresses
+one every ``attemptDelay`` (0.3 s) and reports that none answered only at its next turn, even
+when there was one address to try: a refused connection took 0.3 s, each try of it, holding its
+server's connection meanwhile. The resolver here gives one address per name (IPv4, as Scrapy's),
+so the delay only ever paces that report, and it is short (``FAILURE_REPORT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as tx
 from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 
@@ -44,9 +51,14 @@ class NoSuchHost(tx.DNSLookupError):
     """The resolver answered that this host name does not exist."""
 
 
+FAILURE_REPORT_SECONDS = 0.02
+
+
 class ClassifyingResolver(CachingThreadedResolver):
     def __init__(self, reactor: Any, cache_size: int, timeout: float) -> None:
         super().__init__(reactor, cache_size, timeout)
+        # One address per name: the attempt delay is how late a failed connection is told.
+        HostnameEndpoint._DEFAULT_ATTEMPT_DELAY = FAILURE_REPORT_SECONDS
         self.no_such_host: set[str] = set()
         self.pending: dict[str, list[Deferred[str]]] = {}
 

@@ -22,7 +22,7 @@ import logging
 import re
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -308,8 +308,26 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
-async def revalidate(candidates: Iterable[Candidate], limits: Limits) -> dict[str, Answer]:
-    """The candidates that answered cleanly, by key. Never raises for a URL's failure."""
+# Told how long a server took to answer the pre-pass (seconds), for the crawl's throttle.
+LatencyReport = Callable[[Origin, float], None]
+# A connection to the server the crawl has no use for now, lent for one request: a function that
+# gives it back, or None if there is none.
+Borrow = Callable[[Origin], Callable[[], None] | None]
+ROOM_POLL_SECONDS = 0.05
+
+
+async def revalidate(
+    candidates: Iterable[Candidate],
+    limits: Limits,
+    answered: LatencyReport | None = None,
+    connections: Mapping[Origin, int] | None = None,
+    borrow: Borrow | None = None,
+) -> dict[str, Answer]:
+    """The candidates that answered cleanly, by key. Never raises for a URL's failure.
+
+    Each server is asked on ``connections[origin]`` connections (``limits.per_host`` if not
+    given), and on more up to ``limits.per_host`` when ``borrow`` lends them, one request at a
+    time. ``answered`` is told each answer's latency."""
     work: dict[Origin, _OriginWork] = {}
     for candidate in candidates:
         origin = origin_of(candidate.key)
@@ -322,11 +340,15 @@ async def revalidate(candidates: Iterable[Candidate], limits: Limits) -> dict[st
     answers: dict[str, Answer] = {}
     gate = asyncio.Semaphore(max(1, limits.total))
     tls = tls_context() if any(o.scheme == "https" for o in work) else None
-    workers = [
-        _work(job, answers, limits, gate, tls)
-        for job in work.values()
-        for _ in range(max(1, min(limits.per_host, len(job.queue))))
-    ]
+    workers = []
+    for job in work.values():
+        most = max(1, min(limits.per_host, len(job.queue)))
+        own = most if connections is None else max(1, min(connections.get(job.origin, 1), most))
+        workers += [_work(job, answers, limits, gate, tls, answered) for _ in range(own)]
+        if borrow is not None:
+            workers += [
+                _work(job, answers, limits, gate, tls, answered, borrow) for _ in range(most - own)
+            ]
     await asyncio.gather(*workers)
     for job in work.values():
         if job.failed:
@@ -342,27 +364,55 @@ async def revalidate(candidates: Iterable[Candidate], limits: Limits) -> dict[st
     return answers
 
 
+async def _borrowed(job: _OriginWork, borrow: Borrow) -> Callable[[], None] | None:
+    """A connection borrowed for the next request, once the crawl has one to spare; None if
+    the work ran out meanwhile."""
+    while job.queue and not job.failed:
+        give_back = borrow(job.origin)
+        if give_back is not None:
+            return give_back
+        await asyncio.sleep(ROOM_POLL_SECONDS)
+    return None
+
+
 async def _work(
     job: _OriginWork,
     answers: dict[str, Answer],
     limits: Limits,
     gate: asyncio.Semaphore,
     tls: ssl.SSLContext | None,
+    answered: LatencyReport | None,
+    borrow: Borrow | None = None,
 ) -> None:
+    """Ask the server ``job``'s URLs one at a time on one connection (kept alive), each on a
+    connection borrowed for it if ``borrow`` is given, while any are left."""
+    clock = asyncio.get_running_loop().time
     async with gate:
         connection: HeadConnection | None = None
         try:
             while job.queue and not job.failed:
-                candidate, request = job.queue.popleft()
-                head, connection, failure = await exchange(
-                    connection, lambda: _open(job, limits, tls), request, limits.timeout
-                )
+                give_back = None
+                if borrow is not None:
+                    give_back = await _borrowed(job, borrow)
+                    if give_back is None:
+                        break
+                try:
+                    candidate, request = job.queue.popleft()
+                    started = clock()
+                    head, connection, failure = await exchange(
+                        connection, lambda: _open(job, limits, tls), request, limits.timeout
+                    )
+                finally:
+                    if give_back is not None:
+                        give_back()
                 if failure == "timeout":
                     job.faults += 1
                 if head is None:
                     continue  # this one is left to the crawl
                 assert connection is not None
                 job.faults = 0
+                if answered is not None:
+                    answered(job.origin, clock() - started)
                 answer = clean_answer(candidate, head)
                 if answer is not None:
                     answers[candidate.key] = answer

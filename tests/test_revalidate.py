@@ -144,3 +144,66 @@ def test_servers_reached_through_a_proxy_are_left_to_the_crawl(
     assert reached_directly(Origin("http", "intranet.gov.cn", 80), proxies)
     assert reached_directly(Origin("https", "www.gov.cn", 443), proxies)
     assert reached_directly(Origin("http", "www.gov.cn", 80), {})
+
+
+def test_the_prepass_keeps_to_its_own_connections_and_borrows_only_what_is_lent() -> None:
+    """One connection of its own; a second and third only while the crawl lends them, one
+    request at a time, always given back. Every answer's latency is reported."""
+    in_flight = peak = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal in_flight, peak
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                in_flight += 1
+                peak = max(peak, in_flight)
+                await asyncio.sleep(0.01)  # long enough for requests on other connections to meet
+                in_flight -= 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    async def run(lends: bool) -> tuple[int, int, int, list[float]]:
+        nonlocal peak
+        peak = 0
+        lent = given_back = 0
+        asked = 0
+        latencies: list[float] = []
+
+        def borrow(origin: Origin) -> object:
+            nonlocal lent, asked
+            asked += 1
+            if not lends or asked <= 5:  # the crawl needs its connections at first
+                return None
+            lent += 1
+
+            def back() -> None:
+                nonlocal given_back
+                given_back += 1
+
+            return back
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        origin = Origin("http", "127.0.0.1", port)
+        candidates = [Candidate(f"http://127.0.0.1:{port}/{n}.png", "HEAD") for n in range(40)]
+        async with server:
+            answers = await revalidate(
+                candidates,
+                Limits("ua", 2.0, 3, 8),
+                lambda _, seconds: latencies.append(seconds),
+                {origin: 1},
+                borrow,  # type: ignore[arg-type]
+            )
+        assert len(answers) == 40
+        return peak, lent, given_back, latencies
+
+    peak_alone, lent, given_back, latencies = asyncio.run(run(lends=False))
+    assert (peak_alone, lent, given_back) == (1, 0, 0)
+    assert len(latencies) == 40 and all(0 < s < 2.0 for s in latencies)
+    peak_lent, lent, given_back, _ = asyncio.run(run(lends=True))
+    assert peak_lent == 3  # its own and two borrowed at once
+    assert lent == given_back > 0

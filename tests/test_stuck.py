@@ -10,6 +10,7 @@ from scrapy import Request
 from scrapy.core.downloader import Slot
 
 from crawler.downloader import Lent
+from crawler.spiders.site import prepass_connections
 from crawler.stuck import HUNG_BEFORE, SECOND_TRY, SlotWatch
 from monitor.assessments import today_local
 from tests.conftest import FAST, fast_with, findings_json, govwatch
@@ -190,3 +191,20 @@ def test_a_stuck_request_is_tried_again_before_its_timeout_and_only_twice(tmp_pa
     by_url = {f["url"].removeprefix(server.url.rstrip("/")): f for f in findings}
     assert set(by_url) == hung
     assert {f["error"] for f in by_url.values()} == {"timeout"}
+
+
+@pytest.mark.parametrize(
+    ("share", "candidates", "per_server", "hanging", "allowance", "lent"),
+    [
+        (2, 500, 4, 0, 8, 2),  # no hanging URLs: its share
+        (2, 1, 4, 0, 8, 1),  # no more than it has URLs for
+        (2, 500, 4, 8, 8, 2),  # hanging URLs within the allowance take no connection
+        (2, 500, 4, 10, 8, 1),  # two beyond it: two taken, one kept for the crawl
+        (2, 500, 4, 30, 8, 1),  # at least one, whatever hangs
+        (1, 500, 2, 0, 8, 1),
+    ],
+)
+def test_the_prepass_leaves_the_crawl_a_connection_beside_the_hanging_rechecks(
+    share: int, candidates: int, per_server: int, hanging: int, allowance: int, lent: int
+) -> None:
+    assert prepass_connections(share, candidates, per_server, hanging, allowance) == lent

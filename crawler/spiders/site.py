@@ -13,7 +13,7 @@ import re
 import socket
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -101,6 +101,7 @@ from monitor.database import make_engine
 HOMEPAGE_NAME = "首页"
 ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
 LIST_PRIORITY = 20
+PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
 RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
@@ -205,6 +206,8 @@ class SiteSpider(Spider):
         # scheduled now, before the pre-pass has said which are unchanged, they would all be
         # asked again through the crawl (and those requests compete with the pre-pass).
         self.prepass_running = False
+        self.prepass_slots: dict[Origin, tuple[str, str]] = {}  # a URL of it, its slot key
+        self.prepass_answers: Counter[Origin] = Counter()
         self.forwarded: set[str] = set()  # keys handed to their owner
         self.progress_loop: task.LoopingCall | None = None
         self.max_pages = self.partition.share(site.max_pages)
@@ -338,11 +341,19 @@ class SiteSpider(Spider):
             lent = self._lend_to_prepass(candidates)
             self.prepass_running = True
             try:
-                self.unchanged = await revalidate(candidates, self.limits)
+                self.unchanged = await revalidate(
+                    candidates,
+                    self.limits,
+                    self._prepass_answered,
+                    {origin: len(connections) for origin, (_, connections) in lent.items()}
+                    if lent
+                    else None,
+                    self._lend_one if lent else None,
+                )
             finally:
                 self.prepass_running = False
                 downloader = self._downloader()
-                for slot_key, connections in lent:
+                for slot_key, connections in lent.values():
                     if downloader is not None:
                         downloader.give_back(slot_key, connections)
                 if self.link is not None and self.link.inbox:
@@ -508,12 +519,19 @@ class SiteSpider(Spider):
         downloader = engine.downloader if engine is not None else None
         return downloader if isinstance(downloader, PoliteDownloader) else None
 
-    def _lend_to_prepass(self, candidates: list[Candidate]) -> list[tuple[str, list[Lent]]]:
+    def _lend_to_prepass(self, candidates: list[Candidate]) -> dict[Origin, tuple[str, list[Lent]]]:
         """The connections the pre-pass will use, taken out of each server's download slot
-        while it runs: the crawl's first requests and the pre-pass share the server's limit."""
+        while it runs: the crawl's first requests and the pre-pass share the server's limit.
+
+        The URLs that hung last night are asked again at once, each holding a connection for
+        its timeout; those beyond the stuck allowance (crawler.stuck) count against the limit.
+        The pre-pass leaves the crawl at least one connection besides them, for the other
+        links that failed: their retries and backoffs are the night's longest chain. It asks
+        on more connections, up to its share, while the crawl does not need them (_lend_one).
+        """
         downloader = self._downloader()
         if downloader is None:
-            return []
+            return {}
         first: dict[Origin, str] = {}
         count: Counter[Origin] = Counter()
         for candidate in candidates:
@@ -521,12 +539,50 @@ class SiteSpider(Spider):
             if origin is not None:
                 first.setdefault(origin, candidate.key)
                 count[origin] += 1
-        lent = []
+        settings = self.crawler.settings
+        per_server = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        allowance = settings.getint("GOVWATCH_STUCK_ALLOWANCE")
+        hanging = Counter(host_of(key) for key in self.timed_out if self.partition.owns(key))
+        lent = {}
         for origin, url in first.items():
             slot_key = host_of(url)
-            connections = min(self.limits.per_host, count[origin])
-            lent.append((slot_key, downloader.lend(slot_key, url, connections)))
+            connections = prepass_connections(
+                self.limits.per_host, count[origin], per_server, hanging[slot_key], allowance
+            )
+            lent[origin] = (slot_key, downloader.lend(slot_key, url, connections))
+            self.prepass_slots[origin] = (url, slot_key)
         return lent
+
+    def _lend_one(self, origin: Origin) -> Callable[[], None] | None:
+        """One more connection to ``origin``'s server for the pre-pass's next request, if the
+        crawl has none waiting for it and a connection free: how to give it back."""
+        downloader = self._downloader()
+        url, slot_key = self.prepass_slots[origin]
+        slot = downloader.slots.get(slot_key) if downloader is not None else None
+        if downloader is None or slot is None or slot.queue:
+            return None
+        if len(slot.transferring) >= slot.concurrency:
+            return None
+        lent = downloader.lend(slot_key, url, 1)
+        return lambda: downloader.give_back(slot_key, lent)
+
+    def _prepass_answered(self, origin: Origin, latency: float) -> None:
+        """A pre-pass answer's latency, as a sample for the server's throttle and stuck
+        threshold (crawler.throttle, crawler.stuck), as if the crawl had had that answer: a
+        nightly crawl's first answers come while the machine is busiest, and without the
+        pre-pass's the server's delay stayed at what those few said. The first answers of each
+        server, then one in PREPASS_SAMPLE_EVERY (each sample costs a signal)."""
+        answers = self.prepass_answers[origin] = self.prepass_answers[origin] + 1
+        if answers > PREPASS_SAMPLE_EVERY and answers % PREPASS_SAMPLE_EVERY:
+            return
+        if origin not in self.prepass_slots:
+            return
+        url, slot_key = self.prepass_slots[origin]
+        request = Request(url, meta={"download_slot": slot_key, "download_latency": latency})
+        response = Response(url, status=304, request=request)
+        self.crawler.signals.send_catch_log(
+            signals.response_downloaded, response=response, request=request, spider=self
+        )
 
     def _candidates(self) -> Iterator[Candidate]:
         """Last night's clean URLs this process owns, on servers asked without a proxy."""
@@ -1543,6 +1599,17 @@ def recheck_priority(error: str | None, status: int | None, retried: frozenset[i
     if (error is not None and error != "dns") or status in retried:
         return RECHECK_PRIORITY + 5
     return RECHECK_PRIORITY
+
+
+def prepass_connections(
+    share: int, candidates: int, per_server: int, hanging: int, allowance: int
+) -> int:
+    """The connections lent to the pre-pass for a server (at least one, at most its ``share``
+    and one per candidate): the server's limit, less last night's hanging URLs beyond the
+    stuck allowance (asked again at once, each holding a connection), less one for the crawl's
+    other rechecks."""
+    free = per_server - max(0, hanging - allowance)
+    return max(1, min(share, candidates, free - 1))
 
 
 def _carry_on(callback: Any, slot: str, priority: int) -> Request:
