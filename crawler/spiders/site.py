@@ -101,8 +101,8 @@ from monitor.database import make_engine
 HOMEPAGE_NAME = "首页"
 ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
 LIST_PRIORITY = 20
-PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
 RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
+PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
