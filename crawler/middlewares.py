@@ -89,7 +89,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             request.meta.setdefault("max_retry_times", self.timeout_retries)
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
             self._plan_wait(request, None)
-        return super().process_exception(request, exception)
+        retry = super().process_exception(request, exception)
+        if isinstance(retry, Request) and is_timeout(exception):
+            return get_after_head(retry)  # a server may hang on HEAD alone
+        return retry
 
     def _plan_wait(self, request: Request, asked: float | None) -> None:
         """How long the retry (a copy of this request, meta included) waits before it goes."""
@@ -129,6 +132,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if left <= 0:
                 return
             await asyncio.sleep(min(left, STOP_CHECK_SECONDS))
+
+
+def get_after_head(request: Request) -> Request:
+    """A HEAD's next try by GET, stopped after the answer's head (the spider's _headers_only):
+    what a browser asks, of a server that hangs on HEAD or mishandles it. Any other request as
+    it is."""
+    if request.method != "HEAD":
+        return request
+    again = request.replace(method="GET")
+    again.meta.update(gw_fallback=True, gw_headers_only=True)
+    return again
 
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

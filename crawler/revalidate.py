@@ -137,12 +137,12 @@ _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
 
 @lru_cache(maxsize=1024)
 def _origin_of_prefix(prefix: str) -> Origin | None:
-    parts = urlsplit(prefix)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
     try:
+        parts = urlsplit(prefix)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+    except ValueError:  # "http://[域名]", "http://[::1": no host to ask
         return None
     return Origin(parts.scheme, parts.hostname, port)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -37,7 +38,31 @@ def environment(template_dir: Path | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["href"] = safe_href
+    env.filters["readable"] = readable_url
     return env
+
+
+# Percent-escapes of bytes above ASCII, in a row: the name of a file or page in Chinese, as
+# the page wrote it ("%E9%99%84%E4%BB%B6" in UTF-8, "%B8%BD%BC%FE" in GBK).
+_ESCAPED_TEXT = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+
+
+def readable_url(url: str | None) -> str:
+    """A URL as an operator reads it: escaped Chinese shown as Chinese (read as UTF-8, else as
+    GBK), anything else as written. For the text of a link only; its target stays exact."""
+
+    def decoded(match: re.Match[str]) -> str:
+        raw = bytes.fromhex(match.group(0).replace("%", ""))
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if text.isprintable():
+                return text
+        return match.group(0)
+
+    return _ESCAPED_TEXT.sub(decoded, url or "")
 
 
 def safe_href(url: str | None) -> str:

@@ -26,6 +26,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (bounded by the test's crawl timeout)
     head_status: int | None = None  # answer HEAD differently (e.g. 405)
+    head_delay: float = 0.0  # seconds before answering a HEAD (a server that hangs on HEAD)
     then: Route | None = None  # after answering ``times`` times, answer like this instead
     times: int = 1
 
@@ -119,8 +120,8 @@ class RouteServer:
             else:
                 route.times -= 1
         self.times.append((path, time.monotonic()))
-        if route.delay:
-            time.sleep(route.delay)
+        if route.delay or (method == "HEAD" and route.head_delay):
+            time.sleep(route.head_delay if method == "HEAD" and route.head_delay else route.delay)
         # Answered from now on (before the client can read the answer and send another request).
         self.spans.append((path, arrived, time.monotonic()))
         status = route.head_status if method == "HEAD" and route.head_status else route.status

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from monitor.assessments import today_local
-from tests.conftest import FAST, ROOT, findings_json, govwatch
+from tests.conftest import FAST, ROOT, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 
 
@@ -276,3 +276,37 @@ def test_a_page_read_after_a_plain_text_error_or_redirect_has_its_links_checked(
         f["url"].removeprefix(server.url.rstrip("/")) for f in findings if f["kind"] == "dead_link"
     }
     assert dead == {"/after-retry-dead.html", "/after-redirect-dead.html"}
+
+
+def test_an_attachment_whose_server_hangs_on_head_is_asked_by_get(tmp_path: Path) -> None:
+    """Some servers never answer HEAD for a download (a browser asks by GET): the second try
+    of a HEAD that timed out is a GET, and so is the next crawl's check of such a link."""
+    pdf = Route(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}, head_delay=4)
+    links = "<a href='/files/report.pdf'>年度报告</a><a href='/files/gone.pdf'>无响应的附件</a>"
+    routes = {
+        "/": Route(200, _html(links)),
+        "/files/report.pdf": pdf,
+        "/files/gone.pdf": Route(200, b"%PDF-1.4", {"Content-Type": "application/pdf"}, delay=3),
+    }
+    settings = fast_with(DOWNLOAD_TIMEOUT=1, GOVWATCH_HEDGE_STUCK=False)
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        asked = [m for m, p in server.requests if p == "/files/report.pdf"]
+        findings = findings_json(config, db, today_local())
+        before = len(server.requests)
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        rechecked = [m for m, p in server.requests[before:] if p == "/files/gone.pdf"]
+        # Hedged (the default): the second try goes while the first HEAD still hangs.
+        hedged_db = f"sqlite:///{tmp_path / 'h.db'}"
+        govwatch("crawl", "-c", str(config), "--db", hedged_db, *fast_with(DOWNLOAD_TIMEOUT=2))
+        hedged = findings_json(config, hedged_db, today_local())
+    # The HEADs that hung (the small client's, the crawl's first try), then one GET.
+    assert set(asked[:-1]) == {"HEAD"}
+    assert asked[-1] == "GET"
+    for found in (findings, hedged):
+        assert [(f["url"].removeprefix(server.url), f["error"]) for f in found] == [
+            ("files/gone.pdf", "timeout")
+        ]
+    assert rechecked == ["GET"]  # last night's timeout: its one try tonight, by GET

@@ -231,3 +231,17 @@ def test_soft_404_and_block_pages_without_false_alarms() -> None:
 def test_a_page_of_only_comments_parses_as_empty() -> None:
     assert parse_html('<!--#include virtual="/inc/head.html"-->').find("body") is None or True
     assert extract_links(parse_html("<!-- nothing -->"), "http://x.gov.cn/").links == ()
+
+
+def test_a_form_for_the_public_is_told_from_a_search_box_or_a_login() -> None:
+    from crawler.extract.lists import has_public_form
+
+    mailbox = "<form>姓名<input name='n'>电话<input type='tel'><textarea></textarea></form>"
+    survey = "<form><input name='a'><input name='b' type='text'><input name='c'></form>"
+    search = (
+        "<form><input name='q'><select><option>全站</option></select><input type='submit'></form>"
+    )
+    login = "<form><input name='user'><input type='password'><input type='submit'></form>"
+    assert has_public_form(parse_html(mailbox))
+    assert has_public_form(parse_html(survey))
+    assert not has_public_form(parse_html(search + login))

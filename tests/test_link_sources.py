@@ -211,3 +211,23 @@ def test_a_link_repeated_across_pages_resolves_against_each_page() -> None:
         "http://www.x.gov.cn/zwgk/b.html",
         "http://www.x.gov.cn/c.html",
     ]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "file:///D:/工作/2023/附件6.doc",
+        "C:\\Users\\admin\\Desktop\\附件7.xls",
+        "\\\\oa\\共享\\附件8.doc",
+    ],
+)
+def test_a_file_on_the_editors_computer_is_a_finding_never_a_request(href: str) -> None:
+    from crawler.spiders.site import _malformed_error
+
+    doc = parse_html(f"<a href='{escape(href)}'>附件</a><a href='mailto:a@x.gov.cn'>信箱</a>")
+    found = extract_links(doc, PAGE)
+    assert [link.url for link in found.links] == [href]  # as written, to be reported
+    assert found.not_fetched == 1  # the mailbox: counted, not a finding
+    assert request_key(href, "utf-8") is None
+    assert _malformed_error(href)[0] == "malformed_url"
+    assert "editor's computer" in _malformed_error(href)[1]

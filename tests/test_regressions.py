@@ -92,3 +92,62 @@ def test_a_lock_with_a_live_pid_but_no_heartbeat_is_taken_over(tmp_path: Path) -
         holder = store.get_lock(session, "x")
         assert holder is not None
         assert store.lock_is_stale(holder)
+
+
+BROKEN_HOSTS = [
+    "http://[域名]/zwgk/index.html",
+    "http://[::1",
+    "http://a]b/c.html",
+    "//[zz]/d.html",
+]
+
+
+def test_a_link_with_a_broken_host_costs_its_page_none_of_its_other_links(tmp_path: Path) -> None:
+    """A CMS template's unfilled "http://[域名]/…" once failed the whole page: the dead links
+    before it were checked but never placed on the page, those after it never requested."""
+    broken = "".join(f"<a href='{href}'>坏主机{n}</a>" for n, href in enumerate(BROKEN_HOSTS))
+    broken_list = news_list(TODAY - timedelta(days=3)).replace(
+        b"</ul>",
+        f"<li><a href='{BROKEN_HOSTS[0]}'>模板占位</a><span>2024-01-01</span></li></ul>".encode(),
+    )
+    routes = {
+        "/": Route(
+            200,
+            html(
+                "<a href='/zwdt/'>工作动态</a><a href='/before.html'>前一个死链</a>"
+                f"{broken}<img src='http://[域名]/logo.png'>"
+                "<a href='/after.html'>后一个死链</a><a href='/page.html'>页面</a>"
+            ),
+        ),
+        "/zwdt/": Route(200, broken_list),
+        "/zwdt/2*": Route(200, html("文章")),
+        "/page.html": Route(200, html(f"{broken}<a href='/deeper.html'>更深的死链</a>")),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - id: tpl\n    name: 模板站\n    home: {server.url}\n    columns:\n"
+            f"      - {{name: 工作动态, url: '{server.url}zwdt/', category: news}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        crawl = govwatch("crawl", "-c", str(config), "--db", db, "-v", *FAST)
+        findings = findings_json(config, db, TODAY)
+    assert "Spider error" not in crawl.stderr + crawl.stdout
+    dead = {
+        (f["url"].removeprefix(server.url), f["error"] or f["status"])
+        for f in findings
+        if f["kind"] == "dead_link"
+    }
+    assert dead == {
+        ("before.html", 404),
+        ("after.html", 404),
+        ("deeper.html", 404),
+        ("http://[域名]/zwgk/index.html", "malformed_url"),
+        ("http://[::1", "malformed_url"),
+        ("http://a]b/c.html", "malformed_url"),
+        ("http://[zz]/d.html", "malformed_url"),
+        ("http://[域名]/logo.png", "malformed_url"),
+    }
+    # The column's list, with the placeholder among its items, is still read and dated.
+    assert not [f for f in findings if f.get("column") == "工作动态"]

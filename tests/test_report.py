@@ -193,3 +193,17 @@ def test_only_web_addresses_become_links() -> None:
     assert safe_href(" JavaScript:alert(1)") == "#"
     assert safe_href("data:text/html,<script>") == "#"
     assert safe_href(None) == "#"
+
+
+def test_escaped_chinese_in_a_url_is_shown_as_chinese_and_linked_as_written() -> None:
+    from reports.render import environment, readable_url
+
+    gbk = "http://x.gov.cn/uploadfiles/%B2%BB%B4%E6%D4%DA%B5%C4%B8%BD%BC%FE.doc"
+    utf8 = "http://x.gov.cn/%E9%99%84%E4%BB%B6/a%20b.pdf?name=%E6%8A%A5%E5%91%8A"
+    assert readable_url(gbk) == "http://x.gov.cn/uploadfiles/不存在的附件.doc"
+    assert readable_url(utf8) == "http://x.gov.cn/附件/a%20b.pdf?name=报告"  # ASCII as written
+    assert readable_url("http://x.gov.cn/%FF%FE.doc") == "http://x.gov.cn/%FF%FE.doc"
+    template = environment(None).from_string('<a href="{{ u | href }}">{{ u | readable }}</a>')
+    shown = lxml_html.fromstring(template.render(u=gbk))
+    assert shown.get("href") == gbk
+    assert shown.text == "http://x.gov.cn/uploadfiles/不存在的附件.doc"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.extract.html import parse_html
-from crawler.extract.softpages import is_block_page, soft_verdict
+from crawler.extract.softpages import fingerprint, is_block_page, soft_verdict
 
 
 def _page(title: str, body: str) -> str:
@@ -36,6 +36,9 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
         _page("提示信息", "<table><tr><td>该文章已经被删除或者已经过期!</td></tr></table>"),
         # 大汉 jcms: a deleted article's page only says so in an alert, then goes back.
         _page("提示", "<script>alert('该信息不存在或已删除');history.back();</script>"),
+        # The error in one part of the title, the site's name in the other.
+        _page("页面不存在_某某市人民政府", f"{FRAME_TOP}<img src='/images/e.png'>{FRAME_FOOT}"),
+        _page("某某市人民政府-404页面", f"{FRAME_TOP}<p>请返回首页</p>{FRAME_FOOT}"),
     ],
 )
 def test_soft_404_pages(html: str) -> None:
@@ -65,6 +68,28 @@ def test_soft_404_pages(html: str) -> None:
             "<ul><li><a href='/a.html'>通知一</a> 2024-07-01</li></ul>"
             "<script>function go(){alert('页面不存在');history.back();}</script>",
         ),
+        # A guide whose list says what is done when the information asked for does not exist.
+        _page(
+            "政府信息公开申请指南_某某市人民政府",
+            f"{FRAME_TOP}<table><tr><td>依申请公开指南</td></tr><tr><td><p>三、答复：</p>"
+            "<p>（一）所申请公开信息已经主动公开的，告知申请人获取途径；</p>"
+            "<p>（二）所申请公开信息不存在的，告知申请人；</p></td></tr></table>"
+            f"{FRAME_FOOT}",
+        ),
+        # Titles about missing pages, on articles dated the way CMSs without 发布日期 date them.
+        _page(
+            "关于开展网站404错误页面排查整改的通知",
+            "<table><tr><td>关于开展网站404错误页面排查整改的通知</td></tr>"
+            "<tr><td>来源：市政府办公室　　日期：2024-11-20　　【字体：大 中 小】</td></tr>"
+            "<tr><td><p>请各单位完成自查。</p></td></tr></table>",
+        ),
+        _page(
+            "关于网站页面不存在问题的整改情况",
+            "<div class='bt'>关于网站页面不存在问题的整改情况</div>"
+            "<div>时间：2024-11-20　来源：市大数据中心</div><p>已完成整改。</p>",
+        ),
+        # A news title that names the error, undated.
+        _page("我市开展政府网站404错误链接专项整治", "<p>近日，我市清理死链127条。</p>"),
     ],
 )
 def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
@@ -106,3 +131,25 @@ def test_firewall_pages_are_blocked(html: str) -> None:
 def test_a_cookie_and_a_redirect_elsewhere_is_not_a_challenge() -> None:
     doc = parse_html("<html><body><script>document.cookie='lang=zh';location.href='/zh/'</script>")
     assert not is_block_page(doc)
+
+
+def _framed(body: str) -> str:
+    """A site whose every page has one title and one frame (大汉 sites often do)."""
+    return _page("某某县人民政府", f"{FRAME_TOP}{body}{FRAME_FOOT}")
+
+
+def test_a_site_whose_pages_share_one_title_has_short_pages_of_its_own() -> None:
+    missing = fingerprint(
+        200, parse_html(_framed("<p>您访问的页面 /govwatch-surely-missing-1f2e.html 不存在！</p>"))
+    )
+    # The same answer for another missing URL (its path and the date differ): soft-404.
+    again = _framed("<p>您访问的页面 /zwgk/2024/art_9_31.html 不存在！</p>").replace("20日", "21日")
+    assert soft_verdict(parse_html(again), missing) == "soft_404"
+    # Pages of the site as short as that answer: a mailbox form, a list with one item.
+    form = _framed(
+        "<h3>县长信箱</h3><form>姓名<input name='n'> 电话<input name='t'>"
+        "<textarea name='c'></textarea><input type='submit' value='提交'></form>"
+    )
+    one_item = _framed("<ul><li><a href='/art/1.html'>县政府常务会议</a> 2024-11-20</li></ul>")
+    for page in (form, one_item):
+        assert soft_verdict(parse_html(page), missing) is None

@@ -12,6 +12,9 @@ from crawler.extract.html import HtmlElement, squash
 _DATE_META = ("pubdate", "publishdate", "article:published_time", "dc.date", "firstpublishedtime")
 _PUBLISHED = re.compile(r"(发布日期|发布时间|发文日期|公开日期|发布于)\s*[:：]?")
 _WRITTEN = re.compile(r"(成文日期|成文时间)\s*[:：]?")
+# The line over an article where a CMS writes no 发布日期: "来源：市政府办公室　日期：2024-11-24".
+_DATELINE = re.compile(r"(?:日\s*期|时\s*间)\s*[:：]")
+_SOURCE_LABEL = re.compile(r"(?:来\s*源|信息来源|发布机构|作\s*者)\s*[:：]")
 _LABEL_WINDOW = 40
 _FIELDS = {
     "index_no": re.compile(r"索\s*引\s*号\s*[:：]\s*([A-Za-z0-9/_\-.—－]+)"),
@@ -44,6 +47,13 @@ def publication_date(doc: HtmlElement, text: str | None = None) -> DateMatch | N
     if meta is not None:
         return meta
     return _labelled_date(text if text is not None else _body_text(doc), _PUBLISHED)
+
+
+def has_dateline(doc: HtmlElement) -> bool:
+    """An article's line of where it is from and when: a 来源 (作者, 发布机构) label and a
+    日期 or 时间 label with a full date, as CMSs that write no 发布日期 show it."""
+    text = _body_text(doc)
+    return _SOURCE_LABEL.search(text) is not None and _labelled_date(text, _DATELINE) is not None
 
 
 def detail_metadata(doc: HtmlElement) -> DetailMetadata:

@@ -42,6 +42,9 @@ _SCANNED_TAGS = (*_ATTRS_OF, "input", "param", "style", "meta")
 _OBJECT_PARAMS = frozenset({"movie", "src", "url", "filename"})
 _SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
 _NOT_FETCHED = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:")
+# A file on the computer the page was written on, pasted from Word ("file:///D:/工作/附件.doc",
+# "C:\Users\…\附件.xls", "\\server\share\…"): no visitor can open it. Reported, never fetched.
+ON_AN_EDITORS_COMPUTER = re.compile(r"(?:file:|[a-z]:[\\/]|\\\\)", re.I)
 _CSS_URL = re.compile(r"url\(\s*([\"']?)([^\"')]+)\1\s*\)", re.I)
 _CSS_IMPORT = re.compile(r"@import\s+([\"'])([^\"']+)\1", re.I)
 # <meta http-equiv="refresh" content="0;url=/new/">: the delay, then the URL (quoted or not).
@@ -88,6 +91,9 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
             continue
         if href.lower().startswith(_NOT_FETCHED):
             not_fetched += 1
+            continue
+        if ON_AN_EDITORS_COMPUTER.match(href):
+            links.append(LinkRef(href, tag, attr, _anchor_text(element)))
             continue
         absolute = _link_target(base, href)
         if absolute is None:  # a malformed URL: kept, so that it is reported with its reason

@@ -159,6 +159,25 @@ def says_empty(doc: HtmlElement) -> str | None:
     return next((marker for marker in EMPTY_MARKERS if marker in text), None)
 
 
+# Fields a visitor types into (an <input> without a type is a text field).
+_TEXT_INPUTS = frozenset({"", "text", "tel", "email", "number", "date"})
+
+
+def has_public_form(doc: HtmlElement) -> bool:
+    """A form for the public to write in (县长信箱, 留言, 征集意见): a text area beside another
+    field, or three fields; not a site's search box or login in its header."""
+    for form in doc.iter("form"):
+        areas = sum(1 for _ in form.iter("textarea"))
+        fields = sum(
+            1
+            for field in form.iter("input")
+            if (field.get("type") or "").strip().lower() in _TEXT_INPUTS
+        )
+        if (areas and areas + fields >= 2) or fields >= 3:
+            return True
+    return False
+
+
 def _under(url: str, page_url: str) -> bool:
     folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
     return folder != "/" and urlsplit(url).path.startswith(folder)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.extract.detail import publication_date
+from crawler.extract.detail import has_dateline, publication_date
 from crawler.extract.html import HtmlElement, squash
 
 SOFT_404_PHRASES = (
@@ -28,15 +28,23 @@ SOFT_404_PHRASES = (
     "已被删除",
     "找不到文件或目录",
 )
-# A title that is an error code: "404", "404页面", "404 - 找不到文件或目录。", "HTTP Status 404 –
-# Not Found", "错误404" (not "关于清理网站404死链的通知").
-_ERROR_TITLE = re.compile(
-    r"^\W*(?:http\s*(?:status|error)\s*|error\s*|错误\s*)?404(?!\d)"
-    r"|(?<!\d)404\s*(?:not\s*found|错误|页面|[-–—])",
-    re.I,
-)
+# A title, or a part of one ("404页面-某某市人民政府"), that is an error code: "404", "404页面",
+# "404 - 找不到文件或目录。", "HTTP Status 404 – Not Found", "错误404"; not a title that mentions
+# one ("关于开展网站404错误页面排查整改的通知").
+_ERROR_TITLE = re.compile(r"\W*(?:http\s*(?:status|error)\s*|error\s*|错误\s*)?404(?!\d)", re.I)
+_TITLE_PARTS = re.compile(r"\s*[_|｜\-–—]\s*")
 # A page's own message is short; an article's sentence that says the same runs on.
 MESSAGE_CHARS = 60
+# A message that says a page is missing ends there, or goes on to say more of the same
+# ("页面不存在或已被删除", "…不存在了", "…不存在，请返回首页"). Followed by other words it is
+# part of something else: a condition in a guide ("所申请公开信息不存在的，告知申请人"), a topic
+# ("页面不存在问题的整改情况").
+_IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
+_MAY_FOLLOW = frozenset("或了啦呢哦请")
+# A numbered item ("（二）", "二、", "2.") or a document's title ("关于…"): never a message.
+_NOT_A_MESSAGE = re.compile(
+    r"\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,3}[.、．]|关于)"
+)
 BLOCK_MARKERS = (
     "安全狗",
     "云锁",
@@ -82,6 +90,8 @@ _RELOAD = re.compile(
 # Words without which a page cannot be judged blocked or missing below (lower case).
 _BLOCK_HINTS = (*(m.lower() for m in BLOCK_MARKERS), *CHALLENGE_SCRIPTS, "document.cookie")
 _MISSING_HINTS = (*SOFT_404_PHRASES, "404")
+# Characters of text two answers may differ by and still be the same page (looks_alike).
+SAME_WORDS_SLACK = 10
 SHORT_PAGE = 1500  # characters of text: longer pages are articles, whatever they mention
 HEADLINE_CHARS = 200
 
@@ -93,19 +103,23 @@ class Fingerprint:
     status: int
     title: str
     size: int
+    words: frozenset[str] = frozenset()  # its pieces of text, URLs and numbers blanked
 
 
 def fingerprint(status: int, doc: HtmlElement | None) -> Fingerprint:
-    return Fingerprint(status, _title(doc), len(_text(doc)))
+    return Fingerprint(status, _title(doc), len(_text(doc)), _words(doc))
 
 
 def looks_alike(a: Fingerprint, b: Fingerprint) -> bool:
-    """The same page by its title and about the same length of text."""
-    return (
-        bool(a.title)
-        and a.title.lower() == b.title.lower()
-        and abs(a.size - b.size) <= max(50, a.size // 20)
-    )
+    """The same page: the same title, about the same length of text, and the same words but for
+    what the page repeats of the URL asked (a path, numbers). A site whose every page has one
+    title and one frame has short pages of its own as long as its "页面不存在" page."""
+    if not a.title or a.title.lower() != b.title.lower():
+        return False
+    if abs(a.size - b.size) > max(50, a.size // 20):
+        return False
+    slack = max(SAME_WORDS_SLACK, max(a.size, b.size) // 20)
+    return _chars(a.words - b.words) <= slack and _chars(b.words - a.words) <= slack
 
 
 def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) -> str | None:
@@ -127,7 +141,7 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
         and not _names_a_document(title)
         and not _is_article(doc)
     ):
-        if any(phrase in title for phrase in SOFT_404_PHRASES) or _ERROR_TITLE.search(title):
+        if _title_says_missing(title):
             return "soft_404"
         if not _titled(doc, title) and any(_says_missing(m) for m in _messages(doc)):
             return "soft_404"
@@ -158,16 +172,39 @@ def is_block_page(doc: HtmlElement) -> bool:
 
 
 def _is_article(doc: HtmlElement) -> bool:
-    """An article page: it says when it was published (PubDate meta or 发布日期 label)."""
+    """An article page: it says when it was published (PubDate meta, a 发布日期 label, or a
+    来源 … 日期 line)."""
     try:
-        return publication_date(doc) is not None
+        return publication_date(doc) is not None or has_dateline(doc)
     except (ValueError, LookupError, TypeError):
         return False
 
 
+def _title_says_missing(title: str) -> bool:
+    """A title that is the error, whole or as one of its parts ("页面不存在_某某市人民政府")."""
+    return any(
+        _ERROR_TITLE.match(part) or _says_missing(part)
+        for part in _TITLE_PARTS.split(title)
+        if part
+    )
+
+
 def _says_missing(message: str) -> bool:
     lowered = message.lower()
-    return len(lowered) <= MESSAGE_CHARS and any(phrase in lowered for phrase in SOFT_404_PHRASES)
+    if len(lowered) > MESSAGE_CHARS or _NOT_A_MESSAGE.match(lowered):
+        return False
+    return any(_stated(lowered, phrase) for phrase in SOFT_404_PHRASES)
+
+
+def _stated(message: str, phrase: str) -> bool:
+    """``phrase`` in ``message`` as what it says, not as part of other words (_MAY_FOLLOW)."""
+    start = message.find(phrase)
+    while start >= 0:
+        after = message[start + len(phrase) : start + len(phrase) + 1]
+        if not after or after in _MAY_FOLLOW or not _IDEOGRAPH.match(after):
+            return True
+        start = message.find(phrase, start + 1)
+    return False
 
 
 def _messages(doc: HtmlElement) -> list[str]:
@@ -273,6 +310,28 @@ def _text(doc: HtmlElement | None) -> str:
         return ""
     body = doc.find("body")
     return squash((body if body is not None else doc).text_content())
+
+
+# A URL or path, or a number, in a page's text: what an error page repeats of the URL asked.
+_VARYING = re.compile(r"[\w\-.~:/?#\[\]@!$&'()*+,;=%]*[/.][\w\-.~:/?#\[\]@!$&'()*+,;=%]+|\d+", re.A)
+
+
+def _words(doc: HtmlElement | None) -> frozenset[str]:
+    """The page's visible pieces of text, as compared: lower case, URLs and numbers blanked."""
+    if doc is None:
+        return frozenset()
+    body = doc.find("body")
+    root = body if body is not None else doc
+    pieces = root.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+    return frozenset(
+        word
+        for piece in pieces
+        if isinstance(piece, str) and (word := _VARYING.sub("#", squash(piece).lower()))
+    )
+
+
+def _chars(words: frozenset[str]) -> int:
+    return sum(len(word) for word in words)
 
 
 def _visible_text(doc: HtmlElement) -> str:

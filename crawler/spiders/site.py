@@ -38,6 +38,7 @@ from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
 from crawler.extract.links import (
+    ON_AN_EDITORS_COMPUTER,
     anchor_names,
     extract_links,
     fragment_links,
@@ -49,6 +50,7 @@ from crawler.extract.links import (
 from crawler.extract.lists import (
     ListItem,
     content_items,
+    has_public_form,
     main_list,
     newest,
     resolve_date,
@@ -80,6 +82,7 @@ from crawler.items import (
     PageLinks,
     PageMetadata,
 )
+from crawler.middlewares import get_after_head
 from crawler.outcomes import describe_failure
 from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
@@ -145,6 +148,7 @@ class ColumnState:
     data_tried: bool = False
     empty_marker: bool = False
     text_chars: int = 0  # prose on the first page: a content page, not a list
+    public_form: bool = False  # a form to write in on the first page (县长信箱): not a list
     done: bool = False  # its observation is out: never twice
 
 
@@ -844,11 +848,10 @@ class SiteSpider(Spider):
             request = self._request(
                 key, shown, "page" if page else "check", "utf-8", method="GET" if page else "HEAD"
             )
-            if method == "GET" and not page:
-                # Its server refused or mishandled HEAD for it last night: straight to the GET
-                # that was its answer then, not a HEAD first whose answer would not be believed.
-                request = request.replace(method="GET")
-                request.meta.update(gw_fallback=True, gw_headers_only=True)
+            if not page and (method == "GET" or error == "timeout"):
+                # Its server refused or mishandled HEAD for it last night, or did not answer in
+                # time (some hang on HEAD alone): straight to a GET, its one try tonight.
+                request = get_after_head(request)
             # Ahead of the crawl's own requests: the links that failed last night are the slow
             # ones (timeouts, backoffs, Retry-After), and the longest jobs first end soonest.
             yield request.replace(priority=recheck_priority(error, status, self.retried))
@@ -871,7 +874,7 @@ class SiteSpider(Spider):
         tries = int(meta.get("retry_times", 0))
         if tries >= min(self.timeout_retries, meta.get("max_retry_times", tries + 1)):
             return None
-        second = request.replace(dont_filter=True, priority=request.priority + 1)
+        second = get_after_head(request.replace(dont_filter=True, priority=request.priority + 1))
         second.meta["retry_times"] = tries + 1
         second.meta["govwatch_retry_wait"] = self.retry_backoff * 2**tries
         second.meta[SECOND_TRY] = second.url  # its URL hangs now: stuck from the start
@@ -1392,6 +1395,7 @@ class SiteSpider(Spider):
         if first:
             state.meta_name, state.meta_type = _column_meta(doc)
             state.text_chars = _prose_chars(doc)
+            state.public_form = has_public_form(doc)
             yield from self._discover(state, doc, response.url)
         if state.is_home:
             items = content_items(doc, response.url)
@@ -1557,8 +1561,12 @@ class SiteSpider(Spider):
             status = "parent"  # holds sub-columns (its own frame or script is their tree)
         elif state.unreadable:
             status = "unreadable"
-        elif state.discovered and not state.empty_marker and state.text_chars >= PROSE_CHARS:
-            status = "content"  # a page of text (机构职能, 联系我们…), not a list
+        elif (
+            state.discovered
+            and not state.empty_marker
+            and (state.text_chars >= PROSE_CHARS or state.public_form)
+        ):
+            status = "content"  # a page of text (机构职能, 联系我们…) or a form, not a list
         else:
             status = "empty"
         yield ColumnObservation(
@@ -1626,6 +1634,8 @@ def _carry_on(callback: Any, slot: str, priority: int) -> Request:
 
 
 def _malformed_error(url: str) -> tuple[str, str]:
+    if ON_AN_EDITORS_COMPUTER.match(url):
+        return "malformed_url", f"a file on the editor's computer, not on the web: {url!r}"
     return "malformed_url", f"cannot request {url!r}"
 
 
@@ -1697,8 +1707,10 @@ def request_key(url: str, encoding: str) -> str | None:
         parts.port  # noqa: B018 (raises on a bad port)
     except ValueError:
         return None
-    if parts.scheme in ("http", "https") and not _valid_host(parts.netloc):
-        return None  # "http://", "http://a b.gov.cn/", "http://h:port/": a browser goes nowhere
+    if parts.scheme not in ("http", "https") or not _valid_host(parts.netloc):
+        # "http://", "http://a b.gov.cn/", "http://h:port/", "file:///D:/附件.doc": a browser
+        # goes nowhere (and a crawl never reads this machine's files)
+        return None
     return key
 
 
@@ -1706,7 +1718,10 @@ def request_key(url: str, encoding: str) -> str | None:
 def _valid_host(netloc: str) -> bool:
     """A host name a browser can look up, or an IP address. Cached: a site's links share a
     few hosts."""
-    host = urlsplit(f"//{netloc}").hostname or ""
+    try:
+        host = urlsplit(f"//{netloc}").hostname or ""
+    except ValueError:  # "[域名]", "[::1": not an address in brackets
+        return False
     if netloc.rpartition("@")[2].startswith("["):
         try:
             ipaddress.IPv6Address(host)
@@ -1728,8 +1743,10 @@ _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*")
 
 @lru_cache(maxsize=1024)
 def _host_of_origin(origin: str) -> str:
-    parts = urlsplit(origin)
+    """ "" for an origin with no host a request could go to ("http://[域名]", a template's
+    unfilled placeholder; "http://[::1", a bad port)."""
     try:
+        parts = urlsplit(origin)
         port = parts.port
     except ValueError:
         return ""
