@@ -82,8 +82,11 @@ class RunHeartbeat:
             "elapsed": round(time.monotonic() - self.started, 1),
             "final": final,
         }
-        sys.stdout.write(PROGRESS_PREFIX + json.dumps(data) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(PROGRESS_PREFIX + json.dumps(data) + "\n")
+            sys.stdout.flush()
+        except OSError:  # the command reading it is gone (killed): the crawl is ending
+            self.progress = False
 
     def _counts(self) -> Any:
         """The crawl's counts: a partitioned crawl's lead adds the other partitions'."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from monitor import __version__, database
+from monitor import __version__, database, warmstart
 from monitor.accounts import accounts_yaml, suggest
 from monitor.assessments import assess, assess_accounts, today_local
 from monitor.config import DEFAULT_PRESET, Config, load_config, load_preset
@@ -590,8 +591,16 @@ def db_upgrade(config_path: Path | None, db_url: str | None) -> None:
     click.echo(f"数据库已是最新 / schema at {after} (was {before or 'empty'})")
 
 
+def _stop_as_interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops crawls and scans as Ctrl-C does
+
+
 def run() -> None:
     """The console script: database errors end as one clear line, not a traceback."""
+    if warmstart.wants_crawl_process(sys.argv[1:]):
+        # Its crawl processes run in their own sessions: told to stop, it stops them (their
+        # runs marked incomplete) and gives back the site locks, instead of leaving them.
+        signal.signal(signal.SIGTERM, _stop_as_interrupted)
     try:
         main()
     except DatabaseError as exc:

@@ -350,3 +350,41 @@ def test_the_next_crawl_asks_ahead_only_what_answered_without_a_redirect(db_url:
     assert previous is not None
     assert set(previous.clean) == {f"{base}plain.html"}
     assert [failed[0] for failed in previous.failed] == [f"{base}gone.html"]
+
+
+def test_a_link_no_page_has_any_more_is_neither_read_nor_remembered(tmp_path: Path) -> None:
+    """Last night's failed links are checked again from the start of the crawl, before any page
+    is read; only those a page still links count. A 专题 hub that failed, is no longer linked and
+    answers again is not read (its old pages' dead links are not the site's), and a dead link
+    that comes back after a night away is new, not a continuing streak."""
+    hub = _html("专题", "<a href='/ztzl/orphan.html'>专题文章</a>")
+    routes = {
+        "/": _html("首页", "<a href='/ztzl/index.html'>专题</a><a href='/f/err.pdf'>附件</a>"),
+        "/ztzl/index.html": hub,
+        "/ztzl/orphan.html": _html("专题文章", "<a href='/f/orphan_dead.pdf'>旧附件</a>"),
+        "/f/err.pdf": Route(500),
+    }
+    with RouteServer(routes, etags=True) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: s, name: 站, home: '{server.url}'}}\n", encoding="utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+
+        def night() -> dict[str, dict[str, Any]]:
+            govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+            found = findings_json(config, db, today_local())
+            return {f["url"].removeprefix(server.url): f for f in found if f["kind"] == "dead_link"}
+
+        first = night()
+        hub.status = 404  # the hub fails; the homepage no longer links the attachment
+        routes["/"] = _html("首页", "<a href='/ztzl/index.html'>专题</a>")
+        second = night()
+        hub.status = 200  # the hub answers again, but nothing links it; the attachment is back
+        routes["/"] = _html("首页", "<a href='/f/err.pdf'>附件</a>")
+        third = night()
+    assert set(first) == {"f/err.pdf", "f/orphan_dead.pdf"}
+    assert set(second) == {"ztzl/index.html"}
+    assert set(third) == {"f/err.pdf"}  # never the orphaned page's dead attachment
+    back = third["f/err.pdf"]
+    assert (back["new"], back["consecutive_failures"], back["definite"]) == (True, 1, False)

@@ -82,3 +82,49 @@ def test_a_stop_drops_queued_requests_and_records_only_what_was_answered(
     # Only links the server answered are recorded, and each with the server's answer.
     assert {url.removeprefix(server.url.rstrip("/")) for url, _, _ in slow_checks} <= answered
     assert all(status == 200 and error is None for _, status, error in slow_checks)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_or_killed_crawl_command_leaves_no_crawl_running(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """``govwatch crawl`` told to stop (SIGTERM, as systemd or kill does) stops its crawl, marks
+    the run incomplete and gives back the site's lock. Killed outright, its crawl process ends
+    itself as incomplete instead of crawling on with no lock held."""
+    slow = {f"/slow/{n}.html": Route(200, html(f"慢{n}"), delay=DELAY) for n in range(SLOW_LINKS)}
+    links = "".join(f"<a href='{path}'>慢页{path}</a>" for path in slow)
+    config, path = tmp_path / "site.yaml", tmp_path / "g.db"
+    with RouteServer({"/": Route(200, html(links)), **slow}) as server:
+        config.write_text(
+            f"sites:\n  - {{id: slow, name: 慢站, home: '{server.url}'}}\n", encoding="utf-8"
+        )
+        settings = [*FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+        command = [sys.executable, "-m", "monitor", "crawl", "-c", str(config)]
+        cli = subprocess.Popen(
+            [*command, "--db", f"sqlite:///{path}", *settings],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(lambda: sum(1 for p, _, _ in server.spans if p in slow) >= 2, 30)
+            cli.send_signal(stop)
+            code = cli.wait(timeout=30)
+
+            def run_ended() -> bool:
+                with sqlite3.connect(path) as conn:
+                    return conn.execute("select status from runs").fetchall() == [("incomplete",)]
+
+            _wait_for(run_ended, 30)
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+        asked_when_ended = len(server.requests)
+        time.sleep(2 * DELAY)  # a crawl still running would go on asking
+        asked_later = len(server.requests)
+    assert code == (1 if stop == signal.SIGTERM else -signal.SIGKILL)  # 1: not complete
+    assert asked_later == asked_when_ended
+    with sqlite3.connect(path) as conn:
+        locks = conn.execute("select count(*) from site_locks").fetchone()[0]
+    if stop == signal.SIGTERM:
+        assert locks == 0  # given back; a killed command's lock is taken over as stale

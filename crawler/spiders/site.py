@@ -106,6 +106,7 @@ ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
 LIST_PRIORITY = 20
 RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
 PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
+RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (_hold)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
@@ -232,6 +233,12 @@ class SiteSpider(Spider):
         # that links to them is read first.
         self.failed_before = {key for key, *_ in (self.previous.failed if self.previous else ())}
         self.rechecks_started = False
+        # A recheck counts only once a page of tonight's crawl links its URL (reached): until
+        # then its answer waits here. A link no page has any more is not recorded (its history
+        # ends), and a page among them that answers again is not read (its links are not the
+        # site's until something links to it).
+        self.reached: set[str] = set()
+        self.held: dict[str, list[Response | Failure]] = {}
         self.replay_batch = 200
         self.db_url = ""
         self._db: Engine | None = None
@@ -444,6 +451,8 @@ class SiteSpider(Spider):
     ) -> Iterator[Request]:
         """Request a linked URL once per crawl: a page of the site by GET, the rest by HEAD.
         ``encoded``: ``key`` is already the URL as requested (from a stored occurrence)."""
+        if key in self.failed_before:
+            yield from self._reach(key)
         if key in self.requested or not self.plan.checks_links:
             return
         if not self.partition.owns(key):
@@ -613,7 +622,6 @@ class SiteSpider(Spider):
             self.quick.pump()
         if self.hedged and response.meta.get("gw_key") in self.hedged:
             self.hedged[response.meta["gw_key"]] = ANSWERED
-        role = response.meta["gw_role"]
         if (
             request.method == "HEAD"
             and (
@@ -626,6 +634,15 @@ class SiteSpider(Spider):
         ):
             yield self._get_instead_of_head(request)
             return
+        if self._hold(response.meta, response):
+            return
+        yield from self._answered(response)
+
+    def _answered(self, response: Response) -> Iterator[Any]:
+        """An answer (after any GET instead of HEAD): recorded, and read if it is a page."""
+        request = response.request
+        assert request is not None
+        role = response.meta["gw_role"]
         if role == "anchors":  # an unchanged page read again for the places it names
             doc = self._page_document(response)
             names = anchor_names(doc) if doc is not None else None
@@ -793,7 +810,7 @@ class SiteSpider(Spider):
                     self.hedged[request.meta["gw_key"]] = tries - 1
                 return  # the other try has answered, or is still out: it decides
             del self.hedged[request.meta["gw_key"]]
-        code, detail = describe_failure(failure)
+        code, _ = describe_failure(failure)
         if (
             request.method == "HEAD"
             and code == "connection_lost"
@@ -801,6 +818,14 @@ class SiteSpider(Spider):
         ):
             yield self._get_instead_of_head(request)
             return
+        if self._hold(request.meta, failure):
+            return
+        yield from self._failed(failure)
+
+    def _failed(self, failure: Failure) -> Iterator[Any]:
+        """A request's final failure (after its retries): recorded."""
+        request: Request = failure.request  # type: ignore[attr-defined]
+        code, detail = describe_failure(failure)
         role = request.meta["gw_role"]
         if role in ("missing", "missing_home"):
             yield from self._rechecks()
@@ -827,6 +852,25 @@ class SiteSpider(Spider):
             state.details[request.meta["gw_item"]] = None
             yield from self._settle(state)
 
+    def _hold(self, meta: dict[str, Any], answer: Response | Failure) -> bool:
+        """Keep a recheck's answer until a page links its URL tonight (``reached``)."""
+        key = meta.get("gw_key")
+        if not meta.get(RECHECKED) or key is None or key in self.reached:
+            return False
+        self.held.setdefault(key, []).append(answer)
+        return True
+
+    def _reach(self, key: str) -> Iterator[Any]:
+        """A link that failed last time is on a page tonight: its recheck's answer counts."""
+        if key in self.reached:
+            return
+        self.reached.add(key)
+        for answer in self.held.pop(key, ()):
+            if isinstance(answer, Failure):
+                yield from self._failed(answer)
+            else:
+                yield from self._answered(answer)
+
     def _rechecks(self) -> Iterator[Request]:
         """The stored keys, requested as they were (already encoded), by the same method: a
         recheck's links, or in a nightly crawl the links that failed in the last one (a page
@@ -852,6 +896,7 @@ class SiteSpider(Spider):
                 # Its server refused or mishandled HEAD for it last night, or did not answer in
                 # time (some hang on HEAD alone): straight to a GET, its one try tonight.
                 request = get_after_head(request)
+            request.meta[RECHECKED] = True  # counts once a page links it (_hold, _reach)
             # Ahead of the crawl's own requests: the links that failed last night are the slow
             # ones (timeouts, backoffs, Retry-After), and the longest jobs first end soonest.
             yield request.replace(priority=recheck_priority(error, status, self.retried))
@@ -1046,6 +1091,8 @@ class SiteSpider(Spider):
                 owner = owner_of(page_key, self.partition.count)
                 self.link.forward(owner, ["anchor", wanted, shown])
             return
+        if page_key in self.failed_before:
+            yield from self._reach(page_key)
         names = self.anchors.get(page_key)
         if names is not None:
             yield from self._judge_anchor(wanted, shown, fragment, names)
@@ -1150,10 +1197,13 @@ class SiteSpider(Spider):
         if metadata is not None:
             found = self.page_dates[key] = _published(metadata)
         yield from self._give_date(key, found)
-        requested = self.requested
+        requested, failed_before = self.requested, self.failed_before
         for target_key, target_url, tag in occurrences:
             if target_key in requested:
-                continue  # the common case: a link every page repeats (navigation, footer)
+                # The common case: a link every page repeats (navigation, footer).
+                if target_key in failed_before:
+                    yield from self._reach(target_key)
+                continue
             if "#" in target_key:
                 yield from self._want_anchor(target_key, target_url)
             elif target_key.startswith("malformed:"):
@@ -1176,6 +1226,11 @@ class SiteSpider(Spider):
                 self.quick.checks_settled,
                 self.quick.pages_read,
                 self.quick.pages_plain,
+            )
+        if self.held:
+            self.logger.info(
+                "%d links that failed last time are on no page now: their rechecks not recorded",
+                len(self.held),
             )
         if self._db is not None:
             self._db.dispose()
