@@ -66,9 +66,16 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
 
 
 def _is_tls(exc: BaseException) -> bool:
-    seen: list[BaseException] = [exc]
-    reasons = getattr(exc, "reasons", None) or []
-    seen += [r.value for r in reasons if isinstance(r, Failure)]
-    if exc.__cause__ is not None:
-        seen.append(exc.__cause__)
+    """A TLS failure anywhere in the chain: Scrapy's error, what it wraps, and the reasons a
+    Twisted ResponseNeverReceived or ResponseFailed lists (an OpenSSL error among them)."""
+    pending: list[BaseException] = [exc]
+    seen: list[BaseException] = []
+    while pending and len(seen) < 16:
+        current = pending.pop()
+        if any(current is earlier for earlier in seen):
+            continue
+        seen.append(current)
+        reasons = getattr(current, "reasons", None) or []
+        pending += [r.value for r in reasons if isinstance(r, Failure)]
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
     return any("ssl" in f"{type(e).__module__}.{type(e).__name__}".lower() for e in seen)

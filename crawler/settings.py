@@ -34,6 +34,9 @@ AUTOTHROTTLE_MAX_DELAY = 10.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 DOWNLOAD_TIMEOUT = 15  # the national rule: still failing at 15 s is a failure
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+# A page that ends before its Content-Length says is shown by browsers as far as it came: not a
+# dead link (Scrapy would fail it as data loss).
+DOWNLOAD_FAIL_ON_DATALOSS = False
 DOWNLOAD_WARNSIZE = 0
 
 # Transient errors are retried; every final answer reaches the spider (4xx/5xx included).

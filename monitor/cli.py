@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import date
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -524,7 +525,7 @@ def inspect(source: str, page_url: str | None, config_path: Path | None, fmt: st
     )
     try:
         html, url = read_page(source, page_url)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, HTTPException) as exc:
         raise click.ClickException(f"cannot read {source}: {exc}") from None
     data = inspect_page(html, url, today_local(), preset)
     if fmt == "json":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import urllib.request
 from pathlib import Path
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36 govwatch/0.1"
 TIMEOUT_SECONDS = 20
+MAX_BYTES = 32 * 1024 * 1024  # as a crawl's DOWNLOAD_MAXSIZE
 
 
 def read_page(source: str, url: str | None = None) -> tuple[str, str]:
@@ -15,7 +17,12 @@ def read_page(source: str, url: str | None = None) -> tuple[str, str]:
     if re.match(r"^https?://", source):
         request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            body = response.read()
+            try:
+                body = response.read(MAX_BYTES + 1)
+            except http.client.IncompleteRead as short:
+                body = short.partial  # shorter than it said: read as far as it came, as browsers do
+            if len(body) > MAX_BYTES:
+                raise ValueError(f"more than {MAX_BYTES // 1024 // 1024} MB: not a page")
             charset = response.headers.get_content_charset()
         return decode(body, charset), response.url or source
     path = Path(source)

@@ -80,3 +80,25 @@ def test_concurrent_lookups_share_one_query_and_answers_are_cached() -> None:
     assert [_outcome(w) for w in waiters] == ["192.0.2.7"] * 3
     assert _outcome(resolver.getHostByName("www.gov.example")) == "192.0.2.7"
     assert resolver.asked == ["www.gov.example"]
+
+
+def test_a_tls_failure_deep_in_the_chain_is_told_as_tls() -> None:
+    """Scrapy wraps Twisted's ResponseNeverReceived, whose reasons hold the OpenSSL error (a
+    server that speaks only TLS 1.0): a TLS problem, not a lost connection."""
+    from OpenSSL import SSL
+    from scrapy.exceptions import DownloadFailedError
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import ResponseNeverReceived
+
+    from crawler.outcomes import describe_failure
+
+    never = ResponseNeverReceived([Failure(SSL.Error([("SSL routines", "", "tlsv1 alert")]))])
+    try:
+        raise DownloadFailedError("download failed") from never
+    except DownloadFailedError as wrapped:
+        assert describe_failure(Failure(wrapped))[0] == "tls"
+    plain = ResponseNeverReceived([Failure(ConnectionResetError("reset"))])
+    try:
+        raise DownloadFailedError("download failed") from plain
+    except DownloadFailedError as wrapped:
+        assert describe_failure(Failure(wrapped))[0] == "connection_lost"

@@ -237,11 +237,14 @@ def test_a_form_for_the_public_is_told_from_a_search_box_or_a_login() -> None:
     from crawler.extract.lists import has_public_form
 
     mailbox = "<form>姓名<input name='n'>电话<input type='tel'><textarea></textarea></form>"
-    survey = "<form><input name='a'><input name='b' type='text'><input name='c'></form>"
     search = (
         "<form><input name='q'><select><option>全站</option></select><input type='submit'></form>"
     )
     login = "<form><input name='user'><input type='password'><input type='submit'></form>"
+    # 信息公开检索: fields and a text area, but a search all the same.
+    xxgk = (
+        "<form action='/search/xxgk'>标题<input name='t'> 文号<input name='w'>"
+        "<textarea name='k'></textarea><input type='submit' value='检索'></form>"
+    )
     assert has_public_form(parse_html(mailbox))
-    assert has_public_form(parse_html(survey))
-    assert not has_public_form(parse_html(search + login))
+    assert not has_public_form(parse_html(search + login + xxgk))

@@ -69,6 +69,13 @@ def test_a_url_with_no_usable_host_is_malformed(href: str) -> None:
     assert request_key(links[0].url, "utf-8") is None  # reported as malformed_url
 
 
+def test_a_default_port_written_out_is_the_same_url() -> None:
+    assert request_key("http://www.x.gov.cn:80/a.html", "utf-8") == "http://www.x.gov.cn/a.html"
+    assert request_key("https://www.x.gov.cn:443/?p=1", "utf-8") == "https://www.x.gov.cn/?p=1"
+    assert request_key("http://www.x.gov.cn:8080/a", "utf-8") == "http://www.x.gov.cn:8080/a"
+    assert request_key("https://www.x.gov.cn:80/a", "utf-8") == "https://www.x.gov.cn:80/a"
+
+
 def test_hosts_that_are_fine() -> None:
     assert request_key("http://[::1]:8080/a.html", "utf-8") == "http://[::1]:8080/a.html"
     assert request_key("http://政府.中国/a.html", "utf-8") == "http://xn--mxtq1m.xn--fiqs8s/a.html"
@@ -231,3 +238,8 @@ def test_a_file_on_the_editors_computer_is_a_finding_never_a_request(href: str) 
     assert request_key(href, "utf-8") is None
     assert _malformed_error(href)[0] == "malformed_url"
     assert "editor's computer" in _malformed_error(href)[1]
+
+
+def test_a_unc_style_link_to_a_web_host_is_a_web_link() -> None:
+    found = _links("<a href='\\\\www.gov.cn\\zhengce\\index.htm'>政策</a>")
+    assert found == {("http://www.gov.cn/zhengce/index.htm", "a", "href")}

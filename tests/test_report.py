@@ -203,6 +203,8 @@ def test_escaped_chinese_in_a_url_is_shown_as_chinese_and_linked_as_written() ->
     assert readable_url(gbk) == "http://x.gov.cn/uploadfiles/不存在的附件.doc"
     assert readable_url(utf8) == "http://x.gov.cn/附件/a%20b.pdf?name=报告"  # ASCII as written
     assert readable_url("http://x.gov.cn/%FF%FE.doc") == "http://x.gov.cn/%FF%FE.doc"
+    # 通知 in GBK is also valid UTF-8 (two Hebrew letters): the Chinese reading is shown.
+    assert readable_url("http://x.gov.cn/%CD%A8%D6%AA.doc") == "http://x.gov.cn/通知.doc"
     template = environment(None).from_string('<a href="{{ u | href }}">{{ u | readable }}</a>')
     shown = lxml_html.fromstring(template.render(u=gbk))
     assert shown.get("href") == gbk

@@ -39,6 +39,12 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
         # The error in one part of the title, the site's name in the other.
         _page("页面不存在_某某市人民政府", f"{FRAME_TOP}<img src='/images/e.png'>{FRAME_FOOT}"),
         _page("某某市人民政府-404页面", f"{FRAME_TOP}<p>请返回首页</p>{FRAME_FOOT}"),
+        _page("页面不存在提示-某某市人民政府", f"{FRAME_TOP}<img src='/images/e.png'>{FRAME_FOOT}"),
+        # A list of what may have happened, each numbered.
+        _page(
+            "提示",
+            "<p>您访问的页面可能存在以下问题：</p><p>1、该信息已被删除</p><p>2、网址错误</p>",
+        ),
     ],
 )
 def test_soft_404_pages(html: str) -> None:
@@ -88,8 +94,9 @@ def test_soft_404_pages(html: str) -> None:
             "<div class='bt'>关于网站页面不存在问题的整改情况</div>"
             "<div>时间：2024-11-20　来源：市大数据中心</div><p>已完成整改。</p>",
         ),
-        # A news title that names the error, undated.
+        # A news title that names the error, undated; a title with a count of 404.
         _page("我市开展政府网站404错误链接专项整治", "<p>近日，我市清理死链127条。</p>"),
+        _page("某某镇-404名群众参加义诊活动", "<p>活动现场。</p>"),
     ],
 )
 def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
@@ -143,8 +150,9 @@ def test_a_site_whose_pages_share_one_title_has_short_pages_of_its_own() -> None
         200, parse_html(_framed("<p>您访问的页面 /govwatch-surely-missing-1f2e.html 不存在！</p>"))
     )
     # The same answer for another missing URL (its path and the date differ): soft-404.
-    again = _framed("<p>您访问的页面 /zwgk/2024/art_9_31.html 不存在！</p>").replace("20日", "21日")
-    assert soft_verdict(parse_html(again), missing) == "soft_404"
+    for path in ("/zwgk/2024/art_9_31.html", "/uploadfiles/2023/关于印发实施方案的通知.doc"):
+        again = _framed(f"<p>您访问的页面 {path} 不存在！</p>").replace("20日", "21日")
+        assert soft_verdict(parse_html(again), missing) == "soft_404"
     # Pages of the site as short as that answer: a mailbox form, a list with one item.
     form = _framed(
         "<h3>县长信箱</h3><form>姓名<input name='n'> 电话<input name='t'>"

@@ -43,8 +43,9 @@ _OBJECT_PARAMS = frozenset({"movie", "src", "url", "filename"})
 _SKIP_REL = frozenset({"dns-prefetch", "preconnect", "canonical", "alternate"})
 _NOT_FETCHED = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:")
 # A file on the computer the page was written on, pasted from Word ("file:///D:/工作/附件.doc",
-# "C:\Users\…\附件.xls", "\\server\share\…"): no visitor can open it. Reported, never fetched.
-ON_AN_EDITORS_COMPUTER = re.compile(r"(?:file:|[a-z]:[\\/]|\\\\)", re.I)
+# "C:\Users\…\附件.xls", "\\oa\share\…": a machine name, no dot): no visitor can open it.
+# Reported, never fetched. ("\\www.gov.cn\a.htm" is "//www.gov.cn/a.htm" to a browser.)
+ON_AN_EDITORS_COMPUTER = re.compile(r"(?:file:|[a-z]:[\\/]|\\\\[^\\/.]*[\\/])", re.I)
 _CSS_URL = re.compile(r"url\(\s*([\"']?)([^\"')]+)\1\s*\)", re.I)
 _CSS_IMPORT = re.compile(r"@import\s+([\"'])([^\"']+)\1", re.I)
 # <meta http-equiv="refresh" content="0;url=/new/">: the delay, then the URL (quoted or not).
@@ -199,10 +200,45 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
     for element in doc.xpath("//*[@style]"):
         for match in _CSS_URL.finditer(element.get("style") or ""):
             yield element, tag_of(element), "style", match.group(2)
+    yield from _scripted_links(doc)
     target = script_redirect(doc)
     if target:
         script = next(s for s in doc.iter("script") if target in (s.text or ""))
         yield script, "script", "location", target
+
+
+# A literal URL a script opens: window.open('…'), location.href = '…', location.replace('…') —
+# the whole URL, not the start of one the script adds to ('/a.html?id=' + id).
+_OPENED = re.compile(
+    r"(?:\bopen|location\.(?:replace|assign))\s*\(\s*(['\"])([^'\"]+)\1(?!\s*\+)"
+    r"|location(?:\.href)?\s*=\s*(['\"])([^'\"]+)\3(?!\s*\+)"
+)
+_NAVIGATES = re.compile(r"location|\bopen\s*\(")
+_LINK_LIKE = re.compile(r"(?:https?://|\.{0,2}/)", re.I)
+
+
+def _scripted_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
+    """Links a script follows, that a visitor (and an inspector) clicks like any other: the
+    options of a 友情链接 dropdown that goes where it is set, ``onclick="window.open('…')"``,
+    ``href="javascript:window.open('…')"``. Only whole literal URLs."""
+    for select in doc.iter("select"):
+        navigates = bool(_NAVIGATES.search(select.get("onchange") or ""))
+        for option in select.iter("option"):
+            value = (option.get("value") or "").strip()
+            absolute = value.lower().startswith(("http://", "https://"))
+            if absolute or (navigates and _LINK_LIKE.match(value)):
+                yield option, "option", "value", value
+    for element in doc.xpath("//*[@onclick]"):
+        own = (element.get("href") or "").strip()
+        for match in _OPENED.finditer(element.get("onclick") or ""):
+            target = match.group(2) or match.group(4)
+            if target != own:
+                yield element, tag_of(element), "onclick", target
+    for element in doc.iter("a", "area"):
+        href = (element.get("href") or "").strip()
+        if href[:11].lower() == "javascript:":
+            for match in _OPENED.finditer(href):
+                yield element, tag_of(element), "script", match.group(2) or match.group(4)
 
 
 def refresh_url(doc: HtmlElement, page_url: str) -> str | None:
@@ -379,8 +415,11 @@ def _without_fragment(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
+_TEXT_TAGS = frozenset({"a", "area", "option", "button"})  # links whose text says where to
+
+
 def _anchor_text(element: HtmlElement) -> str:
-    text = squash(element.text_content()) if element.tag in ("a", "area") else ""
+    text = squash(element.text_content()) if element.tag in _TEXT_TAGS else ""
     if not text:
         text = squash(element.get("title") or element.get("alt") or "")
     if not text and element.tag == "a":  # an image link: its picture's description

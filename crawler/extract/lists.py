@@ -163,17 +163,23 @@ def says_empty(doc: HtmlElement) -> str | None:
 _TEXT_INPUTS = frozenset({"", "text", "tel", "email", "number", "date"})
 
 
+_SEARCH = re.compile(r"search|query|sousuo|jsearch|检索|搜索|查询", re.I)
+
+
 def has_public_form(doc: HtmlElement) -> bool:
-    """A form for the public to write in (县长信箱, 留言, 征集意见): a text area beside another
-    field, or three fields; not a site's search box or login in its header."""
+    """A form for the public to write in (县长信箱, 留言, 征集意见): a text area to write in
+    beside another field; not a search form (信息公开检索: 标题, 文号, 索引号) nor a login."""
     for form in doc.iter("form"):
-        areas = sum(1 for _ in form.iter("textarea"))
-        fields = sum(
-            1
-            for field in form.iter("input")
-            if (field.get("type") or "").strip().lower() in _TEXT_INPUTS
+        if not any(True for _ in form.iter("textarea")):
+            continue
+        label = " ".join(
+            [form.get("action") or "", form.get("name") or "", form.get("id") or ""]
+            + [field.get("value") or "" for field in form.iter("input")]
         )
-        if (areas and areas + fields >= 2) or fields >= 3:
+        if _SEARCH.search(label):
+            continue
+        types = ((field.get("type") or "").strip().lower() for field in form.iter("input"))
+        if any(kind in _TEXT_INPUTS for kind in types):
             return True
     return False
 

@@ -31,7 +31,11 @@ SOFT_404_PHRASES = (
 # A title, or a part of one ("404页面-某某市人民政府"), that is an error code: "404", "404页面",
 # "404 - 找不到文件或目录。", "HTTP Status 404 – Not Found", "错误404"; not a title that mentions
 # one ("关于开展网站404错误页面排查整改的通知").
-_ERROR_TITLE = re.compile(r"\W*(?:http\s*(?:status|error)\s*|error\s*|错误\s*)?404(?!\d)", re.I)
+_ERROR_TITLE = re.compile(
+    r"\W*(?:http\s*(?:status|error)\s*|error\s*|错误\s*)?404(?:\.\d+)?"
+    r"(?:\s*(?:not\s*found|error|错误|页面))?\W*$",
+    re.I,
+)
 _TITLE_PARTS = re.compile(r"\s*[_|｜\-–—]\s*")
 # A page's own message is short; an article's sentence that says the same runs on.
 MESSAGE_CHARS = 60
@@ -40,11 +44,9 @@ MESSAGE_CHARS = 60
 # part of something else: a condition in a guide ("所申请公开信息不存在的，告知申请人"), a topic
 # ("页面不存在问题的整改情况").
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
-_MAY_FOLLOW = frozenset("或了啦呢哦请")
-# A numbered item ("（二）", "二、", "2.") or a document's title ("关于…"): never a message.
-_NOT_A_MESSAGE = re.compile(
-    r"\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|\d{1,3}[.、．]|关于)"
-)
+_MAY_FOLLOW = frozenset("或了啦呢哦啊呀咯请提")
+# A document's title ("关于…"): never a message.
+_NOT_A_MESSAGE = re.compile(r"\s*关于")
 BLOCK_MARKERS = (
     "安全狗",
     "云锁",
@@ -312,8 +314,9 @@ def _text(doc: HtmlElement | None) -> str:
     return squash((body if body is not None else doc).text_content())
 
 
-# A URL or path, or a number, in a page's text: what an error page repeats of the URL asked.
-_VARYING = re.compile(r"[\w\-.~:/?#\[\]@!$&'()*+,;=%]*[/.][\w\-.~:/?#\[\]@!$&'()*+,;=%]+|\d+", re.A)
+# A URL or path (any run of non-spaces with a slash, backslash, dot or percent in it: Chinese
+# file names included), or a number, in a page's text: what an error page repeats of the URL.
+_VARYING = re.compile(r"[^\s]*[/\\.%][^\s]*|\d+")
 
 
 def _words(doc: HtmlElement | None) -> frozenset[str]:

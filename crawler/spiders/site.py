@@ -1766,6 +1766,10 @@ def request_key(url: str, encoding: str) -> str | None:
         # "http://", "http://a b.gov.cn/", "http://h:port/", "file:///D:/附件.doc": a browser
         # goes nowhere (and a crawl never reads this machine's files)
         return None
+    if (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
+        # "http://x.gov.cn:80/a" is "http://x.gov.cn/a", as a browser says: one URL, one check
+        # (and one crawl of the site, not a second under the other spelling).
+        key = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
     return key
 
 
