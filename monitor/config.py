@@ -242,6 +242,9 @@ class LinkRules(_Strict):
     definite_status: frozenset[int] = frozenset({404, 410})
     definite_status_internal: frozenset[int] = frozenset({403})
     definite_errors: frozenset[str] = frozenset({"dns"})
+    # Answers that say the page is there, behind a login (401 and its password prompt, as a
+    # redirect to a login page is): never a dead link.
+    reachable_status: frozenset[int] = frozenset({401})
     # A suspected link that fails in this many complete crawls in a row becomes definite.
     confirm_runs: int = Field(default=2, ge=1)
 

@@ -263,6 +263,7 @@ def assess_site(
     findings += [
         judge_link(site, p, homepage_urls, preset.links, (history or {}).get(p.check.url_key))
         for p in problems
+        if p.check.error is not None or p.check.status not in preset.links.reachable_status
     ]
     findings += _site_checks(site, preset, as_of, homepage, verdicts)
     return SiteAssessment(site, as_of, run, homepage, tuple(verdicts), tuple(findings))

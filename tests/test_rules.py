@@ -257,6 +257,14 @@ def test_dead_link_on_homepage(preset: Preset) -> None:
     assert link.sources == (HOME, f"{HOME}p.html")  # type: ignore[union-attr]
 
 
+def test_a_page_behind_a_login_is_no_dead_link(preset: Preset) -> None:
+    occurrence = LinkOccurrence(HOME, f"{HOME}a", f"{HOME}a", "a", "href", "内网")
+    problems = tuple(LinkProblem(check(status), (occurrence,)) for status in (401, 404))
+    home = [observed("首页", AS_OF, home=True)]
+    result = assess_site(site(), preset, AS_OF, WorkdayCalendar(), RUN, home, problems)
+    assert [getattr(f, "status", None) for f in result.findings] == [404]
+
+
 def test_no_complete_run_is_said_loudly(preset: Preset) -> None:
     result = assess_site(site(("动态", "news")), preset, AS_OF, WorkdayCalendar(), None, [], ())
     assert result.verdict == "unknown"
