@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import importlib
 import logging
 import os
@@ -319,27 +318,7 @@ def _start(settings: Settings, spider: type[Spider], **arguments: Any) -> None:
     process.start()
 
 
-def end_with_parent() -> None:
-    """Linux: be sent SIGTERM when the command that started this crawl dies. A crawl whose
-    command was killed (its site lock then names a dead process) closes as incomplete (Scrapy's
-    stop), rather than running on unlocked beside the next crawl of the site."""
-    if not sys.platform.startswith("linux"):
-        return
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it died before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
-
-
 def main(argv: list[str] | None = None) -> int:
-    end_with_parent()
     if (sys.argv[1:] if argv is None else argv) == [warmstart.WAIT_FLAG]:
         # Started idle by the command line (monitor.warmstart): the imports above are done,
         # and those Scrapy would make once the run is handed over are made now.

@@ -724,13 +724,12 @@ def failure_history(
     runs: int = 10,
 ) -> dict[str, FailureHistory]:
     """For each failing link: how many of the latest complete full runs in a row it failed in,
-    and since when (at most ``runs`` runs back)."""
-    query = select(Run).where(
-        Run.site_id == site_id, Run.status == "complete", Run.scope == "full", Run.kind != "probe"
-    )
+    and since when (at most ``runs`` runs back). A partial run (a scan, a recheck) in between
+    that found it working ends the streak: it failed again after a fix, it is new again."""
+    query = select(Run).where(Run.site_id == site_id, Run.status == "complete", Run.kind != "probe")
     if before is not None:
         query = query.where(Run.started_at < before)
-    recent = list(session.scalars(query.order_by(Run.started_at.desc()).limit(runs)))
+    recent = list(session.scalars(query.order_by(Run.started_at.desc()).limit(runs * 3)))
     if not recent or not url_keys:
         return {}
     outcome: dict[tuple[int, str], bool] = {}
@@ -745,9 +744,14 @@ def failure_history(
             outcome[(row[0], row[1])] = _failed(row[2], row[3])
     history: dict[str, FailureHistory] = {}
     for key in url_keys:
-        streak = []
+        streak: list[Run] = []
         for run in recent:
-            if not outcome.get((run.id, key)):
+            failed = outcome.get((run.id, key))
+            if run.scope != "full":
+                if failed is False:
+                    break  # seen working since
+                continue  # a partial run never lengthens a streak of crawls
+            if not failed or len(streak) >= runs:
                 break
             streak.append(run)
         if streak:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.findings import (
@@ -14,7 +14,7 @@ from monitor.findings import (
     finding_to_json,
 )
 from monitor.records import LinkFix, RunRecord
-from monitor.rules import AccountVerdict, SiteAssessment
+from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment
 from reports.labels import STATES
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
@@ -108,10 +108,8 @@ def scan_summary_text(
         )
     ]
     for fix in fixed:
-        before = str(fix.was_status) if fix.was_status is not None else (fix.was_error or "?")
-        lines.append(
-            f"  [已修复 / fixed] {fix.url} (was {before}, fixed {fix.fixed_at:%Y-%m-%d %H:%M} UTC)"
-        )
+        before = fix.was_error or (str(fix.was_status) if fix.was_status is not None else "?")
+        lines.append(f"  [已修复 / fixed] {fix.url} (was {before}, fixed {_local(fix.fixed_at)})")
     for finding in found:
         lines.append(f"  [{KINDS.get(finding.kind, finding.kind)}] {_describe(finding)}")
     lines.append(f"问题 / findings: {len(found)}" if found else "未发现问题 / no findings")
@@ -253,3 +251,8 @@ def inspect_text(data: dict[str, Any]) -> str:
         "导航栏目 / navigation: " + (", ".join(n["name"] for n in data["navigation"]) or "—")
     )
     return "\n".join(lines)
+
+
+def _local(moment: datetime) -> str:
+    """A stored UTC time as the operator reads it (Asia/Shanghai), as the reports show it."""
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

@@ -230,7 +230,8 @@ def build_view(
                 a.site.name,
                 f.url,
                 _local(f.fixed_at),
-                f"HTTP {f.was_status}" if f.was_status else (f.was_error or ""),
+                # Its error first: a fixed soft-404 or block page was a 200 all along.
+                f.was_error or (f"HTTP {f.was_status}" if f.was_status else ""),
             )
             for a in assessments
             for f in a.fixes

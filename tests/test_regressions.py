@@ -151,3 +151,21 @@ def test_a_link_with_a_broken_host_costs_its_page_none_of_its_other_links(tmp_pa
     }
     # The column's list, with the placeholder among its items, is still read and dated.
     assert not [f for f in findings if f.get("column") == "工作动态"]
+
+
+def test_the_homepage_linked_as_index_html_is_read_once(tmp_path: Path) -> None:
+    """Its "首页" link names the homepage "/index.html": the same page, checked as a link and
+    not read a second time (each homepage dead link was listed twice, once as not on it)."""
+    home = html("<a href='/index.html'>首页</a><a href='/gone.html'>已删除</a>")
+    routes = {"/": Route(200, home), "/index.html": Route(200, home)}
+    with RouteServer(routes) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(f"sites:\n  - {{id: h, name: 首页站, home: '{server.url}'}}\n", "utf-8")
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, TODAY)
+        asked = [(method, path) for method, path in server.requests if path == "/index.html"]
+    assert [
+        (f["url"].removeprefix(server.url), f["sources"], f["on_homepage"]) for f in findings
+    ] == [("gone.html", [server.url], True)]
+    assert asked and all(method == "HEAD" for method, _ in asked)

@@ -209,3 +209,31 @@ def test_escaped_chinese_in_a_url_is_shown_as_chinese_and_linked_as_written() ->
     shown = lxml_html.fromstring(template.render(u=gbk))
     assert shown.get("href") == gbk
     assert shown.text == "http://x.gov.cn/uploadfiles/不存在的附件.doc"
+
+
+def test_a_link_that_fails_again_after_a_recheck_found_it_fixed_is_new(tmp_path: Path) -> None:
+    """Crawl: dead. Recheck (a partial run): fixed. Next crawl: dead again — a new problem, its
+    streak 1, not the third crawl of one that never stopped."""
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    url = "http://x.gov.cn/f.pdf"
+
+    def run(kind: str, scope: str, status: int, hour: int) -> None:
+        with engine_scope(db) as engine, session_scope(engine) as session:
+            run_id = store.start_run(session, "x", kind=kind, scope=scope)
+            check = LinkCheck(url, url, True, "GET", status, None, None, url)
+            store.save_observations(session, run_id, checks=[check])
+            store.finish_run(session, run_id, complete=True, reason="finished", pages=1, links=1)
+            session.execute(
+                update(Run).where(Run.id == run_id).values(started_at=datetime(2024, 7, 19, hour))
+            )
+
+    run("crawl", "full", 404, 1)
+    run("crawl", "full", 404, 2)
+    with engine_scope(db) as engine, session_scope(engine) as session:
+        assert store.failure_history(session, "x", [url])[url].consecutive_runs == 2
+    run("recheck", "partial", 200, 3)
+    run("crawl", "full", 404, 4)
+    with engine_scope(db) as engine, session_scope(engine) as session:
+        again = store.failure_history(session, "x", [url])[url]
+    assert again.consecutive_runs == 1
+    assert again.first_seen == datetime(2024, 7, 19, 4)

@@ -425,4 +425,4 @@ def _anchor_text(element: HtmlElement) -> str:
     if not text and element.tag == "a":  # an image link: its picture's description
         image = next(iter(element.iter("img")), None)
         text = squash(image.get("alt") or image.get("title") or "") if image is not None else ""
-    return text[:_ANCHOR_TEXT_MAX]
+    return text if len(text) <= _ANCHOR_TEXT_MAX else f"{text[: _ANCHOR_TEXT_MAX - 1]}…"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies
 from zoneinfo import ZoneInfo
 
@@ -264,6 +264,8 @@ class SiteSpider(Spider):
         self.missing_landing: str | None = None
         self.home_final: str | None = None
         self.getting: set[str] = set()  # keys fetched by GET as pages (their dates can be read)
+        self.spellings_of = ""  # the homepage URL ``spellings`` are of (_home_spellings)
+        self.spellings: frozenset[str] = frozenset()
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
         self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
         self.columns_started = len(site.columns)
@@ -469,6 +471,7 @@ class SiteSpider(Spider):
             and tag in _NAVIGATION_TAGS
             and may_be_page(url)
             and self.pages_scheduled < self.max_pages
+            and key not in self._home_spellings()
         ):
             if answer is not None and answer.status == 304:
                 self.requested.add(key)
@@ -1497,6 +1500,16 @@ class SiteSpider(Spider):
             state.pending += 1
             yield request
 
+    def _home_spellings(self) -> frozenset[str]:
+        """The homepage's other spellings ("/index.html" for "/", "/" for "/index.htm"…): a
+        link to one is checked, never read a second time as another page (every homepage link
+        would be listed twice, once as not on the homepage)."""
+        home = self.home_url
+        if self.spellings_of != home:
+            self.spellings_of = home
+            self.spellings = home_spellings(home)
+        return self.spellings
+
     @property
     def home_url(self) -> str:
         """The homepage where it really is (after a redirect to another host)."""
@@ -1748,6 +1761,37 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
         meta_published=found.meta_published,
         meta_source=found.meta_source,
     )
+
+
+INDEX_NAMES = (
+    "",
+    "index.html",
+    "index.htm",
+    "index.shtml",
+    "index.jsp",
+    "index.php",
+    "index.asp",
+    "index.aspx",
+    "default.html",
+    "default.htm",
+    "default.asp",
+    "default.aspx",
+)
+
+
+def home_spellings(home: str) -> frozenset[str]:
+    """The keys of the URLs that name the same page as ``home`` (a folder and its index
+    pages), ``home``'s own key not among them."""
+    own = request_key(home, "utf-8")
+    if own is None or "?" in own:
+        return frozenset()  # a homepage with a query is its own page
+    parts = urlsplit(own)
+    folder = (parts.path or "/").rsplit("/", 1)[0] + "/"
+    keys = {
+        request_key(urlunsplit((parts.scheme, parts.netloc, folder + name, "", "")), "utf-8")
+        for name in INDEX_NAMES
+    }
+    return frozenset(key for key in keys if key is not None and key != own)
 
 
 @lru_cache(maxsize=1 << 16)
