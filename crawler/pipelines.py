@@ -61,7 +61,10 @@ class StorePipeline:
         return item
 
     def _take(self, item: object) -> None:
-        if isinstance(item, LinkCheck):
+        if isinstance(item, Observations):  # a batch within a batch: never dropped
+            for one in item.items:
+                self._take(one)
+        elif isinstance(item, LinkCheck):
             self.checks.append(item)
         elif isinstance(item, PageLinks):
             self.occurrences.extend(item.occurrences)
@@ -73,6 +76,8 @@ class StorePipeline:
             self.pages.append(item)
         elif isinstance(item, CopiedLinks):
             self.copied.append(item)
+        else:
+            raise TypeError(f"not an observation: {type(item).__name__}")
 
     def _pending(self) -> int:
         return (

@@ -388,3 +388,60 @@ def test_a_link_no_page_has_any_more_is_neither_read_nor_remembered(tmp_path: Pa
     assert set(third) == {"f/err.pdf"}  # never the orphaned page's dead attachment
     back = third["f/err.pdf"]
     assert (back["new"], back["consecutive_failures"], back["definite"]) == (True, 1, False)
+
+
+def test_a_failed_page_that_answers_again_is_read_when_an_unchanged_page_links_it(
+    tmp_path: Path,
+) -> None:
+    """Night 2: the page that failed (500) is rechecked first; its answer waits until a page
+    links it — here an unchanged page read from the last crawl, so it is read in the middle of
+    that replay. Nothing of the replay may be lost: its own dead link stays reported, and the
+    recovered page's new one is found."""
+    flaky = _html("办事指南", "<a href='/files/d.pdf'>新附件</a>")
+    flaky.status = 500
+    routes = {
+        "/": _html("首页", "<a href='/a.html'>栏目页</a><a href='/e.html'>另一页</a>"),
+        "/a.html": _html("栏目页", "<a href='/b.html'>办事指南</a><a href='/files/c.pdf'>旧</a>"),
+        "/b.html": flaky,
+        "/e.html": _html("另一页", "<a href='/files/g.pdf'>又一个旧附件</a>"),
+    }
+    settings = fast_with(GOVWATCH_WORKERS=1, GOVWATCH_REPLAY_BATCH=1)
+    with RouteServer(routes, etags=True) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(f"sites:\n  - {{id: s, name: 站, home: '{server.url}'}}\n", "utf-8")
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        first = findings_json(config, db, today_local())
+        flaky.status = 200
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second = findings_json(config, db, today_local())
+    assert {f["url"].removeprefix(server.url) for f in first} == {
+        "b.html",
+        "files/c.pdf",
+        "files/g.pdf",
+    }
+    assert {f["url"].removeprefix(server.url) for f in second} == {
+        "files/c.pdf",
+        "files/d.pdf",
+        "files/g.pdf",
+    }
+
+
+def test_observations_batched_within_a_batch_are_all_stored(tmp_path: Path) -> None:
+    """A replay batch that reads a page in its middle once carried that page's batch inside its
+    own, and the pipeline dropped it: a fifth of a nightly crawl's checks went missing."""
+    from crawler.pipelines import StorePipeline
+    from monitor.records import LinkCheck, Observations
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        run_id = store.start_run(session, "s")
+    engine.dispose()
+    url = "http://x.gov.cn/f.pdf"
+    check = LinkCheck(url, url, True, "HEAD", 404, None, None, url)
+    pipeline = StorePipeline(db, run_id, batch_size=100)
+    pipeline.process_item(Observations([Observations([check])]))
+    pipeline.flush()
+    pipeline.engine.dispose()
+    assert _run_rows(tmp_path / "p.db", "select url, status from link_checks") == [(url, 404)]

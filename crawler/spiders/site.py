@@ -1147,13 +1147,21 @@ class SiteSpider(Spider):
             return
         batch = [self.replays.popleft() for _ in range(min(self.replay_batch, len(self.replays)))]
         stored = self._stored_pages([key for key, _ in batch])
-        observations = []  # one item for the batch: Scrapy's cost is per item
-        for key, url in batch:
-            for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
-                if isinstance(output, Request):
-                    yield output
-                else:
-                    observations.append(output)
+        observations: list[Any] = []  # one item for the batch: Scrapy's cost is per item
+        # A page read within the batch (a recheck's answer, once its link is reached) queues its
+        # unchanged pages for the next batch: never a batch inside this one.
+        self.replay_pending = True
+        try:
+            for key, url in batch:
+                for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
+                    if isinstance(output, Request):
+                        yield output
+                    elif isinstance(output, Observations):
+                        observations.extend(output.items)
+                    else:
+                        observations.append(output)
+        finally:
+            self.replay_pending = False
         yield Observations(observations)
         if self.replays:
             self.replay_pending = True
