@@ -21,6 +21,13 @@ SLOW_LINKS = 60
 DELAY = 1.0
 
 
+def _slow_site() -> tuple[dict[str, Route], dict[str, Route]]:
+    """SLOW_LINKS pages that answer after DELAY, all linked from the homepage: (them, routes)."""
+    slow = {f"/slow/{n}.html": Route(200, html(f"慢{n}"), delay=DELAY) for n in range(SLOW_LINKS)}
+    links = "".join(f"<a href='{path}'>慢页{path}</a>" for path in slow)
+    return slow, {"/": Route(200, html(links)), **slow}
+
+
 def _wait_for(condition: object, deadline: float) -> None:
     end = time.monotonic() + deadline
     while not condition():  # type: ignore[operator]
@@ -32,10 +39,9 @@ def _wait_for(condition: object, deadline: float) -> None:
 def test_a_stop_drops_queued_requests_and_records_only_what_was_answered(
     tmp_path: Path, workers: int
 ) -> None:
-    slow = {f"/slow/{n}.html": Route(200, html(f"慢{n}"), delay=DELAY) for n in range(SLOW_LINKS)}
-    links = "".join(f"<a href='{path}'>慢页{path}</a>" for path in slow)
+    slow, routes = _slow_site()
     config, path = tmp_path / "site.yaml", tmp_path / "g.db"
-    with RouteServer({"/": Route(200, html(links)), **slow}) as server:
+    with RouteServer(routes) as server:
         config.write_text(
             f"sites:\n  - {{id: slow, name: 慢站, home: '{server.url}'}}\n", encoding="utf-8"
         )
@@ -88,10 +94,9 @@ def test_a_stopped_crawl_command_leaves_no_crawl_running(tmp_path: Path) -> None
     """``govwatch crawl`` told to stop (SIGTERM, as systemd or kill does) stops its crawl, marks
     the run incomplete and gives back the site's lock, instead of leaving the crawl running on
     with no lock held."""
-    slow = {f"/slow/{n}.html": Route(200, html(f"慢{n}"), delay=DELAY) for n in range(SLOW_LINKS)}
-    links = "".join(f"<a href='{path}'>慢页{path}</a>" for path in slow)
+    slow, routes = _slow_site()
     config, path = tmp_path / "site.yaml", tmp_path / "g.db"
-    with RouteServer({"/": Route(200, html(links)), **slow}) as server:
+    with RouteServer(routes) as server:
         config.write_text(
             f"sites:\n  - {{id: slow, name: 慢站, home: '{server.url}'}}\n", encoding="utf-8"
         )

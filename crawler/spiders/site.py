@@ -13,7 +13,7 @@ import re
 import socket
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -1153,13 +1153,8 @@ class SiteSpider(Spider):
         self.replay_pending = True
         try:
             for key, url in batch:
-                for output in self._replay(key, url, key, stored[key], self.unchanged[key]):
-                    if isinstance(output, Request):
-                        yield output
-                    elif isinstance(output, Observations):
-                        observations.extend(output.items)
-                    else:
-                        observations.append(output)
+                replayed = self._replay(key, url, key, stored[key], self.unchanged[key])
+                yield from _requests_of(replayed, observations)
         finally:
             self.replay_pending = False
         yield Observations(observations)
@@ -1392,13 +1387,7 @@ class SiteSpider(Spider):
                 if page.plain:
                     # Its observations go with the batch's, as one item: Scrapy's cost is per
                     # item (its spider middlewares, the pipeline's call), not per observation.
-                    for output in self._read_plain(response):
-                        if isinstance(output, Request):
-                            yield output
-                        elif isinstance(output, Observations):
-                            observations.extend(output.items)
-                        else:
-                            observations.append(output)
+                    yield from _requests_of(self._read_plain(response), observations)
                     continue
             # Through the download middlewares, as if downloaded now: an answer, or a failure.
             request.meta[PREFETCHED] = response if response is not None else page.error
@@ -1694,6 +1683,18 @@ def prepass_connections(
     other rechecks."""
     free = per_server - max(0, hanging - allowance)
     return max(1, min(share, candidates, free - 1))
+
+
+def _requests_of(outputs: Iterable[Any], observations: list[Any]) -> Iterator[Request]:
+    """A callback's requests, its observations (a batch of them too) kept in ``observations``:
+    one item for many (Scrapy's cost is per item)."""
+    for output in outputs:
+        if isinstance(output, Request):
+            yield output
+        elif isinstance(output, Observations):
+            observations.extend(output.items)
+        else:
+            observations.append(output)
 
 
 def _carry_on(callback: Any, slot: str, priority: int) -> Request:
