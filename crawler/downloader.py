@@ -42,6 +42,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from twisted.python.failure import Failure
 
+from crawler.refusals import RefusalWatch
+
 
 class DroppedAtStop(IgnoreRequest):
     """A request still waiting for its server when the crawl stopped: it was never sent."""
@@ -56,6 +58,16 @@ def crawl_is_stopping(crawler: Crawler) -> bool:
         return False
     slot = getattr(engine, "_slot", None)
     return not engine.running or getattr(slot, "closing", None) is not None
+
+
+def polite_downloader(crawler: Crawler) -> PoliteDownloader | None:
+    """The crawl's downloader, once the crawl has started (None before, or another kind)."""
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # Scrapy 2.14+: not set until the crawl starts
+        return None
+    downloader = engine.downloader if engine is not None else None
+    return downloader if isinstance(downloader, PoliteDownloader) else None
 
 
 QUEUED_PER_CONCURRENT = 8
@@ -120,6 +132,8 @@ class PoliteDownloader(Downloader):
         super().__init__(crawler)
         self.lending: Counter[str] = Counter()  # slot key → lends outstanding (slots kept)
         self.waiting: Counter[str] = Counter()  # QUEUED and BACKOFF requests
+        # servers that refuse us for asking too fast
+        self.refusals = RefusalWatch(crawler.settings.getfloat("GOVWATCH_REFUSAL_MIN_DELAY"))
 
     def needs_backout(self) -> bool:
         """Whether the engine waits before it hands over another request: when as many as

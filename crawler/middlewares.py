@@ -9,6 +9,7 @@ Redirect loops end at their first repeat instead of at the redirect limit."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -23,11 +24,22 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
 
-from crawler.downloader import BACKOFF, DroppedAtStop, PoliteDownloader, crawl_is_stopping
+from crawler.downloader import (
+    BACKOFF,
+    DroppedAtStop,
+    PoliteDownloader,
+    crawl_is_stopping,
+    polite_downloader,
+)
 from crawler.outcomes import RedirectLoop, is_timeout
 from crawler.pageanswers import PREFETCHED
 
+logger = logging.getLogger(__name__)
 STOP_CHECK_SECONDS = 0.25
+# Meta keys: how many times a request was refused (403) and asked again; set on an answer
+# refused in the end because its server refused us for asking too fast (crawler.refusals).
+REFUSED_BEFORE = "gw_refused_before"
+REFUSED_IN_BURST = "gw_refused_in_burst"
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
@@ -57,6 +69,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.max_waiting = max(4, settings.getint("CONCURRENT_REQUESTS") // 2)
         # A HEAD answered with one of these is asked again by GET (the spider does that), not
         # retried as HEAD: the GET is the retry, and servers that mishandle HEAD do so every time.
+        self.refusal_retries = settings.getint("GOVWATCH_REFUSAL_RETRIES")
         self.head_fallback = {
             int(status) for status in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")
         }
@@ -70,6 +83,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
+        refused_again = self._refused(request, response)
+        if refused_again is not None:
+            return refused_again
         if (
             request.method == "HEAD"
             and response.status in self.head_fallback
@@ -93,6 +109,47 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if isinstance(retry, Request) and is_timeout(exception):
             return get_after_head(retry)  # a server may hang on HEAD alone
         return retry
+
+    def _refused(self, request: Request, response: Response) -> Request | None:
+        """A 403 may be a server refusing us for asking too fast (crawler.refusals): note the
+        answer, slow the server down on a burst, and ask a refused request again (once, and
+        more while its server is suspected). A request refused after all that is marked
+        ``REFUSED_IN_BURST`` when the refusals were the server's limit, not the page's."""
+        downloader = self._downloader()
+        slot_key = request.meta.get("download_slot")
+        if downloader is None or not slot_key:
+            return None
+        watch = downloader.refusals
+        tries = int(request.meta.get(REFUSED_BEFORE, 0))
+        # A GET after a refused HEAD asks the same URL: not one more refusal of the burst.
+        if not (request.meta.get("gw_fallback") and not tries and response.status == 403):
+            slot = downloader.slots.get(slot_key)
+            asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
+            now_delay = slot.delay if slot is not None else 0.0
+            delay = watch.answered(slot_key, response.status, tries > 0, now_delay, asked_at)
+            if delay is not None and slot is not None:
+                logger.info(
+                    "%s: %s, %.2f s between requests",
+                    slot_key,
+                    "403 refusals in a burst" if watch.limiting(slot_key) else "real 403s",
+                    delay,
+                )
+                slot.delay = delay
+        if response.status != 403 or request.meta.get("dont_retry"):
+            return None
+        if request.method == "HEAD" and not request.meta.get("gw_fallback") and not tries:
+            return None  # asked by GET next (the spider), which is this HEAD's second try
+        if tries == 0 or (watch.limiting(slot_key) and tries < self.refusal_retries):
+            again = request.copy()
+            again.dont_filter = True
+            again.meta[REFUSED_BEFORE] = tries + 1
+            asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+            wait = asked if asked is not None else self.backoff * 2**tries
+            again.meta["govwatch_retry_wait"] = min(max(wait, watch.floor(slot_key)), self.max_wait)
+            return again
+        if watch.blocked(slot_key):
+            request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
+        return None
 
     def _plan_wait(self, request: Request, asked: float | None) -> None:
         """How long the retry (a copy of this request, meta included) waits before it goes."""
@@ -119,10 +176,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if crawl_is_stopping(self.crawler):
             raise DroppedAtStop(f"crawl stopping: {request.url}")
 
+    def _downloader(self) -> PoliteDownloader | None:
+        return polite_downloader(self.crawler)
+
     def _downloader_waiting(self) -> Counter[str]:
-        engine = self.crawler.engine
-        downloader = engine.downloader if engine is not None else None
-        return downloader.waiting if isinstance(downloader, PoliteDownloader) else Counter()
+        downloader = self._downloader()
+        return downloader.waiting if downloader is not None else Counter()
 
     async def _wait(self, delay: float) -> None:
         """Sleep ``delay`` seconds, or until the crawl stops (a Retry-After can be long)."""

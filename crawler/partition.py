@@ -28,15 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-WORK = frozenset({"link", "anchor"})  # messages that make work for their receiver
+WORK = frozenset({"link", "page", "anchor"})  # messages that make work for their receiver
 BATCH_SECONDS = 0.02  # messages are sent, and taken, in batches at most this old
 
 
 def owner_of(key: str, count: int) -> int:
-    """The partition that owns a URL key (stable across processes and runs)."""
+    """The partition that owns a URL key (stable across processes and runs). The scheme does
+    not count: ``http://x/a`` and ``https://x/a`` are one page of a site that answers both, and
+    one process reads it once (crawler.spiders.site, ``processed``)."""
     if count <= 1:
         return 0
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
+    _, _, rest = key.partition("://")
+    return zlib.crc32((rest or key).encode("utf-8", "surrogatepass")) % count
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,8 @@ class PartitionLink:
                 self._close("partition_failed")
             elif set(self.closed_peers) >= set(self.peers):
                 self._close("finished")
+        else:
+            raise ValueError(f"partition message of no known kind: {kind!r}")
 
     def _lost(self, peer: int) -> None:
         if peer in self.closed_peers or self.closing:

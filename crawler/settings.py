@@ -116,6 +116,10 @@ GOVWATCH_DETAIL_LOOKUPS = 20  # detail pages fetched per column to date year-les
 GOVWATCH_TIMEOUT_RETRIES = 1  # a timeout is tried twice in all (other faults RETRY_TIMES + 1)
 GOVWATCH_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling after each
 GOVWATCH_RETRY_AFTER_MAX = 30.0  # at most this long for a server's Retry-After
+# A 403 is asked again once; while its server answers 403 in bursts (a rate limit: nginx
+# limit_req, a firewall's CC protection), up to this many times (crawler.refusals).
+GOVWATCH_REFUSAL_RETRIES = 3
+GOVWATCH_REFUSAL_MIN_DELAY = 0.5  # seconds between requests to such a server, at least
 GOVWATCH_HEARTBEAT_SECONDS = 15  # how often the run row's heartbeat is written
 GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by the runner)
 # A request in flight this long (and far longer than its server usually takes) is stuck: it

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections import deque
 
+from scrapy import Request, Spider
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
+
+from crawler.downloader import polite_downloader
 
 WINDOW = 16  # latencies remembered per server
 QUANTILE = 0.25
@@ -32,6 +35,7 @@ class ServerAutoThrottle(AutoThrottle):
         super().__init__(crawler)
         # By the slot's identity; the slot is kept with its samples so that its id stays its own.
         self.latencies: dict[int, tuple[Slot, deque[float]]] = {}
+        self._key: str | None = None
 
     def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
         _, samples = self.latencies.setdefault(id(slot), (slot, deque(maxlen=WINDOW)))
@@ -40,7 +44,19 @@ class ServerAutoThrottle(AutoThrottle):
         delay = min(max(self.mindelay, target, (slot.delay + target) / 2), self.maxdelay)
         if delay < slot.delay and not healthy(response.status):
             return  # a server that struggles (5xx, 429) never makes us faster
-        slot.delay = delay
+        slot.delay = max(delay, self._floor())
+
+    def _get_slot(self, request: Request, spider: Spider) -> tuple[str | None, Slot | None]:
+        key, slot = super()._get_slot(request, spider)
+        self._key = key  # the server of the answer _adjust_delay is about to see
+        return key, slot
+
+    def _floor(self) -> float:
+        """A server that refused us for asking too fast keeps its slower pace (crawler.refusals)."""
+        downloader = polite_downloader(self.crawler)
+        if downloader is None or not self._key:
+            return 0.0
+        return downloader.refusals.floor(self._key)
 
 
 def healthy(status: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import ssl
 import threading
 import time
@@ -35,7 +36,11 @@ class RouteServer:
     """Serve ``routes`` (path → Route, paths unquoted as UTF-8); anything else is 404.
 
     ``requests`` records (method, path) of every request, for assertions. With ``tls`` (a server
-    context, see ``self_signed``), it serves HTTPS. With ``etags``, a
+    context, see ``self_signed``), it serves HTTPS; with ``plain_too`` as well, HTTP and HTTPS on
+    the one port (``http://127.0.0.1:P/a`` and ``https://127.0.0.1:P/a``: a site that answers
+    both schemes, as on ports 80 and 443). With ``rate_limit``, a request that comes when more
+    than that many came in the last second (refused ones too) is refused with a 403, as nginx's
+    ``limit_req`` set to 403 does. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
     """
@@ -46,6 +51,8 @@ class RouteServer:
         root: Path | None = None,
         etags: bool = False,
         tls: ssl.SSLContext | None = None,
+        plain_too: bool = False,
+        rate_limit: int | None = None,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
@@ -56,6 +63,10 @@ class RouteServer:
         self.times: list[tuple[str, float]] = []
         self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered)
         self.cookies: list[tuple[str, str | None]] = []  # (path, its Cookie header)
+        self.rate_limit = rate_limit
+        self.arrivals: list[float] = []
+        self.refused: list[str] = []  # paths refused by the rate limit
+        self.lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,12 +84,15 @@ class RouteServer:
                 server.posts.append((self.path, self.rfile.read(length)))
                 server._answer(self, "POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        server_class = _EitherServer if plain_too else ThreadingHTTPServer
+        self.httpd = server_class(("127.0.0.1", 0), Handler, bind_and_activate=False)
         self.httpd.request_queue_size = 256  # the stdlib's 5 drops connections under load
         self.httpd.server_bind()
         self.httpd.server_activate()
         self.scheme = "http"
-        if tls is not None:  # HTTPS: every connection's handshake is done when it is accepted
+        if isinstance(self.httpd, _EitherServer):
+            self.httpd.tls = tls
+        elif tls is not None:  # HTTPS: every connection's handshake is done when it is accepted
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
             self.scheme = "https"
         self.httpd.daemon_threads = True
@@ -93,6 +107,16 @@ class RouteServer:
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
+        if self.rate_limit is not None and self._too_fast(arrived):
+            self.refused.append(path)
+            body = b"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>"
+            handler.send_response(403)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            if method != "HEAD":
+                handler.wfile.write(body)
+            return
         self.cookies.append((path, handler.headers.get("Cookie")))
         route = self.routes.get(path + ("?" + query if query else "")) or self.routes.get(path)
         if route is None:  # "/prefix/*" routes answer everything below the prefix
@@ -145,6 +169,13 @@ class RouteServer:
         if method in ("GET", "POST"):
             handler.wfile.write(route.body)
 
+    def _too_fast(self, now: float) -> bool:
+        assert self.rate_limit is not None
+        with self.lock:
+            self.arrivals = [t for t in self.arrivals if t > now - 1.0]
+            self.arrivals.append(now)
+            return len(self.arrivals) > self.rate_limit
+
     def __enter__(self) -> RouteServer:
         self.thread.start()
         return self
@@ -152,6 +183,20 @@ class RouteServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _EitherServer(ThreadingHTTPServer):
+    """Plain HTTP, or TLS when a connection opens with a TLS handshake (its first byte 0x16)."""
+
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        request.settimeout(5)
+        if self.tls is None or request.recv(1, socket.MSG_PEEK) != b"\x16":
+            super().finish_request(request, client_address)  # type: ignore[arg-type]
+            return
+        with self.tls.wrap_socket(request, server_side=True) as secure:
+            super().finish_request(secure, client_address)  # type: ignore[arg-type]
 
 
 def self_signed(folder: Path) -> ssl.SSLContext:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from monitor.assessments import today_local
 from tests.conftest import FAST, ROOT, fast_with, findings_json, govwatch
-from tests.httpkit import Route, RouteServer
+from tests.httpkit import Route, RouteServer, self_signed
 
 
 def _closed_port() -> int:
@@ -310,3 +310,101 @@ def test_an_attachment_whose_server_hangs_on_head_is_asked_by_get(tmp_path: Path
             ("files/gone.pdf", "timeout")
         ]
     assert rechecked == ["GET"]  # last night's timeout: its one try tonight, by GET
+
+
+def test_a_site_answering_http_and_https_is_read_once(tmp_path: Path) -> None:
+    """A site that serves its pages by both schemes (a mirror, a move to https halfway done):
+    one link to the https spelling must not re-crawl the whole site under it, nor report every
+    dead link twice; a page only the https spelling reaches is still read."""
+    nav = "<a href='/news/'>新闻</a><a href='/about.html'>概况</a><a href='/gone.html'>旧页</a>"
+    routes = {
+        "/news/": Route(200, _html(nav + "<a href='/news/1.html'>一条新闻</a>")),
+        "/news/1.html": Route(200, _html(nav + "正文")),
+        "/about.html": Route(200, _html(nav + "<a href='/about/staff.html'>领导</a>")),
+        "/about/staff.html": Route(200, _html(nav + "领导")),
+        # reached only by its https spelling; its own dead link is a finding
+        "/portal.html": Route(200, _html(nav + "<a href='/portal-only-dead.html'>门户死链</a>")),
+    }
+    for count in (1, 2):  # one process, and two that share the frontier
+        with RouteServer(routes, tls=self_signed(tmp_path), plain_too=True) as server:
+            port = server.httpd.server_address[1]
+            secure = f"https://127.0.0.1:{port}/"
+            routes["/"] = Route(200, _html(nav + f"<a href='{secure}portal.html'>门户</a>"))
+            db = f"sqlite:///{tmp_path / f'w{count}.db'}"
+            config = _config(tmp_path, f"http://127.0.0.1:{port}/")
+            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=count))
+            findings = findings_json(config, db, today_local())
+            gets = [p for m, p in server.requests if m == "GET"]
+        dead = {f["url"]: sorted(f["sources"]) for f in findings if f["kind"] == "dead_link"}
+        plain = f"http://127.0.0.1:{port}/"
+        assert dead == {
+            # the template's dead link, on every page as read (by http)
+            plain + "gone.html": [
+                plain,
+                *(
+                    plain + page
+                    for page in ("about.html", "about/staff.html", "news/", "news/1.html")
+                ),
+            ],
+            # the portal page, read by https: its own links, as a browser there follows them
+            secure + "gone.html": [secure + "portal.html"],
+            secure + "portal-only-dead.html": [secure + "portal.html"],
+        }
+        # each page read once: the pages the portal's https links lead to are not read again
+        # (their https spellings are fetched, to check them, and no further)
+        assert gets.count("/news/1.html") == 1, gets
+        assert gets.count("/about/staff.html") == 1, gets
+
+
+def test_a_server_that_refuses_fast_clients_with_403_is_slowed_not_reported(
+    tmp_path: Path,
+) -> None:
+    """nginx ``limit_req_status 403`` (or a firewall's CC protection): asked too fast, the
+    server answers 403 to pages that are there. They are not dead links: the crawl slows the
+    server down and asks again."""
+    pages = {f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(40)}
+    routes = {
+        "/": Route(200, _html("".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(40)))),
+        **pages,
+        "/secret.pdf": Route(403),  # forbidden for real: a finding still
+    }
+    routes["/p/7.html"] = Route(200, _html("<a href='/secret.pdf'>内部文件</a>"))
+    with RouteServer(routes, rate_limit=20) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        settings = fast_with(GOVWATCH_REFUSAL_MIN_DELAY=0.05, GOVWATCH_WORKERS=1)
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        findings = findings_json(config, db, today_local())
+        refused = list(server.refused)
+    assert refused, "the crawl never met the rate limit: the test proves nothing"
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {"secret.pdf"}, sorted(dead)
+    # forbidden for real, on a server known to refuse fast clients: reported, suspected until
+    # the next night confirms it
+    assert dead["secret.pdf"]["status"] == 403
+    assert dead["secret.pdf"]["error"] == "blocked"
+    assert dead["secret.pdf"]["definite"] is False
+
+
+def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
+    """A page that links a folder of forbidden files is a burst of 403s too, from a server that
+    answers everything else: they are real dead links, definite at once."""
+    files = {f"/secret/{n}.pdf": Route(403) for n in range(12)}
+    links = "".join(f"<a href='/secret/{n}.pdf'>内部文件{n}</a>" for n in range(12))
+    others = "".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(20))
+    routes = {
+        "/": Route(200, _html(links + others)),
+        **files,
+        **{f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(20)},
+    }
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        started = time.monotonic()
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+        took = time.monotonic() - started
+        findings = findings_json(config, db, today_local())
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {f"secret/{n}.pdf" for n in range(12)}
+    assert all(f["status"] == 403 and f["error"] is None and f["definite"] for f in dead.values())
+    assert took < 30

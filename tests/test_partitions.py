@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,44 @@ def test_a_partition_that_dies_leaves_the_run_incomplete(tmp_path: Path) -> None
     ((status, _, _, reason),) = _run_rows(db)
     assert status == "incomplete"
     assert reason == "partition_failed"
+
+
+def test_a_column_page_the_lead_read_is_read_from_its_answer_not_asked_again(
+    tmp_path: Path,
+) -> None:
+    """The lead reads every column page (for its column); a page another process owns is
+    handed over with its answer. A server that answered once and then fails (a flaky
+    homepage, a column behind an overloaded CMS) loses none of the page's links, and the page
+    is not reported dead."""
+
+    def html(body: str) -> bytes:
+        return f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
+
+    with RouteServer({}) as server:
+        # a column page the second process owns
+        path = next(f"/col{n}/" for n in range(100) if owner_of(f"{server.url}col{n}/", 2) == 1)
+        server.routes.update(
+            {
+                "/": Route(200, html(f"<a href='{path}'>通知公告</a>")),
+                path: Route(
+                    200,
+                    html("<a href='/col-dead.html'>失效文件</a><span>2026-11-20</span>"),
+                    then=Route(503, html("服务繁忙")),
+                ),
+            }
+        )
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - id: s\n    name: 分区站\n    home: {server.url}\n    columns:\n"
+            f"      - name: 通知公告\n        url: {server.url}{path[1:]}\n"
+            "        category: notice\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST, "-s", "GOVWATCH_WORKERS=2")
+        findings = findings_json(config, db, date.today())
+        asked = [p for _, p in server.requests].count(path)
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {"col-dead.html"}, dead
+    assert dead["col-dead.html"]["sources"] == [server.url + path[1:]]
+    assert asked == 1

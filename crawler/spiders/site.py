@@ -8,6 +8,7 @@ other targets by HEAD with a GET fallback), and every (page → link) occurrence
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import re
 import socket
@@ -26,7 +27,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.exceptions import DontCloseSpider, StopDownload
-from scrapy.http import Response, TextResponse
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
 from twisted.internet import task
@@ -82,7 +84,7 @@ from crawler.items import (
     PageLinks,
     PageMetadata,
 )
-from crawler.middlewares import get_after_head
+from crawler.middlewares import REFUSED_IN_BURST, get_after_head
 from crawler.outcomes import describe_failure
 from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
@@ -253,7 +255,9 @@ class SiteSpider(Spider):
         self.progress = Progress()
         self.requested: set[str] = set()  # URL keys scheduled for a check or page fetch
         self.recorded: set[str] = set()  # URL keys whose outcome is recorded
-        self.processed: set[str] = set()  # pages whose links were extracted
+        # Pages whose links were extracted, by page_identity: a site that answers the same page
+        # by http and https is read once, not once more under each spelling.
+        self.processed: set[str] = set()
         self.pages_scheduled = 0
         # The site's hosts: the homepage's, those its homepage redirects to, configured columns'.
         self.hosts: set[str] = {host_of(site.home)} | {host_of(c.url) for c in site.columns}
@@ -472,6 +476,8 @@ class SiteSpider(Spider):
             and may_be_page(url)
             and self.pages_scheduled < self.max_pages
             and key not in self._home_spellings()
+            # the page read already under the other scheme: this spelling is only checked
+            and page_identity(key) not in self.processed
         ):
             if answer is not None and answer.status == 304:
                 self.requested.add(key)
@@ -673,7 +679,7 @@ class SiteSpider(Spider):
             column.error = verdict[0]  # a column page that is really "页面不存在"
         # A column page another partition owns is read here for its column only; its owner
         # records it and reads its links.
-        mine = self._owns_fetched(request)
+        mine = self._owns_fetched(request, response)
         if mine:
             yield from self._record(
                 response.meta["gw_key"],
@@ -741,6 +747,8 @@ class SiteSpider(Spider):
         status = response.status
         if status == 429:
             return "blocked", "HTTP 429 Too Many Requests"
+        if status == 403 and response.meta.get(REFUSED_IN_BURST):
+            return "blocked", "HTTP 403 from a server that refused requests for coming too fast"
         landing = self.missing_landing
         if (
             landing is not None
@@ -1033,7 +1041,8 @@ class SiteSpider(Spider):
         return parse_html(response.text)
 
     def _process_page(self, response: TextResponse, doc: HtmlElement) -> Iterator[Any]:
-        if response.url in self.processed:
+        identity = page_identity(response.url)
+        if identity in self.processed:
             return
         if self.partition.split and response.meta.get("redirect_urls"):
             # Reached by a redirect: the page where it landed is read by that URL's owner.
@@ -1041,7 +1050,7 @@ class SiteSpider(Spider):
             if final is not None and not self.partition.owns(final):
                 self._hand_over(response.url, final, "a", response.encoding, encoded=True)
                 return
-        self.processed.add(response.url)
+        self.processed.add(identity)
         self.progress.pages += 1
         metadata = _page_metadata(response.url, doc)
         if metadata is not None:
@@ -1188,9 +1197,10 @@ class SiteSpider(Spider):
         yield from self._record(
             key, shown, "GET", response=response, answer=answer, revalidated=True
         )
-        if page_url in self.processed:
+        identity = page_identity(page_url)
+        if identity in self.processed:
             return
-        self.processed.add(page_url)
+        self.processed.add(identity)
         self.progress.pages += 1
         self.progress.unchanged += 1
         self.replayed.add(key)
@@ -1266,15 +1276,52 @@ class SiteSpider(Spider):
     def partition_failure(self) -> str | None:
         return self.link.failure if self.link is not None else None
 
-    def _owns_fetched(self, request: Request) -> bool:
+    def _owns_fetched(self, request: Request, response: Response | None = None) -> bool:
         """Whether this process records the fetched URL (the lead also fetches column pages
-        other partitions own; it hands those to their owner)."""
+        other partitions own; it hands those to their owner: the answer it had, so that the
+        owner reads the same page instead of asking again, and losing the page's links if the
+        server fails it the second time; a failure, to be tried again by the owner)."""
         key = request.meta["gw_key"]
         if self.partition.owns(key):
             return True
         shown = request.meta["gw_url"]
-        self._hand_over(shown, key, "a", request.encoding, encoded=True)
+        if response is None or self.link is None or key in self.forwarded:
+            self._hand_over(shown, key, "a", request.encoding, encoded=True)
+            return False
+        self.forwarded.add(key)
+        headers = [
+            [name.decode("latin-1"), value.decode("latin-1")]
+            for name, values in response.headers.items()
+            if name.lower() not in _NOT_FORWARDED
+            for value in values
+        ]
+        redirects = [str(url) for url in response.meta.get("redirect_urls", ())]
+        body = base64.b64encode(response.body).decode("ascii")
+        answer = [response.url, response.status, headers, body, redirects]
+        message = ["page", shown, key, request.encoding, answer]
+        self.link.forward(owner_of(key, self.partition.count), message)
         return False
+
+    def _handed_page(
+        self, shown: str, key: str, encoding: str, answer: list[Any]
+    ) -> Request | None:
+        """The lead's answer for a page of ours, to go through our middlewares as if just
+        downloaded (crawler.pageanswers.PREFETCHED): recorded and read here."""
+        if key in self.requested:
+            return None  # asked already (linked from a page of ours)
+        url, status, headers, body, redirects = answer
+        request = self._request(key, shown, "page", encoding, method="GET")
+        request.headers.clear()  # answered already: no conditional headers
+        values: dict[bytes, list[bytes]] = {}
+        for name, value in headers:
+            values.setdefault(name.encode("latin-1"), []).append(value.encode("latin-1"))
+        raw = base64.b64decode(body)
+        kind = responsetypes.from_args(headers=Headers(values), url=url, body=raw)
+        response = kind(url=url, status=status, headers=values, body=raw, request=request)
+        if redirects:
+            request.meta["redirect_urls"] = redirects
+        request.meta[PREFETCHED] = response
+        return request
 
     def _hand_over(self, url: str, key: str, tag: str, encoding: str, encoded: bool) -> None:
         if key in self.forwarded or self.link is None:
@@ -1410,6 +1457,10 @@ class SiteSpider(Spider):
             if message[0] == "link":
                 _, url, key, tag, encoding, encoded = message
                 yield from self._schedule_link(url, key, tag, encoding, encoded)
+            elif message[0] == "page":
+                handed = self._handed_page(*message[1:])
+                if handed is not None:
+                    yield handed
             elif message[0] == "anchor":
                 yield from self._want_anchor(message[1], message[2])
         if self.link.inbox:
@@ -1662,6 +1713,11 @@ class SiteSpider(Spider):
 PAGE_BATCH = 16
 
 
+# Headers of an answer the lead hands to the page's owner (_owns_fetched) that no longer hold:
+# its body was decompressed and is sent whole.
+_NOT_FORWARDED = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+
+
 def recheck_priority(error: str | None, status: int | None, retried: frozenset[int]) -> int:
     """A link that failed last time is checked again ahead of the crawl's own requests, the
     slowest first (the longest jobs first end soonest): a timeout costs its timeouts and a
@@ -1841,6 +1897,15 @@ def _valid_host(netloc: str) -> bool:
             return False
         return True
     return bool(host) and not _FORBIDDEN_HOST.search(host)
+
+
+def page_identity(url: str) -> str:
+    """A page as a site serves it, whatever the scheme: "//x.gov.cn/a.html" for both
+    http://x.gov.cn/a.html and https://x.gov.cn/a.html. Many sites answer both with the same
+    pages (a mirror, or a move to https halfway done); read under both, every page of the site
+    would be read twice and each dead link reported twice, once per scheme."""
+    _, sep, rest = url.partition("://")
+    return "//" + rest if sep else url
 
 
 def host_of(url: str) -> str:

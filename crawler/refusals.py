@@ -1,0 +1,112 @@
+"""Servers that answer 403 because we ask too fast, not because the page is forbidden.
+
+nginx's ``limit_req`` is often set to answer 403 (``limit_req_status 403``), and the firewalls in
+front of many government sites (CC protection) refuse a client that asks quickly with a 403 page
+that looks like any other. A same-site 403 is a definite dead link by rule, so such a server
+would have every page the crawl asked too fast reported dead at once.
+
+A burst of 403s to different URLs of one server (``BURST`` of its last ``WINDOW`` first tries)
+makes it *suspected*: its download delay gets a floor (doubled on each burst, at least
+``min_delay``, GOVWATCH_REFUSAL_MIN_DELAY) and its refused requests are asked again after a
+backoff, more than once. A retried request that is then answered proves the server was limiting
+us (*confirmed*): the floor stays for the rest of the crawl. Retries refused again while the
+server answers other requests show real 403s (a folder of forbidden files linked together): the
+floor is lifted and the server needs a larger burst to be suspected again.
+
+Every 403 is retried once, whatever the server's state: the first 403s of a burst arrive before
+the burst is seen. A request still refused after its retries is *blocked* (suspected, checked
+again next night), not a definite dead link, when its server is a confirmed limiter or has
+answered nothing but 403 since it was suspected (a ban); otherwise it is a real 403.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+WINDOW = 12  # first tries remembered per server
+BURST = 5  # 403s among them that make the server suspected
+REFUTED = 2  # retries refused again (while the server answers others) that clear a suspicion
+
+
+@dataclass
+class _Server:
+    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    burst: int = BURST
+    suspected: bool = False
+    confirmed: bool = False
+    answered_since: int = 0  # non-403 answers since the server was suspected
+    refuted: int = 0
+    floor: float = 0.0
+    slowed_at: float = 0.0  # when the floor was last raised (time.monotonic)
+    delay_before: float = 0.0
+
+
+class RefusalWatch:
+    """The 403s of each server (download slot key) in one crawl process."""
+
+    def __init__(self, min_delay: float = 0.5) -> None:
+        self.servers: dict[str, _Server] = {}
+        self.min_delay = min_delay  # seconds between requests, at least, to a suspected server
+
+    def answered(
+        self, server: str, status: int, retried: bool, delay: float, asked_at: float
+    ) -> float | None:
+        """Note an answer (``retried``: a second or later try of a refused request), to a
+        request sent at ``asked_at`` (time.monotonic); ``delay`` is the server's download delay
+        now. The delay the server must get from now on, when it changes: the floor of a server
+        just suspected (or still refusing at its floor), its old delay once cleared."""
+        state = self.servers.setdefault(server, _Server())
+        if status == 403 and asked_at < state.slowed_at:
+            # asked before the last slow-down: part of the burst that caused it (retried all
+            # the same), no sign that the new pace is still too fast
+            return None
+        refused = status == 403
+        if state.suspected and not refused:
+            state.answered_since += 1
+        if retried:
+            if not refused:
+                state.confirmed = True
+            elif state.suspected and not state.confirmed and state.answered_since:
+                state.refuted += 1
+                if state.refuted >= REFUTED:
+                    return self._clear(state)
+            return None
+        state.recent.append(refused)
+        if not refused or sum(state.recent) < state.burst:
+            return None
+        state.recent.clear()
+        if not state.suspected:
+            state.suspected, state.answered_since, state.refuted = True, 0, 0
+            state.delay_before = delay
+        state.floor = max(self.min_delay, 2 * state.floor, 2 * delay)
+        state.slowed_at = time.monotonic()
+        return state.floor
+
+    @staticmethod
+    def _clear(state: _Server) -> float:
+        """Real 403s after all: the server's own pace again, and a larger burst next time."""
+        state.suspected = False
+        state.floor = 0.0
+        state.burst *= 2
+        state.recent.clear()
+        return state.delay_before
+
+    def floor(self, server: str) -> float:
+        """The least download delay the server gets now (0: its own pace)."""
+        state = self.servers.get(server)
+        return state.floor if state is not None else 0.0
+
+    def limiting(self, server: str) -> bool:
+        """Whether refused requests of this server are worth more tries."""
+        state = self.servers.get(server)
+        return state is not None and (state.suspected or state.confirmed)
+
+    def blocked(self, server: str) -> bool:
+        """Whether a request refused after all its tries was refused for asking too fast:
+        the server limits us for sure, or has refused everything since it was suspected."""
+        state = self.servers.get(server)
+        if state is None:
+            return False
+        return state.confirmed or (state.suspected and state.answered_since == 0)

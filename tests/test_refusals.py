@@ -1,0 +1,55 @@
+"""The 403 burst rules (crawler.refusals), answer by answer."""
+
+from __future__ import annotations
+
+import time
+
+from crawler.refusals import BURST, REFUTED, RefusalWatch
+
+
+def _burst(watch: RefusalWatch, server: str = "s") -> float | None:
+    changed = None
+    for _ in range(BURST):
+        changed = watch.answered(server, 403, False, 0.0, time.monotonic()) or changed
+    return changed
+
+
+def test_a_burst_slows_the_server_and_a_retry_that_gets_through_confirms_it() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    for _ in range(BURST - 1):
+        assert watch.answered("s", 403, False, 0.0, time.monotonic()) is None
+    assert not watch.limiting("s")
+    assert watch.answered("s", 403, False, 0.0, time.monotonic()) == 0.5
+    assert watch.limiting("s") and watch.floor("s") == 0.5
+    assert watch.blocked("s")  # nothing but refusals since: a ban, not real 403s
+    watch.answered("s", 200, True, 0.5, time.monotonic())  # a retry answered
+    assert watch.blocked("s") and watch.limiting("s")  # confirmed: its 403s are its limit
+    assert watch.floor("other") == 0.0 and not watch.limiting("other")
+
+
+def test_refusals_of_requests_sent_before_the_slow_down_do_not_slow_it_again() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    sent = time.monotonic()
+    assert _burst(watch) == 0.5
+    for _ in range(3 * BURST):
+        assert watch.answered("s", 403, False, 0.5, sent) is None
+    assert _burst(watch) == 1.0  # refused at the new pace: slower again
+
+
+def test_real_403s_clear_the_suspicion() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    watch.answered("s", 200, False, 0.5, time.monotonic())  # the server answers others
+    for n in range(REFUTED):
+        changed = watch.answered("s", 403, True, 0.5, time.monotonic())
+        assert (changed == 0.0) is (n == REFUTED - 1)
+    assert not watch.limiting("s") and not watch.blocked("s") and watch.floor("s") == 0.0
+    assert _burst(watch) is None  # a larger burst is needed now
+    assert _burst(watch) == 0.5
+
+
+def test_a_few_scattered_403s_are_no_burst() -> None:
+    watch = RefusalWatch()
+    for n in range(60):
+        assert watch.answered("s", 403 if n % 4 == 0 else 200, False, 0.0, time.monotonic()) is None
+    assert not watch.limiting("s")
