@@ -153,6 +153,9 @@ class LinkFix:
     run_id: int
     was_status: int | None
     was_error: str | None
+    # fixed by taking the link off the pages that had it (they were read again without it),
+    # not by the target answering
+    removed: bool = False
 
 
 @dataclass(frozen=True)

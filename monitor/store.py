@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -561,12 +562,14 @@ def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
         )
     }
     fixes = []
+    checked: set[str] = set()
     for chunk in _chunks(list(failed_before), 500):
         for row in session.scalars(
             select(LinkCheckRow).where(
                 LinkCheckRow.run_id == base.id, LinkCheckRow.url_key.in_(chunk)
             )
         ):
+            checked.add(row.url_key)
             if not _failed(row.status, row.error):
                 before = failed_before[row.url_key]
                 fixes.append(
@@ -579,7 +582,37 @@ def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
                         before.error,
                     )
                 )
+    unchecked = [key for key in failed_before if key not in checked]
+    for key in _taken_off(session, previous.id, base.id, unchecked):
+        before = failed_before[key]
+        fixed_at = base.finished_at or base.started_at
+        fixes.append(LinkFix(before.url, key, fixed_at, base.id, before.status, before.error, True))
     return sorted(fixes, key=lambda f: f.url)
+
+
+def _taken_off(session: Session, previous: int, base: int, keys: list[str]) -> list[str]:
+    """Of links ``previous`` saw failing and ``base`` never asked for, those taken off their
+    pages: a page that had the link was read again by ``base``, without it. A link whose pages
+    were not read again (gone, or past the page limit) is not called fixed."""
+    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
+    sources: dict[str, set[str]] = {}
+    for chunk in _chunks(keys, 500):
+        columns = select(occurrence.target_key, occurrence.source_url)
+        read = columns.where(occurrence.run_id == previous, occurrence.target_key.in_(chunk))
+        referred = _through_carried(columns, previous).where(occurrence.target_key.in_(chunk))
+        for key, source in session.execute(union(read, referred)):
+            sources.setdefault(key, set()).add(source)
+    pages = sorted(set().union(*sources.values())) if sources else []
+    read_again: set[str] = set()
+    for chunk in _chunks(pages, 500):
+        read_now = select(occurrence.source_url).where(
+            occurrence.run_id == base, occurrence.source_url.in_(chunk)
+        )
+        carried_now = select(carried.source_url).where(
+            carried.run_id == base, carried.source_url.in_(chunk)
+        )
+        read_again.update(session.scalars(union(read_now, carried_now)))
+    return [key for key in keys if sources.get(key, set()) & read_again]
 
 
 def _failed(status: int | None, error: str | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "政府网站监测报告",
@@ -9,6 +11,8 @@ LABELS: dict[str, dict[str, str]] = {
         "columns": "栏目更新",
         "links": "不可用链接",
         "as_of": "监测日期",
+        "colon": "：",
+        "gap": "　",
         "generated": "生成时间",
         "site": "网站",
         "owner": "主办单位",
@@ -63,6 +67,9 @@ LABELS: dict[str, dict[str, str]] = {
         "fixed_links": "已修复的链接",
         "fixed_at": "修复时间",
         "was": "修复前",
+        "fix_how": "修复方式",
+        "fix_answers": "现可正常访问",
+        "fix_removed": "已从页面删除",
         "account": "账号",
         "platform": "平台",
         "newest_post": "最新发布",
@@ -98,6 +105,8 @@ LABELS: dict[str, dict[str, str]] = {
         "columns": "Column freshness",
         "links": "Dead links",
         "as_of": "As of",
+        "colon": ": ",
+        "gap": " · ",
         "generated": "Generated",
         "site": "Site",
         "owner": "Owner",
@@ -152,6 +161,9 @@ LABELS: dict[str, dict[str, str]] = {
         "fixed_links": "Fixed links",
         "fixed_at": "Fixed",
         "was": "Before",
+        "fix_how": "How",
+        "fix_answers": "answers now",
+        "fix_removed": "taken off its pages",
         "account": "Account",
         "platform": "Platform",
         "newest_post": "Newest post",
@@ -334,3 +346,26 @@ PLATFORMS = {
         "other": "Other",
     },
 }
+
+
+# Why a column has its category (monitor.rules, monitor.classify: Chinese, as the findings JSON
+# says it), in English.
+_REASON_MATCH = re.compile(r"(ColumnType|栏目名称|上级栏目“(?P<parent>.*)”)含“(?P<keyword>.*)”")
+
+
+def reason_text(reason: str, lang: str) -> str:
+    if lang != "en":
+        return reason
+    if reason == "配置指定":
+        return "configured"
+    if reason == "未匹配任何关键词":
+        return "no keyword matched"
+    found = _REASON_MATCH.fullmatch(reason)
+    if found is None:
+        return reason
+    keyword, parent = found["keyword"], found["parent"]
+    if found[1] == "ColumnType":
+        return f"ColumnType has “{keyword}”"
+    if parent is None:
+        return f"name has “{keyword}”"
+    return f"parent “{parent}” has “{keyword}”"

@@ -153,7 +153,13 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
             for r in view.accounts
         ),
     )
-    return [columns, links, by_page, accounts]
+    fixes = Table(
+        "fixed-links",
+        t["fixed_links"],
+        (t["site"], t["url"], t["fixed_at"], t["was"], t["fix_how"]),
+        tuple((f.site_name, f.url, f.fixed_at, f.was, f.how) for f in view.fixes),
+    )
+    return [columns, links, by_page, fixes, accounts]
 
 
 def to_csv(table: Table) -> bytes:

@@ -109,7 +109,10 @@ def scan_summary_text(
     ]
     for fix in fixed:
         before = fix.was_error or (str(fix.was_status) if fix.was_status is not None else "?")
-        lines.append(f"  [已修复 / fixed] {fix.url} (was {before}, fixed {_local(fix.fixed_at)})")
+        how = "已从页面删除 / taken off its pages, " if fix.removed else ""
+        lines.append(
+            f"  [已修复 / fixed] {fix.url} (was {before}, {how}fixed {_local(fix.fixed_at)})"
+        )
     for finding in found:
         lines.append(f"  [{KINDS.get(finding.kind, finding.kind)}] {_describe(finding)}")
     lines.append(f"问题 / findings: {len(found)}" if found else "未发现问题 / no findings")
@@ -132,6 +135,7 @@ def scan_summary_json(run: RunRecord, found: list[Finding], fixed: list[LinkFix]
                 "fixed_at": f.fixed_at.replace(tzinfo=UTC).isoformat(),
                 "was_status": f.was_status,
                 "was_error": f.was_error,
+                "removed": f.removed,
             }
             for f in fixed
         ],

@@ -23,11 +23,13 @@ from reports.labels import (
     CHECKS,
     DATE_SOURCES,
     ERRORS,
+    LABELS,
     PLATFORMS,
     RUN_NOTE,
     RUN_STATES,
     STATES,
     VERDICTS,
+    reason_text,
 )
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -147,6 +149,7 @@ class FixRow:
     url: str
     fixed_at: str
     was: str
+    how: str  # answers now, or taken off the pages that had it
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ def build_view(
                 _local(f.fixed_at),
                 # Its error first: a fixed soft-404 or block page was a 200 all along.
                 f.was_error or (f"HTTP {f.was_status}" if f.was_status else ""),
+                LABELS[lang]["fix_removed" if f.removed else "fix_answers"],
             )
             for a in assessments
             for f in a.fixes
@@ -322,7 +326,8 @@ def _availability(a: SiteAssessment, lang: str) -> str:
 
 def _site_finding_label(f: SiteFinding, lang: str) -> str:
     name = CHECKS[lang].get(f.check, f.check)
-    return f"{name}: {f.detail}" + (f" ({'、'.join(f.columns)})" if f.columns else "")
+    listed = ("、" if lang == "zh" else ", ").join(f.columns)
+    return f"{name}: {f.detail}" + (f" ({listed})" if f.columns else "")
 
 
 def _column_rows(a: SiteAssessment, preset: Preset, lang: str) -> list[ColumnRow]:
@@ -352,7 +357,7 @@ def _column_row(
         date_source=DATE_SOURCES[lang].get(obs.newest_date_source or "", "") if obs else "",
         item_count=obs.item_count if obs else None,
         error=(finding.error or "") if finding else "",
-        reason=v.reason,
+        reason=reason_text(v.reason, lang),
         discovered=v.discovered,
     )
 

@@ -3,6 +3,7 @@ the same findings; changed pages re-read, dead links always re-checked."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import sqlite3
@@ -445,3 +446,45 @@ def test_observations_batched_within_a_batch_are_all_stored(tmp_path: Path) -> N
     pipeline.flush()
     pipeline.engine.dispose()
     assert _run_rows(tmp_path / "p.db", "select url, status from link_checks") == [(url, 404)]
+
+
+def test_a_dead_link_taken_off_its_page_is_listed_fixed(tmp_path: Path) -> None:
+    """The usual repair: the editor takes the dead link off the page (or points it elsewhere).
+    The next crawl never asks for the old URL; it is listed fixed, "taken off its pages", in the
+    report and its CSV/XLSX for the 台账. A dead link whose page is no longer read (the page was
+    unlinked) is not called fixed: nobody looked."""
+    routes = {
+        "/": _html(
+            "首页", "<a href='/a.html'>甲</a><a href='/b.html'>乙</a><a href='/c.html'>丙</a>"
+        ),
+        "/a.html": _html("甲", "<a href='/gone-a.pdf'>甲的附件</a><a href='/ok.html'>好</a>"),
+        "/b.html": _html("乙", "<a href='/gone-b.pdf'>乙的附件</a>"),
+        "/c.html": _html("丙", "<a href='/gone-c.pdf'>丙的附件</a>"),
+        "/ok.html": _html("好", "正常"),
+    }
+    with RouteServer(routes, etags=True) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: fix, name: 整改站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        routes["/a.html"] = _html("甲", "<a href='/ok.html'>好</a>")  # the dead link taken off
+        routes["/"] = _html(
+            "首页", "<a href='/a.html'>甲</a><a href='/c.html'>丙</a>"
+        )  # 乙 unlinked
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+        out = tmp_path / "out"
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(out))
+    dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
+    assert dead == {"gone-c.pdf"}
+    with (out / "fixed-links.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["链接地址"].removeprefix(server.url), r["修复方式"]) for r in rows] == [
+        ("gone-a.pdf", "已从页面删除")
+    ]
+    assert rows[0]["修复前"] == "HTTP 404"
+    assert (out / "fixed-links.xlsx").stat().st_size > 0
+    assert "已从页面删除" in (out / "links.html").read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from monitor.config import Config, load_config
 from monitor.database import engine_scope, session_scope
 from monitor.models import Run
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
+from reports.labels import reason_text
 from reports.render import write_reports
 
 AS_OF = date(2024, 7, 20)
@@ -117,6 +118,8 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config, db_
         "links.xlsx",
         "links-by-page.csv",
         "links-by-page.xlsx",
+        "fixed-links.csv",
+        "fixed-links.xlsx",
         "newmedia.csv",
         "newmedia.xlsx",
     ]
@@ -159,9 +162,20 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config, db_
 def test_english_reports(tmp_path: Path, config: Config, db_url: str) -> None:
     crawl_into(db_url)
     write_reports(assessed(db_url, config), config.rule_preset, tmp_path / "out", lang="en")
-    assert "Stale, empty and unreachable columns" in (tmp_path / "out" / "columns.html").read_text(
-        encoding="utf-8"
-    )
+    columns = (tmp_path / "out" / "columns.html").read_text(encoding="utf-8")
+    assert "Stale, empty and unreachable columns" in columns
+    assert "配置指定" not in columns and "configured" in columns
+    overview = lxml_html.fromstring((tmp_path / "out" / "index.html").read_bytes())
+    meta = overview.xpath("string(//p[@class='meta'])")
+    assert meta.startswith("As of: 2024-07-20") and "：" not in meta and "　" not in meta
+
+
+def test_why_a_column_has_its_category_in_english() -> None:
+    assert reason_text("栏目名称含“通知”", "en") == "name has “通知”"
+    assert reason_text("上级栏目“政务公开”含“政策”", "en") == "parent “政务公开” has “政策”"
+    assert reason_text("ColumnType含“news”", "en") == "ColumnType has “news”"
+    assert reason_text("未匹配任何关键词", "en") == "no keyword matched"
+    assert reason_text("栏目名称含“通知”", "zh") == "栏目名称含“通知”"
 
 
 def test_report_without_data_says_so(tmp_path: Path, config: Config, db_url: str) -> None:

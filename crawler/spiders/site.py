@@ -476,7 +476,9 @@ class SiteSpider(Spider):
             and may_be_page(url)
             and self.pages_scheduled < self.max_pages
             and key not in self._home_spellings()
-            # the page read already under the other scheme: this spelling is only checked
+            # the page asked for (or read) under the other scheme: this spelling is only
+            # checked, whichever answers first (the same spelling is read every night)
+            and scheme_twin(key) not in self.getting
             and page_identity(key) not in self.processed
         ):
             if answer is not None and answer.status == 304:
@@ -1906,6 +1908,15 @@ def page_identity(url: str) -> str:
     would be read twice and each dead link reported twice, once per scheme."""
     _, sep, rest = url.partition("://")
     return "//" + rest if sep else url
+
+
+def scheme_twin(key: str) -> str:
+    """The same URL under the other scheme: https://x/a for http://x/a, and back."""
+    if key.startswith("http://"):
+        return "https://" + key[7:]
+    if key.startswith("https://"):
+        return "http://" + key[8:]
+    return key
 
 
 def host_of(url: str) -> str:
