@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
+# A server whose pages nearly all come back changed (an ETag new on every answer, conditional
+# requests ignored) has its pages left to the crawl after this many: each would be asked twice.
+PAGES_JUDGED = 8
+CHANGED_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,17 @@ class _OriginWork:
     origin: Origin
     queue: deque[tuple[Candidate, bytes]] = field(default_factory=deque)
     faults: int = 0  # timeouts and refused connections in a row
+    pages: int = 0  # pages asked (conditional GETs) and answered
+    changed: int = 0  # ...that came back changed (a 200)
+
+    def page_answered(self, status: int) -> None:
+        """Once its pages prove to come back changed nearly every time, the rest are left to
+        the crawl (its GET reads them; asked here too, each would cost two requests)."""
+        self.pages += 1
+        self.changed += status == 200
+        if self.pages == PAGES_JUDGED and self.changed >= CHANGED_SHARE * self.pages:
+            log.info("%s: pages change on every request; left to the crawl", self.origin.host)
+            self.queue = deque(entry for entry in self.queue if entry[0].method != "GET")
 
     @property
     def failed(self) -> bool:
@@ -411,6 +426,8 @@ async def _work(
                     continue  # this one is left to the crawl
                 assert connection is not None
                 job.faults = 0
+                if candidate.method == "GET":
+                    job.page_answered(head.status)
                 if answered is not None:
                     answered(job.origin, clock() - started)
                 answer = clean_answer(candidate, head)

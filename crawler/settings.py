@@ -149,6 +149,9 @@ GOVWATCH_HEAD_FALLBACK_STATUSES = [
     521,
     567,
 ]
+# Each server whose HEAD says a link is there is asked by HEAD for a URL that surely is not: a
+# server that says 200 to it too has its links checked by GET (crawler.headtrust).
+GOVWATCH_HEAD_PROOF = True
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True

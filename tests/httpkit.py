@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import socket
 import ssl
 import threading
@@ -40,7 +41,8 @@ class RouteServer:
     the one port (``http://127.0.0.1:P/a`` and ``https://127.0.0.1:P/a``: a site that answers
     both schemes, as on ports 80 and 443). With ``rate_limit``, a request that comes when more
     than that many came in the last second (refused ones too) is refused with a 403, as nginx's
-    ``limit_req`` set to 403 does. With ``etags``, a
+    ``limit_req`` set to 403 does. With ``fresh_etags``, every 200 carries a new ETag (a page
+    that shows the time, a server that tags each answer): never a 304. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
     """
@@ -53,6 +55,7 @@ class RouteServer:
         tls: ssl.SSLContext | None = None,
         plain_too: bool = False,
         rate_limit: int | None = None,
+        fresh_etags: bool = False,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
@@ -64,6 +67,8 @@ class RouteServer:
         self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered)
         self.cookies: list[tuple[str, str | None]] = []  # (path, its Cookie header)
         self.rate_limit = rate_limit
+        self.fresh_etags = fresh_etags
+        self.answered = itertools.count()
         self.arrivals: list[float] = []
         self.refused: list[str] = []  # paths refused by the rate limit
         self.lock = threading.Lock()
@@ -150,7 +155,9 @@ class RouteServer:
         self.spans.append((path, arrived, time.monotonic()))
         status = route.head_status if method == "HEAD" and route.head_status else route.status
         headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
-        if self.etags and status == 200:
+        if self.fresh_etags and status == 200:
+            headers["ETag"] = f'"{next(self.answered)}"'
+        elif self.etags and status == 200:
             etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
             headers["ETag"] = etag
             asked = handler.headers.get("If-None-Match")

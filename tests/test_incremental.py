@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from crawler.partition import owner_of
+from crawler.revalidate import PAGES_JUDGED
 from monitor import store
 from monitor.assessments import today_local
 from monitor.database import open_database, session_scope
@@ -488,3 +489,24 @@ def test_a_dead_link_taken_off_its_page_is_listed_fixed(tmp_path: Path) -> None:
     assert rows[0]["修复前"] == "HTTP 404"
     assert (out / "fixed-links.xlsx").stat().st_size > 0
     assert "已从页面删除" in (out / "links.html").read_text(encoding="utf-8")
+
+
+def test_a_server_that_tags_every_answer_anew_is_not_asked_twice_per_page(
+    tmp_path: Path,
+) -> None:
+    """A page with a new ETag on every answer (it shows the time, or the server tags each
+    answer) never answers 304: asking it conditionally before the crawl, then again in the
+    crawl, would cost two requests a page every night. After a few, its pages are left to the
+    crawl."""
+    pages = 30
+    links = "".join(f"<a href='/p{n}.html'>第{n}篇</a>" for n in range(pages))
+    routes = {"/": _html("首页", links)}
+    routes.update({f"/p{n}.html": _html(f"第{n}篇", "正文") for n in range(pages)})
+    with RouteServer(routes, fresh_etags=True) as server:
+        asked_before, _ = _two_nights(tmp_path, server, fast_with(GOVWATCH_WORKERS=1))
+        first = [path for method, path in server.requests[:asked_before] if method == "GET"]
+        second = [path for method, path in server.requests[asked_before:] if method == "GET"]
+    assert len(first) == pages + 2  # the pages, the homepage, the surely-missing URL
+    # a few pages asked twice before the server is known (PAGES_JUDGED, and those already on
+    # their way on the pre-pass's connections); the rest once
+    assert len(second) <= len(first) + PAGES_JUDGED + 8, sorted(second)

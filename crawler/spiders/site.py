@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.request import getproxies
@@ -75,6 +75,7 @@ from crawler.extract.softpages import (
     looks_alike,
     soft_verdict,
 )
+from crawler.headtrust import HeadTrust, Trust, proof_url
 from crawler.items import (
     ColumnObservation,
     CopiedLinks,
@@ -283,6 +284,10 @@ class SiteSpider(Spider):
         # Stuck requests tried a second time at once (crawler.stuck): key → tries outstanding,
         # or ANSWERED once one of them has an answer (the other's failure then does not count).
         self.hedged: dict[str, int] = {}
+        # Whether each server's HEAD answers are believed (crawler.headtrust), and the 2xx HEAD
+        # answers that wait for its proof: server → (key, shown URL, how to record it).
+        self.head_trust = HeadTrust()
+        self.head_waiting: dict[str, list[tuple[str, str, Callable[[], Iterator[Any]]]]] = {}
         self.timeout_retries = 1
         self.retry_backoff = 1.0
         self.quick_pending = False  # a request is on its way to take their outcomes
@@ -300,6 +305,7 @@ class SiteSpider(Spider):
         spider.list_pages = settings.getint("GOVWATCH_LIST_PAGES")
         spider.detail_lookups = settings.getint("GOVWATCH_DETAIL_LOOKUPS")
         spider.head_fallback = {int(s) for s in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")}
+        spider.head_trust = HeadTrust(settings.getbool("GOVWATCH_HEAD_PROOF"))
         spider.retried = frozenset(int(s) for s in settings.getlist("RETRY_HTTP_CODES"))
         spider.db_url = settings.get("GOVWATCH_DB") or ""
         spider.timeout_retries = settings.getint("GOVWATCH_TIMEOUT_RETRIES")
@@ -492,7 +498,9 @@ class SiteSpider(Spider):
                 yield request
         elif answer is not None and answer.status != 304:
             self.requested.add(key)  # answered 2xx to HEAD just now
-            yield from self._record(key, url, "HEAD", answer=answer)
+            yield from self._believe_head(
+                key, url, partial(self._record, key, url, "HEAD", answer=answer)
+            )
         elif self._quick_check(key, url):
             self.requested.add(key)
         else:
@@ -675,6 +683,15 @@ class SiteSpider(Spider):
             self._compare_with_home(response)
             yield from self._rechecks()
             return
+        if role == "headproof":
+            # A lie is an answer a link's HEAD would be believed for: not a redirect (it says
+            # "not here", as a 404 does), nor a web page where a file was asked for.
+            url, content_type = response.meta["gw_key"], response.headers.get(b"Content-Type")
+            lied = not response.meta.get("redirect_urls") and head_believed(
+                url, response.status, content_type
+            )
+            yield from self._head_proved(url, response.status if lied else None)
+            return
         doc = self._page_document(response)
         verdict = self._verdict(response, doc)
         if verdict and column is not None and role == "list" and column.pages_read == 0:
@@ -683,13 +700,14 @@ class SiteSpider(Spider):
         # records it and reads its links.
         mine = self._owns_fetched(request, response)
         if mine:
-            yield from self._record(
-                response.meta["gw_key"],
-                response.meta["gw_url"],
-                request.method,
-                response=response,
-                error=verdict,
+            key, shown = response.meta["gw_key"], response.meta["gw_url"]
+            record = partial(
+                self._record, key, shown, request.method, response=response, error=verdict
             )
+            if request.method == "HEAD" and verdict is None and response.status < 300:
+                yield from self._believe_head(key, shown, record)
+            else:
+                yield from record()
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
         # The column's own reading before the link checks: it claims its next list pages and
         # the article pages it needs for dating, so they are not fetched a second time.
@@ -846,10 +864,14 @@ class SiteSpider(Spider):
         if role == "anchors":
             yield from self._found_anchors(request.meta["gw_key"], None)
             return
+        if role == "headproof":
+            yield from self._head_proved(request.meta["gw_key"], None)
+            return
         if self._owns_fetched(request):
             yield from self._record(
                 request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
             )
+
         yield from self._resolve_waiters(request.meta["gw_key"], None)
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
@@ -939,6 +961,42 @@ class SiteSpider(Spider):
         meta["max_retry_times"] = tries  # the first try: no retry of its own
         self.hedged[key] = 2
         return second
+
+    def _believe_head(
+        self, key: str, shown: str, record: Callable[[], Iterator[Any]]
+    ) -> Iterator[Any]:
+        """A HEAD said 2xx: recorded if its server's HEAD answers are believed; asked by GET if
+        they are not; else it waits for the server's proof (crawler.headtrust)."""
+        if key in self.recorded:
+            return
+        server = host_of(key)
+        trust = self.head_trust.trust(server)
+        if trust is Trust.HONEST:
+            yield from record()
+        elif trust is Trust.LIAR:
+            yield self._get_check(key, shown)
+        else:
+            self.head_waiting.setdefault(server, []).append((key, shown, record))
+            if self.head_trust.start_proof(server):
+                probe = self._probe(proof_url(key), "headproof", gw_fallback=True)
+                yield probe.replace(method="HEAD")  # its own answer: no GET after it
+
+    def _get_check(self, key: str, shown: str) -> Request:
+        return self._get_instead_of_head(self._request(key, shown, "check", "utf-8", "HEAD"))
+
+    def _head_proved(self, url: str, status: int | None) -> Iterator[Any]:
+        """A server's proof is in: the HEAD answers that waited are believed, or asked by GET."""
+        server = host_of(url)
+        trust = self.head_trust.proved(server, status)
+        if trust is Trust.LIAR:
+            self.logger.info(
+                "%s: HEAD says %s is there (%s): links checked by GET", server, url, status
+            )
+        for key, shown, record in self.head_waiting.pop(server, []):
+            if trust is Trust.HONEST:
+                yield from record()
+            elif key not in self.recorded:
+                yield self._get_check(key, shown)
 
     def _get_instead_of_head(self, request: Request) -> Request:
         """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
@@ -1417,7 +1475,8 @@ class SiteSpider(Spider):
                     request = self._get_instead_of_head(request)
                 yield request
             else:
-                observations.extend(self._record(key, shown, "HEAD", answer=answer))
+                record = partial(self._record, key, shown, "HEAD", answer=answer)
+                yield from _requests_of(self._believe_head(key, shown, record), observations)
         for page in self.quick.take_pages():
             request, response = page.request, page.response
             if page.stuck:  # as a stuck request of the crawl's: its second try at once

@@ -1,0 +1,65 @@
+"""HEAD answers proved by GET before they are believed (crawler.headtrust), on a real crawl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crawler.headtrust import HeadTrust, Trust, proof_url
+from monitor.assessments import today_local
+from tests.conftest import fast_with, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+PDF = {"Content-Type": "application/pdf"}
+
+
+def test_a_proof_settles_a_server_either_way() -> None:
+    trust = HeadTrust()
+    assert trust.trust("a") is Trust.UNKNOWN
+    assert trust.start_proof("a") and not trust.start_proof("a")  # one proof a server
+    assert trust.proved("a", 404) is Trust.HONEST and trust.trust("a") is Trust.HONEST
+    assert trust.proved("b", None) is Trust.HONEST  # a failed proof proves no lie
+    assert trust.proved("c", 200) is Trust.LIAR
+    assert HeadTrust(enabled=False).trust("d") is Trust.HONEST
+    made_up = proof_url("http://x.gov.cn/files/2024/年报.pdf?v=1")
+    assert made_up.startswith("http://x.gov.cn/files/2024/govwatch-surely-missing-")
+    assert made_up.endswith(".pdf") and "?" not in made_up
+
+
+def _crawl(tmp_path: Path, routes: dict[str, Route], name: str) -> tuple[set[str], list[str]]:
+    """The dead links found, and the requests the server saw ("METHOD /path")."""
+    with RouteServer(routes) as server:
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / f'{name}.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+        findings = findings_json(config, db, today_local())
+        dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
+        return dead, [f"{m} {p}" for m, p in server.requests]
+
+
+def test_a_server_whose_head_lies_has_its_links_checked_by_get(tmp_path: Path) -> None:
+    """A HEAD that says 200 for a file the GET says is missing (a proxy's or a framework's
+    generic HEAD route): its dead attachments are found all the same."""
+    files = {f"/files/{n}.pdf": Route(200, b"%PDF-1.4", PDF) for n in range(10)}
+    # anything else under /files/ is missing, though HEAD says it is there
+    files["/files/*"] = Route(404, b"<html>404</html>", PDF, head_status=200)
+    links = "".join(f"<a href='/files/{n}.pdf'>附件{n}</a>" for n in range(12))
+    routes = {"/": Route(200, f"<html><body>{links}</body></html>".encode()), **files}
+    dead, _ = _crawl(tmp_path, routes, "liar")
+    assert dead == {"files/10.pdf", "files/11.pdf"}
+
+
+def test_an_honest_server_costs_two_proofs(tmp_path: Path) -> None:
+    files = {f"/files/{n}.pdf": Route(200, b"%PDF-1.4", PDF) for n in range(10)}
+    links = "".join(f"<a href='/files/{n}.pdf'>附件{n}</a>" for n in range(10))
+    routes = {"/": Route(200, f"<html><body>{links}</body></html>".encode()), **files}
+    dead, methods = _crawl(tmp_path, routes, "honest")
+    assert dead == set()
+    # the homepage and the site's surely-missing page by GET; the links and one proof by HEAD
+    gets = [r for r in methods if r.startswith("GET ")]
+    heads = [r for r in methods if r.startswith("HEAD ")]
+    assert len(gets) == 2 and len(heads) == 11, methods
+    assert sum("/files/govwatch-surely-missing-" in r for r in heads) == 1  # its proof
