@@ -162,6 +162,32 @@ def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink
     return list(found.values())
 
 
+HUB_MIN = 3  # sub-column links that make a page without dated items a hub
+
+
+def hub_columns(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """The sub-columns of a hub: a column page without dated items that links at least
+    ``HUB_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
+    /zwgk/zcwj/, /zwgk/rsxx/index.html…). Such a page is no empty column; its sub-columns are
+    judged. [] for any other page: links to sibling columns (/xwdt/, /tzgg/ beside /zwgk/) or to
+    articles do not make one, and an empty column stays empty."""
+    folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
+    if folder == "/":
+        return []
+    base = base_url(doc, page_url)
+    own = column_key(page_url)
+    found: dict[str, NavLink] = {}
+    for anchor in doc.iter("a"):
+        link = _column_link(anchor, base, home)
+        if link is None:
+            continue
+        path = urlsplit(link.url).path
+        below = path.startswith(folder) and column_key(link.url) != own
+        if below and (path.endswith("/") or _INDEX_PAGE.search(path)):
+            found.setdefault(column_key(link.url), link)
+    return list(found.values()) if len(found) >= HUB_MIN else []
+
+
 def sitemap_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
     """Every column-like link of a 网站地图 page (its content is the navigation)."""
     base = base_url(doc, page_url)

@@ -61,6 +61,7 @@ from crawler.extract.navigation import (
     NavLink,
     column_key,
     frame_urls,
+    hub_columns,
     navigation_links,
     sitemap_links,
     sitemap_url,
@@ -148,6 +149,7 @@ class ColumnState:
     meta_name: str | None = None
     meta_type: str | None = None
     sub_columns: int = 0
+    hub: bool = False  # its first page lists sub-columns, not items (navigation.hub_columns)
     unreadable: bool = False
     data_tried: bool = False
     empty_marker: bool = False
@@ -1572,7 +1574,13 @@ class SiteSpider(Spider):
                 found = script_list(doc, response.url) or found
             items = list(found.items) if found else []
             if first and not any(i.list_date or i.url_date for i in items):
-                yield from self._unreadable_or_data(state, doc, response.url, response.encoding)
+                hub = hub_columns(doc, response.url, self.home_url)
+                if hub:  # its links are columns, not its items
+                    state.hub, items = True, []
+                    if self.discovers and state.depth < MAX_DEPTH:
+                        yield from self._add_columns(state, hub)
+                else:
+                    yield from self._unreadable_or_data(state, doc, response.url, response.encoding)
         state.items.extend(items)
         next_url = None if state.is_home else next_page_url(doc, response.url)
         if (
@@ -1734,8 +1742,9 @@ class SiteSpider(Spider):
             status = "error"
         elif best is not None:
             status = "ok"
-        elif state.sub_columns and not state.is_home:
-            status = "parent"  # holds sub-columns (its own frame or script is their tree)
+        elif (state.sub_columns or state.hub) and not state.is_home:
+            # holds sub-columns (its own frame or script is their tree, or its list is theirs)
+            status = "parent"
         elif state.unreadable:
             status = "unreadable"
         elif (

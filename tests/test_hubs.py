@@ -1,0 +1,87 @@
+"""A column page that is a hub of sub-columns (no dated items of its own) is no empty column."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crawler.extract.html import HtmlElement, parse_html
+from crawler.extract.navigation import hub_columns
+from monitor.assessments import today_local
+from tests.conftest import FAST, findings_json, govwatch
+from tests.httpkit import Route, RouteServer
+
+HOME = "http://x.gov.cn/"
+
+
+def _page(body: str) -> Route:
+    return Route(
+        200, f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
+    )
+
+
+def _links(pairs: list[tuple[str, str]]) -> HtmlElement:
+    anchors = "".join(f"<a href='{url}'>{name}</a>" for name, url in pairs)
+    return parse_html(f"<html><body><div class='main'>{anchors}</div></body></html>")
+
+
+def test_sub_columns_make_a_hub_and_siblings_or_articles_do_not() -> None:
+    grid = [
+        ("政策文件", "http://x.gov.cn/zwgk/zcwj/"),
+        ("人事信息", "http://x.gov.cn/zwgk/rsxx/index.html"),
+        ("财政资金", "http://x.gov.cn/zwgk/czzj/"),
+    ]
+    found = hub_columns(_links(grid), "http://x.gov.cn/zwgk/", HOME)
+    assert [link.name for link in found] == ["政策文件", "人事信息", "财政资金"]
+    siblings = [("新闻动态", "http://x.gov.cn/xwdt/"), ("通知公告", "http://x.gov.cn/tzgg/")]
+    siblings.append(("政务服务", "http://x.gov.cn/zwfw/"))
+    assert hub_columns(_links(siblings), "http://x.gov.cn/zwgk/", HOME) == []
+    articles = [(f"第{n}批通知", f"http://x.gov.cn/zwgk/t2024{n}.html") for n in range(5)]
+    assert hub_columns(_links(articles), "http://x.gov.cn/zwgk/", HOME) == []
+    pages = [(f"第{n}页", f"http://x.gov.cn/zwgk/index_{n}.html") for n in range(1, 5)]
+    assert hub_columns(_links(pages), "http://x.gov.cn/zwgk/", HOME) == []  # its own pages
+    assert hub_columns(_links(grid[:2]), "http://x.gov.cn/zwgk/", HOME) == []  # too few
+    assert hub_columns(_links(grid), "http://x.gov.cn/list.jsp?id=3", HOME) == []  # no folder
+
+
+def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path) -> None:
+    today = today_local().isoformat()
+    names = {"zcwj": "政策文件", "rsxx": "人事信息", "czzj": "财政资金"}
+    grid = "".join(
+        f"<div class='box'><a href='/zwgk/{path}/'><img src='/i/{path}.png'>{name}</a></div>"
+        for path, name in names.items()
+    )
+    routes = {
+        "/": _page("<div class='nav'><a href='/zwgk/'>政务公开</a></div>"),
+        "/zwgk/": _page(
+            f"<div class='nav'><a href='/'>首页</a></div><div class='main'>{grid}</div>"
+        ),
+        "/i/*": Route(200, b"\x89PNG", {"Content-Type": "image/png"}),
+    }
+    for path, name in names.items():
+        items = "".join(
+            f"<li><a href='/zwgk/{path}/t{n}.html'>{name}第{n}条信息的标题</a><span>{today}</span></li>"
+            for n in range(3)
+        )
+        routes[f"/zwgk/{path}/"] = _page(f"<ul class='list'>{items}</ul>")
+        routes[f"/zwgk/{path}/t*"] = _page("<p>正文</p>")
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: hub\n    name: 枢纽县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "hub", "--format", "json"
+            ).stdout
+        )
+    assert not [f for f in findings if f["kind"] == "empty_column"], findings
+    by_name = {row["name"]: row for row in tree}
+    assert by_name["政务公开"]["state"] == "parent"
+    for name in names.values():
+        assert by_name[name]["parent"] == "政务公开"
+        assert by_name[name]["newest_date"] == today
