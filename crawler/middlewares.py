@@ -40,6 +40,7 @@ STOP_CHECK_SECONDS = 0.25
 # refused in the end because its server refused us for asking too fast (crawler.refusals).
 REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
+RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
@@ -121,8 +122,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         watch = downloader.refusals
         tries = int(request.meta.get(REFUSED_BEFORE, 0))
-        # A GET after a refused HEAD asks the same URL: not one more refusal of the burst.
-        if not (request.meta.get("gw_fallback") and not tries and response.status == 403):
+        # A GET after a refused HEAD asks the same URL: not one more refusal of the burst; nor
+        # is the recheck of a link that failed last night (they go first, all together).
+        expected = request.meta.get(RECHECKED) or (request.meta.get("gw_fallback") and not tries)
+        if not (expected and response.status == 403):
             slot = downloader.slots.get(slot_key)
             asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
             now_delay = slot.delay if slot is not None else 0.0
@@ -139,7 +142,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         if request.method == "HEAD" and not request.meta.get("gw_fallback") and not tries:
             return None  # asked by GET next (the spider), which is this HEAD's second try
-        if tries == 0 or (watch.limiting(slot_key) and tries < self.refusal_retries):
+        first = tries == 0 and not request.meta.get(RECHECKED)
+        if first or (watch.limiting(slot_key) and tries < self.refusal_retries):
             again = request.copy()
             again.dont_filter = True
             again.meta[REFUSED_BEFORE] = tries + 1

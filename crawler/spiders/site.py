@@ -86,7 +86,7 @@ from crawler.items import (
     PageLinks,
     PageMetadata,
 )
-from crawler.middlewares import REFUSED_IN_BURST, get_after_head
+from crawler.middlewares import RECHECKED, REFUSED_IN_BURST, get_after_head
 from crawler.outcomes import describe_failure
 from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
@@ -110,7 +110,6 @@ ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
 LIST_PRIORITY = 20
 RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl finds
 PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
-RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (_hold)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
