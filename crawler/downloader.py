@@ -133,7 +133,10 @@ class PoliteDownloader(Downloader):
         self.lending: Counter[str] = Counter()  # slot key → lends outstanding (slots kept)
         self.waiting: Counter[str] = Counter()  # QUEUED and BACKOFF requests
         # servers that refuse us for asking too fast
-        self.refusals = RefusalWatch(crawler.settings.getfloat("GOVWATCH_REFUSAL_MIN_DELAY"))
+        self.refusals = RefusalWatch(
+            crawler.settings.getfloat("GOVWATCH_REFUSAL_MIN_DELAY"),
+            crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY"),
+        )
 
     def needs_backout(self) -> bool:
         """Whether the engine waits before it hands over another request: when as many as

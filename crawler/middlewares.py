@@ -84,7 +84,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
-        refused_again = self._refused(request, response)
+        refused_again = await self._refused(request, response)
         if refused_again is not None:
             return refused_again
         if (
@@ -111,7 +111,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return get_after_head(retry)  # a server may hang on HEAD alone
         return retry
 
-    def _refused(self, request: Request, response: Response) -> Request | None:
+    async def _refused(self, request: Request, response: Response) -> Request | None:
         """A 403 may be a server refusing us for asking too fast (crawler.refusals): note the
         answer, slow the server down on a burst, and ask a refused request again (once, and
         more while its server is suspected). A request refused after all that is marked
@@ -122,9 +122,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         watch = downloader.refusals
         tries = int(request.meta.get(REFUSED_BEFORE, 0))
-        # A GET after a refused HEAD asks the same URL: not one more refusal of the burst; nor
-        # is the recheck of a link that failed last night (they go first, all together).
-        expected = request.meta.get(RECHECKED) or (request.meta.get("gw_fallback") and not tries)
+        # A HEAD refused is asked by GET next: the GET's answer counts (a server may refuse HEAD
+        # alone; the small client's HEADs come here as GETs). The rechecks of links that failed
+        # last night go first, all together: their 403s are no burst.
+        head_first = request.method == "HEAD" and not request.meta.get("gw_fallback")
+        expected = request.meta.get(RECHECKED) or head_first
+        if response.status == 403 and tries:
+            control = watch.control_url(slot_key)
+            if control is not None:
+                await self._control(control, slot_key)
+        elif response.status < 300 and not tries and not expected:
+            watch.answered_ok(slot_key, response.url)
         if not (expected and response.status == 403):
             slot = downloader.slots.get(slot_key)
             asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
@@ -154,6 +162,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if watch.blocked(slot_key):
             request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
         return None
+
+    async def _control(self, url: str, slot_key: str) -> None:
+        """Ask ``url`` again (headers only, no retry): its answer goes through _refused too."""
+        control = Request(
+            url,
+            dont_filter=True,
+            meta={"download_slot": slot_key, "dont_retry": True, "gw_headers_only": True},
+        )
+        try:
+            await self.crawler.engine.download_async(control)  # type: ignore[union-attr]
+        except Exception:
+            logger.info("%s: control %s failed", slot_key, url, exc_info=True)
 
     def _plan_wait(self, request: Request, asked: float | None) -> None:
         """How long the retry (a copy of this request, meta included) waits before it goes."""

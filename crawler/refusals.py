@@ -11,7 +11,9 @@ makes it *suspected*: its download delay gets a floor (doubled on each burst, at
 backoff, more than once. A retried request that is then answered proves the server was limiting
 us (*confirmed*): the floor stays for the rest of the crawl. Retries refused again while the
 server answers other requests show real 403s (a folder of forbidden files linked together): the
-floor is lifted and the server needs a larger burst to be suspected again.
+floor is lifted and the server needs a larger burst to be suspected again. When nothing but
+the refused retries has been asked since the suspicion, a URL the server answered before is
+asked again (its *control*): a server that answers it refuses only those URLs.
 
 Every 403 is retried once, whatever the server's state: the first 403s of a burst arrive before
 the burst is seen. A request still refused after its retries is *blocked* (suspected, checked
@@ -38,6 +40,8 @@ class _Server:
     confirmed: bool = False
     answered_since: int = 0  # non-403 answers since the server was suspected
     refuted: int = 0
+    good_url: str | None = None  # a URL it answered lately (2xx, first try): the control
+    controlled: bool = False  # the control was asked during this suspicion
     floor: float = 0.0
     slowed_at: float = 0.0  # when the floor was last raised (time.monotonic)
     delay_before: float = 0.0
@@ -46,9 +50,10 @@ class _Server:
 class RefusalWatch:
     """The 403s of each server (download slot key) in one crawl process."""
 
-    def __init__(self, min_delay: float = 0.5) -> None:
+    def __init__(self, min_delay: float = 0.5, max_delay: float = 10.0) -> None:
         self.servers: dict[str, _Server] = {}
         self.min_delay = min_delay  # seconds between requests, at least, to a suspected server
+        self.max_delay = max(max_delay, min_delay)  # ...and at most (AUTOTHROTTLE_MAX_DELAY)
 
     def answered(
         self, server: str, status: int, retried: bool, delay: float, asked_at: float
@@ -66,7 +71,7 @@ class RefusalWatch:
         if state.suspected and not refused:
             state.answered_since += 1
         if retried:
-            if not refused:
+            if not refused and state.suspected:
                 state.confirmed = True
             elif state.suspected and not state.confirmed and state.answered_since:
                 state.refuted += 1
@@ -79,8 +84,9 @@ class RefusalWatch:
         state.recent.clear()
         if not state.suspected:
             state.suspected, state.answered_since, state.refuted = True, 0, 0
+            state.controlled = False
             state.delay_before = delay
-        state.floor = max(self.min_delay, 2 * state.floor, 2 * delay)
+        state.floor = min(max(self.min_delay, 2 * state.floor, 2 * delay), self.max_delay)
         state.slowed_at = time.monotonic()
         return state.floor
 
@@ -92,6 +98,27 @@ class RefusalWatch:
         state.burst *= 2
         state.recent.clear()
         return state.delay_before
+
+    def answered_ok(self, server: str, url: str) -> None:
+        """A first try answered 2xx: the server's control URL, should it be suspected."""
+        self.servers.setdefault(server, _Server()).good_url = url
+
+    def control_url(self, server: str) -> str | None:
+        """A retry refused again, and the server has answered nothing else since it was
+        suspected: refusing everything (a limit, a ban) or only these URLs (real 403s)? Asking
+        a URL it answered before tells (once a suspicion): the URL, or None."""
+        state = self.servers.get(server)
+        if (
+            state is None
+            or not state.suspected
+            or state.confirmed
+            or state.answered_since
+            or state.controlled
+            or state.good_url is None
+        ):
+            return None
+        state.controlled = True
+        return state.good_url
 
     def floor(self, server: str) -> float:
         """The least download delay the server gets now (0: its own pace)."""

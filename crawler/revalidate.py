@@ -39,7 +39,8 @@ MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not a
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
 # A server whose pages nearly all come back changed (an ETag new on every answer, conditional
 # requests ignored) has its pages left to the crawl after this many: each would be asked twice.
-PAGES_JUDGED = 8
+# Judged after this many (the first are the homepage and column pages, which change daily).
+PAGES_JUDGED = 50
 CHANGED_SHARE = 0.9
 
 

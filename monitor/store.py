@@ -593,17 +593,16 @@ def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
 def _taken_off(session: Session, previous: int, base: int, keys: list[str]) -> list[str]:
     """Of links ``previous`` saw failing and ``base`` never asked for, those taken off their
     pages: a page that had the link was read again by ``base``, without it. A link whose pages
-    were not read again (gone, or past the page limit) is not called fixed."""
-    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
-    sources: dict[str, set[str]] = {}
-    for chunk in _chunks(keys, 500):
-        columns = select(occurrence.target_key, occurrence.source_url)
-        read = columns.where(occurrence.run_id == previous, occurrence.target_key.in_(chunk))
-        referred = _through_carried(columns, previous).where(occurrence.target_key.in_(chunk))
-        for key, source in session.execute(union(read, referred)):
-            sources.setdefault(key, set()).add(source)
-    pages = sorted(set().union(*sources.values())) if sources else []
+    were not read again (gone, or past the page limit), or that a page still has (its recheck
+    never counted), is not called fixed; nor is a missing anchor (only misses are recorded)."""
+    keys = [key for key in keys if "#" not in key]
+    sources = _pages_linking(session, previous, keys)
+    if not sources:
+        return []
+    still = _pages_linking(session, base, list(sources))
+    pages = sorted(set().union(*sources.values()))
     read_again: set[str] = set()
+    occurrence, carried = LinkOccurrenceRow, CarriedPageRow
     for chunk in _chunks(pages, 500):
         read_now = select(occurrence.source_url).where(
             occurrence.run_id == base, occurrence.source_url.in_(chunk)
@@ -612,7 +611,34 @@ def _taken_off(session: Session, previous: int, base: int, keys: list[str]) -> l
             carried.run_id == base, carried.source_url.in_(chunk)
         )
         read_again.update(session.scalars(union(read_now, carried_now)))
-    return [key for key in keys if sources.get(key, set()) & read_again]
+    return [key for key in sources if key not in still and sources[key] & read_again]
+
+
+def _pages_linking(session: Session, run_id: int, keys: list[str]) -> dict[str, set[str]]:
+    """The pages run ``run_id`` saw linking each of ``keys``: read by it, or carried from the
+    run that last read them. By (run, target) on the occurrences' index, a few keys at a time."""
+    if not keys:
+        return {}
+    carried = CarriedPageRow
+    carried_from = {
+        (from_run, source)
+        for from_run, source in session.execute(
+            select(carried.from_run, carried.source_url).where(carried.run_id == run_id)
+        )
+    }
+    runs = sorted({run_id} | {from_run for from_run, _ in carried_from})
+    occurrence = LinkOccurrenceRow
+    found: dict[str, set[str]] = {}
+    for chunk in _chunks(keys, 500):
+        rows = session.execute(
+            select(occurrence.run_id, occurrence.source_url, occurrence.target_key).where(
+                occurrence.run_id.in_(runs), occurrence.target_key.in_(chunk)
+            )
+        )
+        for run, source, key in rows:
+            if run == run_id or (run, source) in carried_from:
+                found.setdefault(key, set()).add(source)
+    return found
 
 
 def _failed(status: int | None, error: str | None) -> bool:

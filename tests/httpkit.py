@@ -31,6 +31,7 @@ class Route:
     head_delay: float = 0.0  # seconds before answering a HEAD (a server that hangs on HEAD)
     then: Route | None = None  # after answering ``times`` times, answer like this instead
     times: int = 1
+    plain_status: int | None = None  # over plain HTTP (plain_too servers), this status instead
 
 
 class RouteServer:
@@ -154,6 +155,8 @@ class RouteServer:
         # Answered from now on (before the client can read the answer and send another request).
         self.spans.append((path, arrived, time.monotonic()))
         status = route.head_status if method == "HEAD" and route.head_status else route.status
+        if route.plain_status and not isinstance(handler.connection, ssl.SSLSocket):
+            status = route.plain_status
         headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
         if self.fresh_etags and status == 200:
             headers["ETag"] = f'"{next(self.answered)}"'

@@ -401,10 +401,40 @@ def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
         config = _config(tmp_path, server.url)
         db = f"sqlite:///{tmp_path / 'g.db'}"
         started = time.monotonic()
-        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+        settings = fast_with(GOVWATCH_WORKERS=1)
+        log = govwatch("crawl", "-c", str(config), "--db", db, "-v", *settings).stderr
         took = time.monotonic() - started
         findings = findings_json(config, db, today_local())
     dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
     assert set(dead) == {f"secret/{n}.pdf" for n in range(12)}
     assert all(f["status"] == 403 and f["error"] is None and f["definite"] for f in dead.values())
+    # suspected for a moment (the burst), cleared by its retries refused again
+    assert "403 refusals in a burst" in log and "real 403s" in log
     assert took < 30
+
+
+def test_a_page_not_read_under_one_scheme_is_read_under_the_other(tmp_path: Path) -> None:
+    """The homepage's spelling of a page fails (a site half moved to https); the https spelling
+    another page links works: it is read, and the dead link on it found."""
+    routes = {
+        "/about.html": Route(
+            200, _html("<a href='/about/gone.html'>失效页面</a>"), plain_status=404
+        ),
+        "/portal.html": Route(200, _html("<a href='/about.html'>概况</a>")),
+    }
+    with RouteServer(routes, tls=self_signed(tmp_path), plain_too=True) as server:
+        port = server.httpd.server_address[1]
+        secure = f"https://127.0.0.1:{port}/"
+        routes["/"] = Route(
+            200, _html(f"<a href='/about.html'>概况</a><a href='{secure}portal.html'>门户</a>")
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, f"http://127.0.0.1:{port}/")
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+        findings = findings_json(config, db, today_local())
+    dead = {f["url"]: sorted(f["sources"]) for f in findings if f["kind"] == "dead_link"}
+    plain = f"http://127.0.0.1:{port}/"
+    assert dead == {
+        plain + "about.html": [plain],
+        secure + "about/gone.html": [secure + "about.html"],
+    }

@@ -52,7 +52,7 @@ def test_a_server_whose_head_lies_has_its_links_checked_by_get(tmp_path: Path) -
     assert dead == {"files/10.pdf", "files/11.pdf"}
 
 
-def test_an_honest_server_costs_two_proofs(tmp_path: Path) -> None:
+def test_an_honest_server_costs_one_proof(tmp_path: Path) -> None:
     files = {f"/files/{n}.pdf": Route(200, b"%PDF-1.4", PDF) for n in range(10)}
     links = "".join(f"<a href='/files/{n}.pdf'>附件{n}</a>" for n in range(10))
     routes = {"/": Route(200, f"<html><body>{links}</body></html>".encode()), **files}

@@ -498,7 +498,7 @@ def test_a_server_that_tags_every_answer_anew_is_not_asked_twice_per_page(
     answer) never answers 304: asking it conditionally before the crawl, then again in the
     crawl, would cost two requests a page every night. After a few, its pages are left to the
     crawl."""
-    pages = 30
+    pages = 90
     links = "".join(f"<a href='/p{n}.html'>第{n}篇</a>" for n in range(pages))
     routes = {"/": _html("首页", links)}
     routes.update({f"/p{n}.html": _html(f"第{n}篇", "正文") for n in range(pages)})

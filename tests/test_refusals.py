@@ -53,3 +53,28 @@ def test_a_few_scattered_403s_are_no_burst() -> None:
     for n in range(60):
         assert watch.answered("s", 403 if n % 4 == 0 else 200, False, 0.0, time.monotonic()) is None
     assert not watch.limiting("s")
+
+
+def test_a_retry_that_gets_through_confirms_only_a_suspected_server() -> None:
+    watch = RefusalWatch()
+    watch.answered("s", 403, False, 0.0, time.monotonic())
+    watch.answered("s", 200, True, 0.0, time.monotonic())  # one 403, fine on its retry
+    assert not watch.limiting("s") and not watch.blocked("s")  # no limiter for that
+
+
+def test_the_slow_down_has_a_ceiling() -> None:
+    watch = RefusalWatch(min_delay=0.5, max_delay=4.0)
+    for _ in range(20):
+        _burst(watch)
+    assert watch.floor("s") == 4.0
+
+
+def test_a_control_is_asked_once_when_nothing_but_refusals_came_back() -> None:
+    watch = RefusalWatch()
+    watch.answered_ok("s", "http://s/ok.html")
+    assert watch.control_url("s") is None  # not suspected
+    _burst(watch)
+    assert watch.control_url("s") == "http://s/ok.html"
+    assert watch.control_url("s") is None  # once a suspicion
+    watch.answered("s", 200, False, 0.5, time.monotonic())  # the control got through
+    assert not watch.blocked("s")  # so a URL refused to the end is refused for real

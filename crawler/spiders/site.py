@@ -260,6 +260,8 @@ class SiteSpider(Spider):
         # Pages whose links were extracted, by page_identity: a site that answers the same page
         # by http and https is read once, not once more under each spelling.
         self.processed: set[str] = set()
+        # Page key → its other-scheme spelling to read if this one is not read (_twin_instead).
+        self.twin_pages: dict[str, tuple[str, str, str]] = {}
         self.pages_scheduled = 0
         # The site's hosts: the homepage's, those its homepage redirects to, configured columns'.
         self.hosts: set[str] = {host_of(site.home)} | {host_of(c.url) for c in site.columns}
@@ -476,18 +478,22 @@ class SiteSpider(Spider):
         target, encoding = (key, "utf-8") if encoded else (url, encoding)
         internal = self.internal(url)
         answer = self.unchanged.get(key)
-        if (
+        page = (
             internal
             and self.plan.follows_pages
             and tag in _NAVIGATION_TAGS
             and may_be_page(url)
             and self.pages_scheduled < self.max_pages
             and key not in self._home_spellings()
-            # the page asked for (or read) under the other scheme: this spelling is only
-            # checked, whichever answers first (the same spelling is read every night)
-            and scheme_twin(key) not in self.getting
             and page_identity(key) not in self.processed
-        ):
+        )
+        if page and scheme_twin(key) in self.getting:
+            # The page asked for under the other scheme: this spelling is only checked,
+            # whichever answers first (the same spelling is read every night), and read only
+            # if the other is not (_twin_instead).
+            self.twin_pages.setdefault(scheme_twin(key), (target, url, encoding))
+            page = False
+        if page:
             if answer is not None and answer.status == 304:
                 self.requested.add(key)
                 self.getting.add(key)
@@ -722,6 +728,8 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
         if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             yield from self._process_page(response, doc)
+        if self.twin_pages and role == "page":
+            yield from self._twin_instead(response.meta["gw_key"])
 
     def _probe(self, url: str, role: str, **meta: Any) -> Request:
         """A request of the crawl's own (not a link it found): first in line, on the server's
@@ -874,6 +882,8 @@ class SiteSpider(Spider):
             )
 
         yield from self._resolve_waiters(request.meta["gw_key"], None)
+        if self.twin_pages and role == "page":
+            yield from self._twin_instead(request.meta["gw_key"])
         state: ColumnState | None = request.meta.get("gw_column")
         if state is not None and role == "list":
             if state.pages_read == 0:
@@ -1153,6 +1163,15 @@ class SiteSpider(Spider):
         yield PageLinks(response.url, occurrences)
         yield from self._replay_queued()
 
+    def _twin_instead(self, key: str) -> Iterator[Request]:
+        """A page asked for and not read (it failed, or was no web page): its other-scheme
+        spelling, linked too and only checked so far, is read instead."""
+        twin = self.twin_pages.pop(key, None)
+        if twin is None or page_identity(key) in self.processed:
+            return
+        target, url, encoding = twin
+        yield self._request(target, url, "page", encoding, method="GET")
+
     def _want_anchor(self, wanted: str, shown: str) -> Iterator[Any]:
         """A link to ``page#fragment`` (``wanted``): judged when the page's places are known."""
         page_key, fragment = wanted.split("#", 1)
@@ -1258,6 +1277,11 @@ class SiteSpider(Spider):
         yield from self._record(
             key, shown, "GET", response=response, answer=answer, revalidated=True
         )
+        occurrences, metadata = stored
+        found = None
+        if metadata is not None:
+            found = self.page_dates[key] = _published(metadata)
+        yield from self._give_date(key, found)  # a column may wait for it, read or not
         identity = page_identity(page_url)
         if identity in self.processed:
             return
@@ -1267,13 +1291,8 @@ class SiteSpider(Spider):
         self.replayed.add(key)
         if key in self.anchor_waits:
             yield from self._fetch_anchors(key)
-        occurrences, metadata = stored
         # Its links and metadata stand as the last crawl stored them: referred to, not copied.
         yield CopiedLinks(page_url, self.previous.run_id)
-        found = None
-        if metadata is not None:
-            found = self.page_dates[key] = _published(metadata)
-        yield from self._give_date(key, found)
         requested, failed_before = self.requested, self.failed_before
         for target_key, target_url, tag in occurrences:
             if target_key in requested:
@@ -1346,7 +1365,13 @@ class SiteSpider(Spider):
         if self.partition.owns(key):
             return True
         shown = request.meta["gw_url"]
-        if response is None or self.link is None or key in self.forwarded:
+        if (
+            response is None
+            or self.link is None
+            or key in self.forwarded
+            or not self._answer_is_html(response)
+            or len(response.body) > HANDED_PAGE_BYTES
+        ):
             self._hand_over(shown, key, "a", request.encoding, encoded=True)
             return False
         self.forwarded.add(key)
@@ -1363,13 +1388,13 @@ class SiteSpider(Spider):
         self.link.forward(owner_of(key, self.partition.count), message)
         return False
 
-    def _handed_page(
-        self, shown: str, key: str, encoding: str, answer: list[Any]
-    ) -> Request | None:
+    def _handed_page(self, shown: str, key: str, encoding: str, answer: list[Any]) -> Iterator[Any]:
         """The lead's answer for a page of ours, to go through our middlewares as if just
         downloaded (crawler.pageanswers.PREFETCHED): recorded and read here."""
+        if key in self.failed_before:
+            yield from self._reach(key)  # a column page links it: its recheck counts
         if key in self.requested:
-            return None  # asked already (linked from a page of ours)
+            return  # asked already (linked from a page of ours)
         url, status, headers, body, redirects = answer
         request = self._request(key, shown, "page", encoding, method="GET")
         request.headers.clear()  # answered already: no conditional headers
@@ -1382,7 +1407,7 @@ class SiteSpider(Spider):
         if redirects:
             request.meta["redirect_urls"] = redirects
         request.meta[PREFETCHED] = response
-        return request
+        yield request
 
     def _hand_over(self, url: str, key: str, tag: str, encoding: str, encoded: bool) -> None:
         if key in self.forwarded or self.link is None:
@@ -1520,9 +1545,7 @@ class SiteSpider(Spider):
                 _, url, key, tag, encoding, encoded = message
                 yield from self._schedule_link(url, key, tag, encoding, encoded)
             elif message[0] == "page":
-                handed = self._handed_page(*message[1:])
-                if handed is not None:
-                    yield handed
+                yield from self._handed_page(*message[1:])
             elif message[0] == "anchor":
                 yield from self._want_anchor(message[1], message[2])
         if self.link.inbox:
@@ -1782,6 +1805,9 @@ class SiteSpider(Spider):
 PAGE_BATCH = 16
 
 
+# A column page the lead hands to its owner with its answer, at most this big (base64 in one
+# message line); a larger one, or one that is not a web page, is asked for again by the owner.
+HANDED_PAGE_BYTES = 2 << 20
 # Headers of an answer the lead hands to the page's owner (_owns_fetched) that no longer hold:
 # its body was decompressed and is sent whole.
 _NOT_FORWARDED = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
