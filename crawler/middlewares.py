@@ -40,6 +40,7 @@ STOP_CHECK_SECONDS = 0.25
 # refused in the end because its server refused us for asking too fast (crawler.refusals).
 REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
+REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
 
 
@@ -152,7 +153,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None  # asked by GET next (the spider), which is this HEAD's second try
         first = tries == 0 and not request.meta.get(RECHECKED)
         if first or (watch.limiting(slot_key) and tries < self.refusal_retries):
-            again = request.copy()
+            # First in its server's queue once its wait is over: the answer tells a limiter from
+            # real 403s, and the server is slowed down until it does.
+            again = request.replace(priority=request.priority + REFUSED_PRIORITY)
             again.dont_filter = True
             again.meta[REFUSED_BEFORE] = tries + 1
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
@@ -168,6 +171,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         control = Request(
             url,
             dont_filter=True,
+            priority=2 * REFUSED_PRIORITY,  # ahead of the retries it is to judge
             meta={"download_slot": slot_key, "dont_retry": True, "gw_headers_only": True},
         )
         try:

@@ -5,15 +5,17 @@ front of many government sites (CC protection) refuse a client that asks quickly
 that looks like any other. A same-site 403 is a definite dead link by rule, so such a server
 would have every page the crawl asked too fast reported dead at once.
 
-A burst of 403s to different URLs of one server (``BURST`` of its last ``WINDOW`` first tries)
-makes it *suspected*: its download delay gets a floor (doubled on each burst, at least
-``min_delay``, GOVWATCH_REFUSAL_MIN_DELAY) and its refused requests are asked again after a
-backoff, more than once. A retried request that is then answered proves the server was limiting
-us (*confirmed*): the floor stays for the rest of the crawl. Retries refused again while the
-server answers other requests show real 403s (a folder of forbidden files linked together): the
-floor is lifted and the server needs a larger burst to be suspected again. When nothing but
-the refused retries has been asked since the suspicion, a URL the server answered before is
-asked again (its *control*): a server that answers it refuses only those URLs.
+A burst of 403s to different URLs of one server (``BURST`` of its last ``WINDOW`` first tries,
+the small client's clean answers counted too: a limiter refuses nearly everything once it
+starts, real 403s come among answers) makes it *suspected*: its download delay gets a floor
+(doubled on each burst, at least ``min_delay``, GOVWATCH_REFUSAL_MIN_DELAY) and its refused
+requests are asked again after a backoff, more than once. A retried request that is then
+answered proves the server was limiting us (*confirmed*): the floor stays for the rest of the
+crawl. Retries refused again while the server answers other requests show real 403s (a folder of
+forbidden files linked together): the floor is lifted and the server needs a larger burst to be
+suspected again. When nothing but the refused retries has been asked since the suspicion, a URL
+the server answered before is asked again (its *control*): a server that answers it refuses only
+those URLs.
 
 Every 403 is retried once, whatever the server's state: the first 403s of a burst arrive before
 the burst is seen. A request still refused after its retries is *blocked* (suspected, checked
@@ -28,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 WINDOW = 12  # first tries remembered per server
-BURST = 5  # 403s among them that make the server suspected
+BURST = 8  # 403s among them that make the server suspected
 REFUTED = 2  # retries refused again (while the server answers others) that clear a suspicion
 
 
@@ -95,9 +97,18 @@ class RefusalWatch:
         """Real 403s after all: the server's own pace again, and a larger burst next time."""
         state.suspected = False
         state.floor = 0.0
-        state.burst *= 2
+        state.burst = min(2 * state.burst, WINDOW)  # at most: every answer refused
         state.recent.clear()
         return state.delay_before
+
+    def answered_quickly(self, server: str) -> None:
+        """A first try the small client had a clean answer for (never a 403)."""
+        state = self.servers.get(server)
+        if state is None:
+            return  # never refused: nothing to weigh it against
+        state.recent.append(False)
+        if state.suspected:
+            state.answered_since += 1
 
     def answered_ok(self, server: str, url: str) -> None:
         """A first try answered 2xx: the server's control URL, should it be suspected."""

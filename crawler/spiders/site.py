@@ -989,7 +989,7 @@ class SiteSpider(Spider):
         else:
             self.head_waiting.setdefault(server, []).append((key, shown, record))
             if self.head_trust.start_proof(server):
-                probe = self._probe(proof_url(key), "headproof", gw_fallback=True)
+                probe = self._probe(proof_url(key), "headproof", gw_fallback=True, dont_retry=True)
                 yield probe.replace(method="HEAD")  # its own answer: no GET after it
 
     def _get_check(self, key: str, shown: str) -> Request:
@@ -1493,7 +1493,11 @@ class SiteSpider(Spider):
         self.quick_pending = False
         assert self.quick is not None
         observations: list[Any] = []
+        downloader = self._downloader()
+        refusals = downloader.refusals if downloader is not None else None
         for key, shown, answer, status in self.quick.take():
+            if refusals is not None and answer is not None and refusals.servers:
+                refusals.answered_quickly(host_of(key))
             if answer is None:
                 request = self._request(key, shown, "check", "utf-8", method="HEAD")
                 if status is not None and (status in self.head_fallback or status < 300):
@@ -1514,6 +1518,8 @@ class SiteSpider(Spider):
                 yield request  # asked by the crawl, with its timeouts and retries
                 continue
             if response is not None:
+                if refusals is not None and refusals.servers and page.plain:
+                    refusals.answered_quickly(request.meta["download_slot"])
                 request.meta["download_latency"] = page.latency
                 self.crawler.signals.send_catch_log(
                     signals.response_downloaded, response=response, request=request, spider=self
@@ -1596,7 +1602,10 @@ class SiteSpider(Spider):
                 found = script_list(doc, response.url) or found
             items = list(found.items) if found else []
             if first and not any(i.list_date or i.url_date for i in items):
-                hub = hub_columns(doc, response.url, self.home_url)
+                # A page that says "暂无信息", or whose list a script loads, is no hub.
+                signals = list_signals(doc, response.url)
+                scripted = signals.empty_marker or signals.data_urls or signals.scripted
+                hub = [] if scripted else hub_columns(doc, response.url, self.home_url)
                 if hub:  # its links are columns, not its items
                     state.hub, items = True, []
                     if self.discovers and state.depth < MAX_DEPTH:
