@@ -7,6 +7,8 @@ pass as working.
 
 So the first time a server's HEAD says a URL is there (2xx), the server is asked by HEAD for a
 URL beside it that surely is not (the same folder and file type, a random name): its *proof*.
+Proofs go by the server's top folder (``/files/``, ``/uploads/``): one folder may be a proxy
+to storage that answers HEAD for anything, and another plain files.
 A 2xx there makes it a *liar*: its links are checked by GET from then on (headers only), the
 ones that waited for the proof too. Any other answer (404, a redirect, a failure) makes it
 *honest*: its HEAD answers are believed, the waiting ones at once. One HEAD per server.
@@ -34,7 +36,8 @@ class _Server:
 
 
 class HeadTrust:
-    """Per server (host[:port]), in one crawl process; ``enabled`` False believes every HEAD."""
+    """Per scope (``scope_of``: server and top folder), in one crawl process; ``enabled``
+    False believes every HEAD."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -60,6 +63,14 @@ class HeadTrust:
         lied = status is not None and 200 <= status < 300
         state.trust = Trust.LIAR if lied else Trust.HONEST
         return state.trust
+
+
+def scope_of(url: str) -> str:
+    """Where one proof holds: "x.gov.cn:8080/files/" for http://x.gov.cn:8080/files/a/b.pdf."""
+    parts = urlsplit(url)
+    top = parts.path.lstrip("/").split("/", 1)
+    folder = top[0] + "/" if len(top) > 1 else ""
+    return f"{parts.netloc}/{folder}"
 
 
 def proof_url(url: str) -> str:

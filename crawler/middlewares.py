@@ -69,9 +69,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.waiting = 0
         # Waiting retries count against CONCURRENT_REQUESTS (not a server's slot): at most half.
         self.max_waiting = max(4, settings.getint("CONCURRENT_REQUESTS") // 2)
+        self.refusal_retries = settings.getint("GOVWATCH_REFUSAL_RETRIES")
         # A HEAD answered with one of these is asked again by GET (the spider does that), not
         # retried as HEAD: the GET is the retry, and servers that mishandle HEAD do so every time.
-        self.refusal_retries = settings.getint("GOVWATCH_REFUSAL_RETRIES")
         self.head_fallback = {
             int(status) for status in settings.getlist("GOVWATCH_HEAD_FALLBACK_STATUSES")
         }
@@ -176,8 +176,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         )
         try:
             await self.crawler.engine.download_async(control)  # type: ignore[union-attr]
-        except Exception:
-            logger.info("%s: control %s failed", slot_key, url, exc_info=True)
+        except Exception as exc:  # a control that fails proves nothing either way
+            logger.info("%s: control %s failed: %r", slot_key, url, exc)
 
     def _plan_wait(self, request: Request, asked: float | None) -> None:
         """How long the retry (a copy of this request, meta included) waits before it goes."""

@@ -92,6 +92,18 @@ class RefusalWatch:
         state.slowed_at = time.monotonic()
         return state.floor
 
+    def suspect(self, server: str, delay: float) -> float:
+        """Refusals seen elsewhere (the nightly pre-pass: 403s in a row for URLs that answered
+        last night): suspected as by a burst. The floor to slow it down to."""
+        state = self.servers.setdefault(server, _Server())
+        if not state.suspected:
+            state.suspected, state.answered_since, state.refuted = True, 0, 0
+            state.controlled = False
+            state.delay_before = delay
+        state.floor = min(max(self.min_delay, state.floor, 2 * delay), self.max_delay)
+        state.slowed_at = time.monotonic()
+        return state.floor
+
     @staticmethod
     def _clear(state: _Server) -> float:
         """Real 403s after all: the server's own pace again, and a larger burst next time."""

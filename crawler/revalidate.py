@@ -41,6 +41,9 @@ MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is lef
 # requests ignored) has its pages left to the crawl after this many: each would be asked twice.
 # Judged after this many (the first are the homepage and column pages, which change daily).
 PAGES_JUDGED = 50
+# Answered 403 this many times in a row, URLs that answered cleanly last night: a server that
+# refuses a fast client (crawler.refusals). It is asked nothing more here, and the crawl is told.
+REFUSED_IN_A_ROW = 3
 CHANGED_SHARE = 0.9
 
 
@@ -90,6 +93,7 @@ class _OriginWork:
     origin: Origin
     queue: deque[tuple[Candidate, bytes]] = field(default_factory=deque)
     faults: int = 0  # timeouts and refused connections in a row
+    refused: int = 0  # 403s in a row
     pages: int = 0  # pages asked (conditional GETs) and answered
     changed: int = 0  # ...that came back changed (a 200)
 
@@ -326,6 +330,7 @@ def tls_context() -> ssl.SSLContext:
 
 # Told how long a server took to answer the pre-pass (seconds), for the crawl's throttle.
 LatencyReport = Callable[[Origin, float], None]
+RefusalReport = Callable[[Origin], None]
 # A connection to the server the crawl has no use for now, lent for one request: a function that
 # gives it back, or None if there is none.
 Borrow = Callable[[Origin], Callable[[], None] | None]
@@ -338,12 +343,14 @@ async def revalidate(
     answered: LatencyReport | None = None,
     connections: Mapping[Origin, int] | None = None,
     borrow: Borrow | None = None,
+    refused: RefusalReport | None = None,
 ) -> dict[str, Answer]:
     """The candidates that answered cleanly, by key. Never raises for a URL's failure.
 
     Each server is asked on ``connections[origin]`` connections (``limits.per_host`` if not
     given), and on more up to ``limits.per_host`` when ``borrow`` lends them, one request at a
-    time. ``answered`` is told each answer's latency."""
+    time. ``answered`` is told each answer's latency; ``refused``, of a server that answers
+    ``REFUSED_IN_A_ROW`` 403s in a row (asked nothing more here)."""
     work: dict[Origin, _OriginWork] = {}
     for candidate in candidates:
         origin = origin_of(candidate.key)
@@ -360,10 +367,13 @@ async def revalidate(
     for job in work.values():
         most = max(1, min(limits.per_host, len(job.queue)))
         own = most if connections is None else max(1, min(connections.get(job.origin, 1), most))
-        workers += [_work(job, answers, limits, gate, tls, answered) for _ in range(own)]
+        workers += [
+            _work(job, answers, limits, gate, tls, answered, refused=refused) for _ in range(own)
+        ]
         if borrow is not None:
             workers += [
-                _work(job, answers, limits, gate, tls, answered, borrow) for _ in range(most - own)
+                _work(job, answers, limits, gate, tls, answered, borrow, refused)
+                for _ in range(most - own)
             ]
     await asyncio.gather(*workers)
     for job in work.values():
@@ -399,6 +409,7 @@ async def _work(
     tls: ssl.SSLContext | None,
     answered: LatencyReport | None,
     borrow: Borrow | None = None,
+    refused: RefusalReport | None = None,
 ) -> None:
     """Ask the server ``job``'s URLs one at a time on one connection (kept alive), each on a
     connection borrowed for it if ``borrow`` is given, while any are left."""
@@ -427,6 +438,12 @@ async def _work(
                     continue  # this one is left to the crawl
                 assert connection is not None
                 job.faults = 0
+                job.refused = job.refused + 1 if head.status == 403 else 0
+                if job.refused == REFUSED_IN_A_ROW:
+                    log.info("pre-pass: %s refuses with 403; left to the crawl", job.origin.host)
+                    job.queue.clear()
+                    if refused is not None:
+                        refused(job.origin)
                 if candidate.method == "GET":
                     job.page_answered(head.status)
                 if answered is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.headtrust import HeadTrust, Trust, proof_url
+from crawler.headtrust import HeadTrust, Trust, proof_url, scope_of
 from monitor.assessments import today_local
 from tests.conftest import fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -20,6 +20,8 @@ def test_a_proof_settles_a_server_either_way() -> None:
     assert trust.proved("b", None) is Trust.HONEST  # a failed proof proves no lie
     assert trust.proved("c", 200) is Trust.LIAR
     assert HeadTrust(enabled=False).trust("d") is Trust.HONEST
+    assert scope_of("http://x.gov.cn:8080/files/2024/a.pdf") == "x.gov.cn:8080/files/"
+    assert scope_of("http://x.gov.cn/a.pdf") == "x.gov.cn/"
     made_up = proof_url("http://x.gov.cn/files/2024/年报.pdf?v=1")
     assert made_up.startswith("http://x.gov.cn/files/2024/govwatch-surely-missing-")
     assert made_up.endswith(".pdf") and "?" not in made_up
@@ -42,12 +44,23 @@ def _crawl(tmp_path: Path, routes: dict[str, Route], name: str) -> tuple[set[str
 
 def test_a_server_whose_head_lies_has_its_links_checked_by_get(tmp_path: Path) -> None:
     """A HEAD that says 200 for a file the GET says is missing (a proxy's or a framework's
-    generic HEAD route): its dead attachments are found all the same."""
+    generic HEAD route): its dead attachments are found all the same, though another folder of
+    the server, proved first, answers HEAD honestly."""
     files = {f"/files/{n}.pdf": Route(200, b"%PDF-1.4", PDF) for n in range(10)}
     # anything else under /files/ is missing, though HEAD says it is there
     files["/files/*"] = Route(404, b"<html>404</html>", PDF, head_status=200)
+    png = {"Content-Type": "image/png"}
+    files.update({f"/uploads/{n}.png": Route(200, b"\x89PNG", png) for n in range(3)})
+    images = "".join(f"<img src='/uploads/{n}.png'>" for n in range(3))
     links = "".join(f"<a href='/files/{n}.pdf'>附件{n}</a>" for n in range(12))
-    routes = {"/": Route(200, f"<html><body>{links}</body></html>".encode()), **files}
+    routes = {
+        "/": Route(
+            200, f"<html><body>{images}<a href='/more.html'>更多</a></body></html>".encode()
+        ),
+        # read after the homepage's images are checked: /uploads/ is proved first
+        "/more.html": Route(200, f"<html><body>{links}</body></html>".encode()),
+        **files,
+    }
     dead, _ = _crawl(tmp_path, routes, "liar")
     assert dead == {"files/10.pdf", "files/11.pdf"}
 

@@ -10,12 +10,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from crawler.partition import Partition, Quiescence, owner_of
+from monitor.assessments import today_local
 from tests.conftest import FAST, ROOT, ServedDemo, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.test_incremental import _comparable
@@ -211,7 +211,7 @@ def test_a_column_page_the_lead_read_is_read_from_its_answer_not_asked_again(
         )
         db = f"sqlite:///{tmp_path / 'g.db'}"
         govwatch("crawl", "-c", str(config), "--db", db, *FAST, "-s", "GOVWATCH_WORKERS=2")
-        findings = findings_json(config, db, date.today())
+        findings = findings_json(config, db, today_local())
         asked = [p for _, p in server.requests].count(path)
     dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
     assert set(dead) == {"col-dead.html"}, dead

@@ -76,7 +76,7 @@ from crawler.extract.softpages import (
     looks_alike,
     soft_verdict,
 )
-from crawler.headtrust import HeadTrust, Trust, proof_url
+from crawler.headtrust import HeadTrust, Trust, proof_url, scope_of
 from crawler.items import (
     ColumnObservation,
     CopiedLinks,
@@ -375,6 +375,7 @@ class SiteSpider(Spider):
                     if lent
                     else None,
                     self._lend_one if lent else None,
+                    self._prepass_refused,
                 )
             finally:
                 self.prepass_running = False
@@ -604,6 +605,21 @@ class SiteSpider(Spider):
             return None
         lent = downloader.lend(slot_key, url, 1)
         return lambda: downloader.give_back(slot_key, lent)
+
+    def _prepass_refused(self, origin: Origin) -> None:
+        """The pre-pass met a server refusing with 403 what answered last night: a limiter,
+        most likely; slowed down and its 403s asked again, as after a burst (crawler.refusals)."""
+        downloader = self._downloader()
+        if downloader is None:
+            return
+        server = _host_of_origin(f"{origin.scheme}://{origin.host_header}")
+        slot = downloader.slots.get(server)
+        floor = downloader.refusals.suspect(server, slot.delay if slot is not None else 0.0)
+        if slot is not None:
+            slot.delay = max(slot.delay, floor)
+        self.logger.info(
+            "%s: refuses the pre-pass with 403, %.2f s between requests", server, floor
+        )
 
     def _prepass_answered(self, origin: Origin, latency: float) -> None:
         """A pre-pass answer's latency, as a sample for the server's throttle and stuck
@@ -980,7 +996,7 @@ class SiteSpider(Spider):
         they are not; else it waits for the server's proof (crawler.headtrust)."""
         if key in self.recorded:
             return
-        server = host_of(key)
+        server = scope_of(key)
         trust = self.head_trust.trust(server)
         if trust is Trust.HONEST:
             yield from record()
@@ -997,7 +1013,7 @@ class SiteSpider(Spider):
 
     def _head_proved(self, url: str, status: int | None) -> Iterator[Any]:
         """A server's proof is in: the HEAD answers that waited are believed, or asked by GET."""
-        server = host_of(url)
+        server = scope_of(url)
         trust = self.head_trust.proved(server, status)
         if trust is Trust.LIAR:
             self.logger.info(
