@@ -84,23 +84,22 @@ class RefusalWatch:
         if not refused or sum(state.recent) < state.burst:
             return None
         state.recent.clear()
-        if not state.suspected:
-            state.suspected, state.answered_since, state.refuted = True, 0, 0
-            state.controlled = False
-            state.delay_before = delay
-        state.floor = min(max(self.min_delay, 2 * state.floor, 2 * delay), self.max_delay)
-        state.slowed_at = time.monotonic()
-        return state.floor
+        return self._slow_down(state, delay, 2 * state.floor)
 
     def suspect(self, server: str, delay: float) -> float:
         """Refusals seen elsewhere (the nightly pre-pass: 403s in a row for URLs that answered
         last night): suspected as by a burst. The floor to slow it down to."""
         state = self.servers.setdefault(server, _Server())
+        return self._slow_down(state, delay, state.floor)
+
+    def _slow_down(self, state: _Server, delay: float, at_least: float) -> float:
+        """Suspected from now (if not already): its floor, ``at_least`` and at least twice its
+        delay now, within the bounds."""
         if not state.suspected:
             state.suspected, state.answered_since, state.refuted = True, 0, 0
             state.controlled = False
             state.delay_before = delay
-        state.floor = min(max(self.min_delay, state.floor, 2 * delay), self.max_delay)
+        state.floor = min(max(self.min_delay, at_least, 2 * delay), self.max_delay)
         state.slowed_at = time.monotonic()
         return state.floor
 
