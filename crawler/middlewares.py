@@ -132,7 +132,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             control = watch.control_url(slot_key)
             if control is not None:
                 await self._control(control, slot_key)
-        elif response.status < 300 and not tries and not expected:
+        elif response.status < 300 and not tries:
             watch.answered_ok(slot_key, response.url)
         if not (expected and response.status == 403):
             slot = downloader.slots.get(slot_key)

@@ -112,12 +112,12 @@ class RefusalWatch:
         state.recent.clear()
         return state.delay_before
 
-    def answered_quickly(self, server: str) -> None:
-        """A first try the small client had a clean answer for (never a 403)."""
-        state = self.servers.get(server)
-        if state is None:
-            return  # never refused: nothing to weigh it against
+    def answered_quickly(self, server: str, url: str) -> None:
+        """A first try the small client had a clean answer for (never a 403): the control URL
+        of a server whose other answers all came that way (an external one, often)."""
+        state = self.servers.setdefault(server, _Server())
         state.recent.append(False)
+        state.good_url = state.good_url or url
         if state.suspected:
             state.answered_since += 1
 

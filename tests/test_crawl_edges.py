@@ -438,3 +438,27 @@ def test_a_page_not_read_under_one_scheme_is_read_under_the_other(tmp_path: Path
         plain + "about.html": [plain],
         secure + "about/gone.html": [secure + "about.html"],
     }
+
+
+def test_real_403s_on_another_server_clear_the_suspicion_too(tmp_path: Path) -> None:
+    """Another site's server, its good answers all by the small client: a URL of those is its
+    control, so its real 403s clear the suspicion (a suspicion left standing slowed every
+    later link to that server to two a second)."""
+    files = {f"/secret/{n}.pdf": Route(403) for n in range(12)}
+    ok = {
+        f"/ok/{n}.pdf": Route(200, b"%PDF", {"Content-Type": "application/pdf"}) for n in range(20)
+    }
+    with RouteServer({**files, **ok}) as other:
+        links = "".join(f"<a href='{other.url}ok/{n}.pdf'>文件{n}</a>" for n in range(20))
+        links += "".join(f"<a href='{other.url}secret/{n}.pdf'>内部{n}</a>" for n in range(12))
+        with RouteServer({"/": Route(200, _html(links))}) as server:
+            config = _config(tmp_path, server.url)
+            db = f"sqlite:///{tmp_path / 'g.db'}"
+            settings = fast_with(GOVWATCH_WORKERS=1)
+            log = govwatch("crawl", "-c", str(config), "--db", db, "-v", *settings).stderr
+            findings = findings_json(config, db, today_local())
+    dead = {f["url"].removeprefix(other.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {f"secret/{n}.pdf" for n in range(12)}
+    if "403 refusals in a burst" in log:  # suspected: then cleared, not left standing
+        assert "real 403s" in log
+    assert all(f["status"] == 403 and f["error"] is None for f in dead.values())

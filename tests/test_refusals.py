@@ -78,3 +78,10 @@ def test_a_control_is_asked_once_when_nothing_but_refusals_came_back() -> None:
     assert watch.control_url("s") is None  # once a suspicion
     watch.answered("s", 200, False, 0.5, time.monotonic())  # the control got through
     assert not watch.blocked("s")  # so a URL refused to the end is refused for real
+
+
+def test_a_server_answered_only_by_the_small_client_has_a_control_too() -> None:
+    watch = RefusalWatch()
+    watch.answered_quickly("ext", "http://ext/ok.html")
+    _burst(watch, "ext")
+    assert watch.control_url("ext") == "http://ext/ok.html"

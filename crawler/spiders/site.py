@@ -1512,8 +1512,8 @@ class SiteSpider(Spider):
         downloader = self._downloader()
         refusals = downloader.refusals if downloader is not None else None
         for key, shown, answer, status in self.quick.take():
-            if refusals is not None and answer is not None and refusals.servers:
-                refusals.answered_quickly(host_of(key))
+            if refusals is not None and answer is not None:
+                refusals.answered_quickly(host_of(key), key)
             if answer is None:
                 request = self._request(key, shown, "check", "utf-8", method="HEAD")
                 if status is not None and (status in self.head_fallback or status < 300):
@@ -1534,8 +1534,8 @@ class SiteSpider(Spider):
                 yield request  # asked by the crawl, with its timeouts and retries
                 continue
             if response is not None:
-                if refusals is not None and refusals.servers and page.plain:
-                    refusals.answered_quickly(request.meta["download_slot"])
+                if refusals is not None and page.plain:
+                    refusals.answered_quickly(request.meta["download_slot"], request.url)
                 request.meta["download_latency"] = page.latency
                 self.crawler.signals.send_catch_log(
                     signals.response_downloaded, response=response, request=request, spider=self
