@@ -11,8 +11,9 @@ from crawler.extract.dates import find_dates, first_date, latest_not_after, url_
 from crawler.extract.detail import publication_date
 from crawler.extract.html import parse_html
 from crawler.extract.links import extract_links, same_site
-from crawler.extract.lists import content_items, main_list, newest, resolve_date
+from crawler.extract.lists import content_items, main_list, newest, resolve_date, says_empty
 from crawler.extract.pagination import next_page_url
+from crawler.extract.scripts import data_items, script_list
 
 PAGES = Path(__file__).resolve().parent / "pages"
 CRAWL_DAY = date(2024, 7, 20)
@@ -248,3 +249,96 @@ def test_a_form_for_the_public_is_told_from_a_search_box_or_a_login() -> None:
     )
     assert has_public_form(parse_html(mailbox))
     assert not has_public_form(parse_html(search + login + xxgk))
+
+
+def _column(body: str) -> str:
+    return f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+
+
+def test_a_clock_in_the_banner_is_no_item() -> None:
+    """A server-rendered "今天是…" beside a utility link is no one-item list dated today."""
+    page = _column(
+        "<div class='top'><div class='wrap'><span>今天是2026年11月24日 星期二</span>"
+        "<a href='/wza/'>无障碍浏览</a></div></div>"
+        "<div class='list'><ul><li><span>2026-08-01</span>"
+        "<script>var u = './202608/t20260801_1.html'; var t = '关于开展防汛检查的通知';"
+        'document.write("<a href=\'" + u + "\' title=\'" + t + "\'>" + t + "</a>");</script>'
+        "</li></ul></div>"
+    )
+    doc = parse_html(page)
+    assert main_list(doc, "http://www.example.gov.cn/tzgg/") is None  # not the clock's "list"
+    found = script_list(doc, "http://www.example.gov.cn/tzgg/")
+    assert found is not None
+    assert [(i.title, i.url, i.date_text) for i in found.items] == [
+        (
+            "关于开展防汛检查的通知",
+            "http://www.example.gov.cn/tzgg/202608/t20260801_1.html",
+            "2026-08-01",
+        )
+    ]
+
+
+def test_an_empty_phrase_in_a_script_or_a_hidden_tab_says_nothing() -> None:
+    items = "".join(
+        f"<li><a href='/art/2026/11/{d}/art_1236_{d}.html'>第{d}号政策解读文件</a>"
+        f"<span>2026-11-{d}</span></li>"
+        for d in (21, 20, 19)
+    )
+    for extra in (
+        "<div class='tab_c' style='display: none'><p>暂无信息</p></div>",
+        "<script>if (!$('#list li').length) { $('#list').html('<li>暂无数据</li>'); }</script>",
+    ):
+        doc = parse_html(_column(f"<div class='list'><ul id='list'>{items}</ul></div>{extra}"))
+        assert says_empty(doc) is None
+        found = main_list(doc, "http://www.example.gov.cn/col/col1236/index.html")
+        assert found is not None and found.dated_count == 3
+    shown = parse_html(_column("<div class='list'><p>暂无信息</p></div>"))
+    assert says_empty(shown) == "暂无信息"
+
+
+def test_a_public_information_row_is_dated_by_its_publication_date() -> None:
+    """成文日期 (written) comes before 发布日期 (published): the column is judged by the
+    latter, in a table whose header names the columns or in labelled items."""
+    table = _column(
+        "<table><thead><tr><th>索引号</th><th>标题</th><th>发布机构</th><th>成文日期</th>"
+        "<th>发布日期</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>0001-2026-{n}</td><td><a href='./content_{n}.html'>关于印发第{n}号方案的通知"
+            f"</a></td><td>县政府办</td><td>2026-04-1{n}</td><td>2026-06-1{n}</td></tr>"
+            for n in range(3)
+        )
+        + "</tbody></table>"
+    )
+    found = main_list(parse_html(table), "http://www.example.gov.cn/zfxxgk/zcwj/")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
+    labelled = _column(
+        "<ul>"
+        + "".join(
+            f"<li><a href='./content_{n}.html'>关于印发第{n}号方案的通知</a>"
+            f"<p>成文日期：2026-04-1{n}　发布日期：2026-06-1{n}</p></li>"
+            for n in range(3)
+        )
+        + "</ul>"
+    )
+    found = main_list(parse_html(labelled), "http://www.example.gov.cn/zfxxgk/zcwj/")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
+
+
+def test_a_list_from_a_data_url_with_unix_times() -> None:
+    """Java back ends give dates in milliseconds since 1970: dated in Beijing time."""
+    body = (
+        '{"code": 200, "data": {"list": ['
+        '{"title": "关于印发实施方案的政策解读", "url": "/zcjd/post_1.html", "publishTime": 1795053600000},'
+        '{"title": "关于开展专项检查的政策解读", "url": "/zcjd/post_2.html", "publishTime": "1763654400"},'
+        '{"title": "没有日期的一条政策解读", "url": "/zcjd/post_3.html", "publishTime": 12345}'
+        "]}}"
+    )
+    found = data_items(body, "http://www.example.gov.cn/api/list.json")
+    assert found is not None
+    assert [i.list_date.value if i.list_date else None for i in found.items] == [
+        date(2026, 11, 19),  # 2026-11-18 16:00 UTC
+        date(2025, 11, 21),
+        None,
+    ]

@@ -23,6 +23,14 @@ _URL_YMD = (
 _URL_YM = re.compile(r"/((?:19|20)\d{2})(?:[-/]?)(\d{2})/")
 
 
+# A clock in the page's banner ("今天是2026年11月24日 星期二"): today's date, no item's.
+_CLOCK = re.compile(
+    r"(?:今天是|今日是|今天|今日|当前日期|当前时间|现在是|现在时间|北京时间)\s*[:：]?\s*"
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*(?:星期|礼拜|周)[一二三四五六日天])?"
+)
+
+
 @dataclass(frozen=True)
 class DateMatch:
     """A date as found in text: ``year`` is None for year-less forms such as ``[06-30]``."""
@@ -54,6 +62,11 @@ class UrlDate:
 
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+def without_clocks(text: str) -> str:
+    """``text`` (normalised) without the clocks banners show: they date no item."""
+    return _CLOCK.sub(" ", normalize(text))
 
 
 def find_dates(text: str) -> list[DateMatch]:

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from crawler.extract.dates import DateMatch, UrlDate, find_dates, latest_not_after, url_date
+from crawler.extract.dates import (
+    DateMatch,
+    UrlDate,
+    find_dates,
+    latest_not_after,
+    url_date,
+    without_clocks,
+)
 from crawler.extract.html import HtmlElement, base_url, squash, tag_of, web_url
 
 _ITEM_TAGS = frozenset({"li", "tr", "dd", "dt", "article"})
@@ -153,10 +160,30 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
 
 
 def says_empty(doc: HtmlElement) -> str | None:
-    """The "暂无信息"-style phrase the page shows, if any."""
+    """The "暂无信息"-style phrase the page shows, if any: not in a script (a pager's "no data"
+    branch) nor in a block the page hides (another tab)."""
     body = doc.find("body")
-    text = squash((body if body is not None else doc).text_content())
+    text = squash(" ".join(_shown_texts(body if body is not None else doc)))
     return next((marker for marker in EMPTY_MARKERS if marker in text), None)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "textarea"})
+
+
+def _shown_texts(element: HtmlElement) -> Iterator[str]:
+    """The texts of ``element`` a visitor sees (its tails are its parent's)."""
+    tag = tag_of(element)
+    if tag in _NOT_SHOWN or element.get("hidden") is not None:
+        return
+    if _HIDDEN_STYLE.search(element.get("style") or ""):
+        return
+    if element.text and isinstance(element.tag, str):
+        yield element.text
+    for child in element:
+        yield from _shown_texts(child)
+        if child.tail:
+            yield child.tail
 
 
 # Fields a visitor types into (an <input> without a type is a text field).
@@ -289,14 +316,67 @@ def _texts_outside(item: HtmlElement, anchor: HtmlElement) -> Iterator[str]:
 
 
 def _dates_outside(item: HtmlElement, anchor: HtmlElement) -> list[DateMatch]:
-    return find_dates(" ".join(_texts_outside(item, anchor)))
+    return find_dates(without_clocks(" ".join(_texts_outside(item, anchor))))
 
 
 def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
+    """The item's date: its publication date where the item (or its table's header) labels
+    its dates (a 信息公开 row gives 成文日期 and 发布日期: a document is published, and its
+    column updated, on the latter); otherwise its first full date."""
+    published = _labelled_publication(item, anchor)
+    if published is not None:
+        return published
     dates = _dates_outside(item, anchor)
     full = [d for d in dates if d.year is not None]
     if full:
         return full[0]
+    return dates[0] if dates else None
+
+
+# A date's label that names its publication, and one that names another date of the document.
+_PUBLISHED = re.compile(r"发布|公开|更新|上网")
+_OTHER_DATE = re.compile(r"成文|印发|发文|签发|生效|施行|实施|截止|有效")
+_A_DATE = re.compile(r"日期|时间|日$")
+_LABEL_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6})\s*(?:日期|时间)?\s*[:：]\s*$")
+
+
+def _labelled_publication(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
+    if tag_of(item) == "tr":
+        return _column_publication(item)
+    text = without_clocks(" ".join(_texts_outside(item, anchor)))
+    dates = find_dates(text)
+    if len(dates) < 2:
+        return None
+    position = 0
+    for found in dates:
+        at = text.find(found.text, position)
+        if at < 0:
+            continue
+        position = at + len(found.text)
+        label = _LABEL_BEFORE.search(text[max(0, at - 12) : at])
+        if label and _PUBLISHED.search(label.group(1)) and not _OTHER_DATE.search(label.group(1)):
+            return found
+    return None
+
+
+def _column_publication(row: HtmlElement) -> DateMatch | None:
+    """The date in the column its table's header calls the publication date (发布日期)."""
+    table = next((a for a in row.iterancestors() if tag_of(a) == "table"), None)
+    if table is None:
+        return None
+    header = next((r for r in table.iter("tr") if any(True for _ in r.iter("th"))), None)
+    if header is None or header is row:
+        return None
+    labels = [squash(cell.text_content()) for cell in header if tag_of(cell) in ("th", "td")]
+    wanted = [
+        n for n, label in enumerate(labels) if _PUBLISHED.search(label) and _A_DATE.search(label)
+    ]
+    if not wanted or any(_OTHER_DATE.search(labels[n]) for n in wanted):
+        return None
+    cells = [cell for cell in row if tag_of(cell) in ("th", "td")]
+    if len(cells) != len(labels):
+        return None
+    dates = find_dates(squash(cells[wanted[0]].text_content()))
     return dates[0] if dates else None
 
 

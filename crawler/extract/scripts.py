@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
-from crawler.extract.dates import find_dates, url_date
+import lxml.html
+
+from crawler.extract.dates import DateMatch, find_dates, url_date
 from crawler.extract.html import HtmlElement, parse_html, squash, web_url
 from crawler.extract.lists import ItemList, ListItem, is_furniture, main_list, says_empty
 
@@ -17,7 +20,11 @@ _WRITE = re.compile(
     r"|\s*\+\s*|[A-Za-z_$][\w$.]*)+)\s*\)",
     re.S,
 )
-_STRING = re.compile(r"\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)'", re.S)
+_OPERAND = re.compile(r"\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)'|([A-Za-z_$][\w$.]*)", re.S)
+_ASSIGNED = re.compile(
+    r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*=\s*(?:\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)')\s*[;\n]"
+)
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S | re.I)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _DATA_URL = re.compile(
     r"(?:\$\.(?:get|post|getJSON|ajax)|fetch|axios\.(?:get|post)|\.open)\s*\(\s*"
@@ -54,7 +61,14 @@ class ListSignals:
 
 
 def script_list(doc: HtmlElement, page_url: str) -> ItemList | None:
-    """The main list hidden in scripts: document.write HTML, CDATA records, inline JSON."""
+    """The main list hidden in scripts: document.write HTML (in its place on the page first:
+    TRS writes each item's link in a script beside the item's date), CDATA records, inline
+    JSON."""
+    rendered = _written_in_place(doc)
+    if rendered is not None:
+        found = main_list(rendered, page_url)
+        if found is not None and found.dated_count:
+            return found
     fragments = _written_html(doc) + _cdata_records(doc)
     if fragments:
         found = main_list(
@@ -141,13 +155,38 @@ def _builds_content(script: HtmlElement, code: str) -> bool:
 
 
 def _written_html(doc: HtmlElement) -> list[str]:
+    return [_written(script.text or "") for script in doc.iter("script")]
+
+
+def _written(code: str) -> str:
+    """What a script's ``document.write`` calls write: their string literals, and the string
+    variables the script set (``var url = "./202406/t20240630_1.html";``); nothing else runs."""
+    values = {
+        m.group(1): _unescape(m.group(2) if m.group(2) is not None else m.group(3))
+        for m in _ASSIGNED.finditer(code)
+    }
     html: list[str] = []
-    for script in doc.iter("script"):
-        for call in _WRITE.finditer(script.text or ""):
-            for match in _STRING.finditer(call.group(1)):
+    for call in _WRITE.finditer(code):
+        for match in _OPERAND.finditer(call.group(1)):
+            if match.group(3) is not None:
+                html.append(values.get(match.group(3), ""))
+            else:
                 raw = match.group(1) if match.group(1) is not None else match.group(2)
                 html.append(_unescape(raw))
-    return html
+    return "".join(html)
+
+
+def _written_in_place(doc: HtmlElement) -> HtmlElement | None:
+    """The page with each script that writes HTML replaced by what it writes; None if none."""
+    if not any("document.write" in (s.text or "") for s in doc.iter("script")):
+        return None
+    page = lxml.html.tostring(doc, encoding="unicode")
+
+    def written(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return _written(code) if "document.write" in code else match.group(0)
+
+    return parse_html(_SCRIPT.sub(written, page))
 
 
 def _cdata_records(doc: HtmlElement) -> list[str]:
@@ -187,4 +226,23 @@ def _json_item(record: dict[str, object], base: str) -> ListItem | None:
         return None
     found = find_dates(date_text) if date_text else []
     date = next((d for d in found if d.year is not None), found[0] if found else None)
+    if date is None and date_text:
+        date = _epoch_date(date_text)
     return ListItem(squash(title), url, date.text if date else None, date, url_date(url))
+
+
+_EPOCH = re.compile(r"\d{10}(?:\d{3})?")
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def _epoch_date(text: str) -> DateMatch | None:
+    """A JSON date given as a Unix time (seconds, or milliseconds as Java gives them), dated
+    in Beijing time; only from 2000 to 2099."""
+    value = text.strip()
+    if _EPOCH.fullmatch(value) is None:
+        return None
+    seconds = int(value) / (1000 if len(value) == 13 else 1)
+    when = datetime.fromtimestamp(seconds, _BEIJING).date()
+    if not 2000 <= when.year <= 2099:
+        return None
+    return DateMatch(value, when.year, when.month, when.day)
