@@ -136,6 +136,7 @@ class PoliteDownloader(Downloader):
         self.refusals = RefusalWatch(
             crawler.settings.getfloat("GOVWATCH_REFUSAL_MIN_DELAY"),
             crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY"),
+            crawler.settings.getfloat("GOVWATCH_BAN_WAIT"),
         )
 
     def needs_backout(self) -> bool:

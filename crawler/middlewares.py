@@ -33,6 +33,7 @@ from crawler.downloader import (
 )
 from crawler.outcomes import RedirectLoop, is_timeout
 from crawler.pageanswers import PREFETCHED
+from crawler.refusals import RefusalWatch
 
 logger = logging.getLogger(__name__)
 STOP_CHECK_SECONDS = 0.25
@@ -41,6 +42,8 @@ STOP_CHECK_SECONDS = 0.25
 REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
 REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
+CONTROL = "gw_control"  # meta: a URL the server answered before, asked again to judge its 403s
+NOT_ASKED = "gw_not_asked"  # meta: a request to a server that banned us, answered unasked
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
 
 
@@ -70,6 +73,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         # Waiting retries count against CONCURRENT_REQUESTS (not a server's slot): at most half.
         self.max_waiting = max(4, settings.getint("CONCURRENT_REQUESTS") // 2)
         self.refusal_retries = settings.getint("GOVWATCH_REFUSAL_RETRIES")
+        self.controls: dict[str, asyncio.Future[None]] = {}  # slot key → its control in flight
         # A HEAD answered with one of these is asked again by GET (the spider does that), not
         # retried as HEAD: the GET is the retry, and servers that mishandle HEAD do so every time.
         self.head_fallback = {
@@ -117,11 +121,20 @@ class BackoffRetryMiddleware(RetryMiddleware):
         answer, slow the server down on a burst, and ask a refused request again (once, and
         more while its server is suspected). A request refused after all that is marked
         ``REFUSED_IN_BURST`` when the refusals were the server's limit, not the page's."""
+        if request.meta.get(NOT_ASKED):
+            request.meta[REFUSED_IN_BURST] = True
+            return None
         downloader = self._downloader()
         slot_key = request.meta.get("download_slot")
         if downloader is None or not slot_key:
             return None
         watch = downloader.refusals
+        slot = downloader.slots.get(slot_key)
+        if request.meta.get(CONTROL) and response.status == 403:
+            pace = watch.control_refused(slot_key)
+            if pace is not None and slot is not None:
+                self._paced(watch, slot_key, pace)
+                slot.delay = max(slot.delay, pace)
         tries = int(request.meta.get(REFUSED_BEFORE, 0))
         # A HEAD refused is asked by GET next: the GET's answer counts (a server may refuse HEAD
         # alone; the small client's HEADs come here as GETs). The rechecks of links that failed
@@ -131,40 +144,84 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if response.status == 403 and tries:
             control = watch.control_url(slot_key)
             if control is not None:
-                await self._control(control, slot_key)
-        elif response.status < 300 and not tries:
-            watch.answered_ok(slot_key, response.url)
+                await self._ask_control(control, slot_key)
+            elif watch.banned(slot_key) and slot is not None and slot.delay < watch.floor(slot_key):
+                slot.delay = watch.floor(slot_key)
+                self._paced(watch, slot_key, slot.delay)
+        elif (response.status < 300 or response.status == 404) and not tries:
+            watch.answered_ok(slot_key, response.url, response.status)
+        asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
         if not (expected and response.status == 403):
-            slot = downloader.slots.get(slot_key)
-            asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
             now_delay = slot.delay if slot is not None else 0.0
             delay = watch.answered(slot_key, response.status, tries > 0, now_delay, asked_at)
             if delay is not None and slot is not None:
-                logger.info(
-                    "%s: %s, %.2f s between requests",
-                    slot_key,
-                    "403 refusals in a burst" if watch.limiting(slot_key) else "real 403s",
-                    delay,
-                )
+                self._paced(watch, slot_key, delay)
                 slot.delay = delay
         if response.status != 403 or request.meta.get("dont_retry"):
             return None
         if request.method == "HEAD" and not request.meta.get("gw_fallback") and not tries:
             return None  # asked by GET next (the spider), which is this HEAD's second try
         first = tries == 0 and not request.meta.get(RECHECKED)
-        if first or (watch.limiting(slot_key) and tries < self.refusal_retries):
+        banned = watch.banned(slot_key) or watch.given_up(slot_key)
+        if not banned and (first or (watch.limiting(slot_key) and tries < self.refusal_retries)):
             # First in its server's queue once its wait is over: the answer tells a limiter from
             # real 403s, and the server is slowed down until it does.
-            again = request.replace(priority=request.priority + REFUSED_PRIORITY)
-            again.dont_filter = True
-            again.meta[REFUSED_BEFORE] = tries + 1
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
             wait = asked if asked is not None else self.backoff * 2**tries
-            again.meta["govwatch_retry_wait"] = min(max(wait, watch.floor(slot_key)), self.max_wait)
-            return again
-        if watch.blocked(slot_key):
+            return self._refused_again(request, tries, max(wait, watch.floor(slot_key)))
+        # Refused to the end, or by a ban: a real 403 only while the server answers others.
+        verdict = await self._final_refusal(watch, slot_key, asked_at)
+        if verdict == "wait":
+            pace = watch.floor(slot_key)
+            if slot is not None:
+                slot.delay = max(slot.delay, pace)
+            return self._refused_again(request, tries, min(pace, watch.ban_left(slot_key)))
+        if verdict == "blocked" and slot is not None and watch.given_up(slot_key):
+            slot.delay = 0.0  # what waits in its queue is answered unasked, at once
+        if verdict == "blocked" or watch.blocked(slot_key):
             request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
         return None
+
+    @staticmethod
+    def _paced(watch: RefusalWatch, slot_key: str, delay: float) -> None:
+        logger.info("%s: %s, %.2f s between requests", slot_key, watch.state(slot_key), delay)
+
+    def _refused_again(self, request: Request, tries: int, wait: float) -> Request:
+        again = request.replace(priority=request.priority + REFUSED_PRIORITY)
+        again.dont_filter = True
+        again.meta[REFUSED_BEFORE] = tries + 1
+        again.meta["govwatch_retry_wait"] = min(wait, self.max_wait)
+        return again
+
+    async def _final_refusal(self, watch: RefusalWatch, slot_key: str, asked_at: float) -> str:
+        """crawler.refusals.RefusalWatch.final_refusal, with the control asked when it says so
+        (once for all the refusals that need it at the same time)."""
+        await self._controls_done(slot_key)
+        verdict = watch.final_refusal(slot_key, asked_at)
+        if verdict != "control":
+            return verdict
+        url = watch.control_url_now(slot_key)
+        assert url is not None
+        await self._ask_control(url, slot_key)
+        await self._controls_done(slot_key)
+        return watch.final_refusal(slot_key, asked_at)
+
+    async def _controls_done(self, slot_key: str) -> None:
+        """Once no control of the server is in flight (another may start while one is awaited)."""
+        while (pending := self.controls.get(slot_key)) is not None and not pending.done():
+            await asyncio.shield(pending)
+
+    async def _ask_control(self, url: str, slot_key: str) -> None:
+        """The control, in flight in ``controls`` (the refusals it is to judge wait for it)."""
+        pending = asyncio.ensure_future(self._control(url, slot_key))
+        self.controls[slot_key] = pending
+
+        def done(_: asyncio.Future[None]) -> None:
+            if self.controls.get(slot_key) is pending:
+                del self.controls[slot_key]
+
+        pending.add_done_callback(done)
+        await asyncio.shield(pending)
 
     async def _control(self, url: str, slot_key: str) -> None:
         """Ask ``url`` again (headers only, no retry): its answer goes through _refused too."""
@@ -172,7 +229,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
             url,
             dont_filter=True,
             priority=2 * REFUSED_PRIORITY,  # ahead of the retries it is to judge
-            meta={"download_slot": slot_key, "dont_retry": True, "gw_headers_only": True},
+            meta={
+                "download_slot": slot_key,
+                "dont_retry": True,
+                "gw_headers_only": True,
+                CONTROL: True,
+            },
         )
         try:
             await self.crawler.engine.download_async(control)  # type: ignore[union-attr]
@@ -187,12 +249,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_request(  # type: ignore[override]
         self, request: Request, spider: Spider | None = None
-    ) -> None:
+    ) -> Response | None:
         """A retry waits here: before the server's download slot, so the slot stays free.
-        Past ``max_waiting`` at once a retry goes without waiting (Scrapy's own pacing)."""
+        Past ``max_waiting`` at once a retry goes without waiting (Scrapy's own pacing).
+        A request to a server that banned us for longer than we wait is not asked: answered
+        here, refused (crawler.refusals)."""
         delay = request.meta.pop("govwatch_retry_wait", None)
+        if self._given_up(request):
+            return self._not_asked(request)
         if not delay or self.waiting >= self.max_waiting:
-            return
+            return None
         counts = self._downloader_waiting()
         self.waiting += 1
         counts[BACKOFF] += 1  # not under way: the downloader takes more meanwhile
@@ -203,6 +269,19 @@ class BackoffRetryMiddleware(RetryMiddleware):
             counts[BACKOFF] -= 1
         if crawl_is_stopping(self.crawler):
             raise DroppedAtStop(f"crawl stopping: {request.url}")
+        return self._not_asked(request) if self._given_up(request) else None
+
+    def _given_up(self, request: Request) -> bool:
+        downloader = self._downloader()
+        if downloader is None or not downloader.refusals.any_given_up:
+            return False
+        key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+        return downloader.refusals.given_up(key)
+
+    @staticmethod
+    def _not_asked(request: Request) -> Response:
+        request.meta[NOT_ASKED] = True
+        return Response(request.url, status=403, request=request)
 
     def _downloader(self) -> PoliteDownloader | None:
         return polite_downloader(self.crawler)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.records import BLOCKED  # a peer's close reason: done, but pages were refused it
+
 WORK = frozenset({"link", "page", "anchor"})  # messages that make work for their receiver
 BATCH_SECONDS = 0.02  # messages are sent, and taken, in batches at most this old
 
@@ -276,6 +278,7 @@ class PartitionLink:
         self.quiescence = Quiescence(self.peers)
         self.stopping = False  # the lead said stop (or this is the lead and it decided)
         self.failure: str | None = None  # why a partitioned crawl cannot be complete
+        self.blocked = False  # a peer's pages were refused as a firewall refuses
         self.closing = False
 
     def start(self) -> None:
@@ -358,9 +361,12 @@ class PartitionLink:
             self._close("finished")
         elif kind == "closed":
             self.peer_counts[peer] = Counts.from_list(message[1])
-            self.closed_peers[peer] = message[2]
-            if not self.stopping or message[2] != "finished":
-                self.failure = self.failure or f"partition {peer} closed: {message[2]}"
+            reason = message[2]
+            if reason == BLOCKED:  # done, but pages of the site were refused it
+                self.blocked, reason = True, "finished"
+            self.closed_peers[peer] = reason
+            if not self.stopping or reason != "finished":
+                self.failure = self.failure or f"partition {peer} closed: {reason}"
                 self._close("partition_failed")
             elif set(self.closed_peers) >= set(self.peers):
                 self._close("finished")

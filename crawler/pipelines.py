@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor import store
 from monitor.database import make_engine, session_scope
+from monitor.records import BLOCKED
 from monitor.store import (
     AccountObservation,
     ColumnObservation,
@@ -169,6 +170,13 @@ class StorePipeline:
         if failure:
             log.warning("run %s is incomplete: %s", self.run_id, failure)
         complete = reason == "finished"
+        if complete and getattr(spider, "site_blocked", False):
+            complete, reason = False, BLOCKED
+            log.warning(
+                "run %s is incomplete: the site refused pages it had to read, as a firewall "
+                "refuses a client it limits or bans",
+                self.run_id,
+            )
         with session_scope(self.engine) as session:
             store.finish_run(
                 session, self.run_id, complete=complete, reason=reason, pages=pages, links=links

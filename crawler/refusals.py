@@ -20,11 +20,23 @@ those URLs.
 Every 403 is retried once, whatever the server's state: the first 403s of a burst arrive before
 the burst is seen. A request still refused after its retries is *blocked* (suspected, checked
 again next night), not a definite dead link, when its server is a confirmed limiter or has
-answered nothing but 403 since it was suspected (a ban); otherwise it is a real 403.
+answered nothing but 403 since it was suspected; otherwise it is a real 403.
+
+A 403 is a real one only while its server answers others: a request refused to the end needs an
+answer to a request asked after its last try. Without one, a URL the server answered before (its
+control) is asked. When that is refused too, or there is none, the server refuses everything: a
+*ban* (a firewall that shuts a client out for minutes, an IP blacklist). So is a suspected server
+that has answered nothing since, with no control to ask. The ban of a server whose pages the crawl
+must read (``own``) is waited out, up to ``ban_wait`` seconds (GOVWATCH_BAN_WAIT): one request at
+a time, further and further apart, every refused request asked again. Links to another server
+that bans us are blocked at once. The first answer ends the ban (a limit, confirmed: the delay
+between requests that led to it is doubled, at least ``min_delay``). A ban that outlasts the wait ends in *given up*: every request to the
+server is blocked at once, unasked, and the crawl that needed its pages is incomplete.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -32,6 +44,7 @@ from dataclasses import dataclass, field
 WINDOW = 12  # first tries remembered per server
 BURST = 8  # 403s among them that make the server suspected
 REFUTED = 2  # retries refused again (while the server answers others) that clear a suspicion
+BAN_PACE = 2.0  # seconds between the requests that try a banning server, at first (doubling)
 
 
 @dataclass
@@ -42,20 +55,33 @@ class _Server:
     confirmed: bool = False
     answered_since: int = 0  # non-403 answers since the server was suspected
     refuted: int = 0
-    good_url: str | None = None  # a URL it answered lately (2xx, first try): the control
+    good_url: str | None = None  # the first URL it answered (2xx, first try): the control
+    good_is_page: bool = False  # good_url was answered 2xx (not a 404 taken for want of one)
     controlled: bool = False  # the control was asked during this suspicion
     floor: float = 0.0
     slowed_at: float = 0.0  # when the floor was last raised (time.monotonic)
     delay_before: float = 0.0
+    last_answer_asked: float = -math.inf  # when the newest request it answered (not 403) went
+    control_asked: float = -math.inf  # when its control was last asked (a final refusal's)
+    banned_at: float | None = None  # since when it has refused everything (time.monotonic)
+    floor_before_ban: float = 0.0
+    gave_up: bool = False  # banned for longer than we wait: its requests are not asked
 
 
 class RefusalWatch:
     """The 403s of each server (download slot key) in one crawl process."""
 
-    def __init__(self, min_delay: float = 0.5, max_delay: float = 10.0) -> None:
+    def __init__(
+        self, min_delay: float = 0.5, max_delay: float = 10.0, ban_wait: float = 120.0
+    ) -> None:
         self.servers: dict[str, _Server] = {}
         self.min_delay = min_delay  # seconds between requests, at least, to a suspected server
         self.max_delay = max(max_delay, min_delay)  # ...and at most (AUTOTHROTTLE_MAX_DELAY)
+        self.ban_wait = ban_wait  # seconds a ban is waited out, at most
+        # The servers whose pages the crawl must read (the spider's hosts): only their bans are
+        # waited out; links to a server that bans us are blocked at once.
+        self.own: set[str] = set()
+        self.any_given_up = False  # some server's ban outlasted the wait
 
     def answered(
         self, server: str, status: int, retried: bool, delay: float, asked_at: float
@@ -65,11 +91,22 @@ class RefusalWatch:
         now. The delay the server must get from now on, when it changes: the floor of a server
         just suspected (or still refusing at its floor), its old delay once cleared."""
         state = self.servers.setdefault(server, _Server())
-        if status == 403 and asked_at < state.slowed_at:
+        if state.gave_up:
+            return None
+        refused = status == 403
+        if not refused:
+            state.last_answer_asked = max(state.last_answer_asked, asked_at)
+            if state.banned_at is not None:
+                return self._unban(state)
+        elif state.banned_at is not None:
+            # still banned: the next try goes later (this one was asked at the pace set last)
+            if asked_at >= state.slowed_at:
+                return self._ban_pace(state, 2 * state.floor)
+            return None
+        if refused and asked_at < state.slowed_at:
             # asked before the last slow-down: part of the burst that caused it (retried all
             # the same), no sign that the new pace is still too fast
             return None
-        refused = status == 403
         if state.suspected and not refused:
             state.answered_since += 1
         if retried:
@@ -118,12 +155,113 @@ class RefusalWatch:
         state = self.servers.setdefault(server, _Server())
         state.recent.append(False)
         state.good_url = state.good_url or url
+        state.last_answer_asked = time.monotonic()
         if state.suspected:
             state.answered_since += 1
 
-    def answered_ok(self, server: str, url: str) -> None:
-        """A first try answered 2xx: the server's control URL, should it be suspected."""
-        self.servers.setdefault(server, _Server()).good_url = url
+    def answered_ok(self, server: str, url: str, status: int) -> None:
+        """A first try answered: the first 2xx URL (a site's homepage, most often) is the
+        server's control, should it be suspected or refuse a request to the end; a 404 one only
+        until there is a 2xx (a server that answers a missing URL with a 404 is not refusing
+        everything)."""
+        state = self.servers.setdefault(server, _Server())
+        if status < 300 and not state.good_is_page:
+            state.good_url, state.good_is_page = url, True
+        elif status == 404 and not state.good_is_page:
+            state.good_url = state.good_url or url
+
+    def final_refusal(self, server: str, asked_at: float) -> str:
+        """A request refused after its retries, its last try asked at ``asked_at``: what is it?
+
+        ``"real"``: the server answered a request asked since (the rules above then say
+        whether it was its limit); ``"control"``: ask the control (``control_url_now``), then
+        this again; ``"wait"``: the server is banning us, ask again later (its pace is set);
+        ``"blocked"``: banned for longer than we wait."""
+        state = self.servers.setdefault(server, _Server())
+        if state.gave_up:
+            return "blocked"
+        if state.banned_at is None and state.last_answer_asked >= asked_at:
+            return "real"
+        if state.banned_at is None and state.good_url and state.control_asked < asked_at:
+            return "control"
+        if state.banned_at is None:
+            self._ban(state)
+        assert state.banned_at is not None
+        if server in self.own and time.monotonic() - state.banned_at < self.ban_wait:
+            return "wait"
+        state.gave_up, state.banned_at = True, None
+        self.any_given_up = True
+        state.floor = 0.0  # nothing more is asked of it
+        return "blocked"
+
+    def control_url_now(self, server: str) -> str | None:
+        """The control for a final refusal (``final_refusal`` said so); noted as asked now."""
+        state = self.servers.setdefault(server, _Server())
+        state.control_asked = time.monotonic()
+        return state.good_url
+
+    def control_refused(self, server: str) -> float | None:
+        """Its control was refused too: a ban, unless the server answered something since
+        (then only those URLs are refused). The pace it gets from now, if banned."""
+        state = self.servers.setdefault(server, _Server())
+        if state.gave_up or state.last_answer_asked >= state.control_asked:
+            return None
+        if state.banned_at is None:
+            self._ban(state)
+        return state.floor
+
+    def _ban(self, state: _Server) -> None:
+        """It refuses everything: suspected, and asked one request at a time, slowly."""
+        if not state.suspected:
+            state.suspected, state.answered_since, state.refuted = True, 0, 0
+            state.controlled = False
+        state.banned_at = time.monotonic()
+        state.floor_before_ban = state.floor
+        self._ban_pace(state, BAN_PACE)
+
+    def _ban_pace(self, state: _Server, pace: float) -> float:
+        state.floor = min(max(pace, BAN_PACE), max(self.max_delay, BAN_PACE))
+        state.slowed_at = time.monotonic()
+        return state.floor
+
+    def _unban(self, state: _Server) -> float:
+        """Answered again: the ban was its limit (confirmed), the pace before it was too fast."""
+        state.banned_at = None
+        state.confirmed = True
+        state.answered_since += 1
+        state.floor = min(max(self.min_delay, 2 * state.floor_before_ban), self.max_delay)
+        state.slowed_at = time.monotonic()
+        return state.floor
+
+    def state(self, server: str) -> str:
+        """The server's state, in the log's words."""
+        state = self.servers.get(server)
+        if state is None:
+            return "answers"
+        if state.gave_up:
+            return "refused everything for longer than we wait: given up"
+        if state.banned_at is not None:
+            return "refuses everything (a ban, waited out)"
+        if state.suspected or state.confirmed:
+            return "403 refusals in a burst"
+        return "real 403s"
+
+    def ban_left(self, server: str) -> float:
+        """Seconds left of the wait for its ban to end."""
+        state = self.servers.get(server)
+        if state is None or state.banned_at is None:
+            return 0.0
+        return max(0.0, self.ban_wait - (time.monotonic() - state.banned_at))
+
+    def banned(self, server: str) -> bool:
+        """Whether the server refuses everything now (a ban waited out)."""
+        state = self.servers.get(server)
+        return state is not None and state.banned_at is not None
+
+    def given_up(self, server: str) -> bool:
+        """Whether the server banned us for longer than we wait: blocked, not asked."""
+        state = self.servers.get(server)
+        return state is not None and state.gave_up
 
     def control_url(self, server: str) -> str | None:
         """A retry refused again, and the server has answered nothing else since it was
@@ -136,10 +274,14 @@ class RefusalWatch:
             or state.confirmed
             or state.answered_since
             or state.controlled
-            or state.good_url is None
+            or state.banned_at is not None
         ):
             return None
         state.controlled = True
+        if state.good_url is None:
+            self._ban(state)  # it has answered nothing since the suspicion, and nothing to ask
+            return None
+        state.control_asked = time.monotonic()
         return state.good_url
 
     def floor(self, server: str) -> float:
@@ -158,4 +300,4 @@ class RefusalWatch:
         state = self.servers.get(server)
         if state is None:
             return False
-        return state.confirmed or (state.suspected and state.answered_since == 0)
+        return state.gave_up or state.confirmed or (state.suspected and state.answered_since == 0)

@@ -120,6 +120,9 @@ GOVWATCH_RETRY_AFTER_MAX = 30.0  # at most this long for a server's Retry-After
 # limit_req, a firewall's CC protection), up to this many times (crawler.refusals).
 GOVWATCH_REFUSAL_RETRIES = 3
 GOVWATCH_REFUSAL_MIN_DELAY = 0.5  # seconds between requests to such a server, at least
+# A server that refuses everything (a firewall's ban) is waited out this long, at most; past
+# that its pages are not read and the crawl is incomplete (crawler.refusals).
+GOVWATCH_BAN_WAIT = 120.0
 GOVWATCH_HEARTBEAT_SECONDS = 15  # how often the run row's heartbeat is written
 GOVWATCH_PROGRESS = False  # print progress lines for the parent process (set by the runner)
 # A request in flight this long (and far longer than its server usually takes) is stuck: it

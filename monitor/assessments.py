@@ -53,13 +53,18 @@ def assess(
             availability, unavailable = rules.judge_availability(site, preset, probes, start, end)
             newest = store.latest_runs(session, site.id, 1, end)
             used = {run.id for run in (view.base, *view.overlays) if run is not None}
+            latest = newest[0] if newest and newest[0].id not in used else None
             assessment = replace(
                 assessment,
-                findings=(*assessment.findings, *unavailable),
+                findings=(
+                    *assessment.findings,
+                    *unavailable,
+                    *rules.crawl_refused(site, latest),
+                ),
                 overlays=view.overlays,
                 fixes=view.fixes,
                 availability=availability if probes else None,
-                latest_run=newest[0] if newest and newest[0].id not in used else None,
+                latest_run=latest,
             )
             results.append(assessment)
     return results

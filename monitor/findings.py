@@ -18,6 +18,7 @@ HOMEPAGE_UNREACHABLE = "homepage_unreachable"
 SITE_VETO = "site_veto"
 SITE_WARNING = "site_warning"
 NO_DATA = "no_data"
+CRAWL_BLOCKED = "crawl_blocked"  # the latest crawl was refused by the site (a firewall)
 SITE_UNAVAILABLE = "site_unavailable"
 ACCOUNT_SILENT = "account_silent"
 ACCOUNT_NOT_DAILY = "account_not_daily"
@@ -76,9 +77,10 @@ class DeadLinkFinding:
 
 @dataclass(frozen=True)
 class SiteFinding:
-    kind: str  # site_veto, site_warning, homepage_unreachable, no_data
+    kind: str  # site_veto, site_warning, homepage_unreachable, no_data, crawl_blocked
     site: str
-    check: str  # homepage_not_updated, columns_not_updated, empty_columns, homepage, crawl
+    # homepage_not_updated, columns_not_updated, empty_columns, homepage, crawl, blocked
+    check: str
     count: int | None
     threshold: int | None
     detail: str

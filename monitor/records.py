@@ -124,6 +124,10 @@ class AccountObservation:
     newest_url: str | None
 
 
+# A run's finish reason when the site refused pages the crawl had to read (a firewall).
+BLOCKED = "blocked"
+
+
 @dataclass(frozen=True)
 class RunRecord:
     id: int

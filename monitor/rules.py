@@ -19,6 +19,7 @@ from monitor.findings import (
     AVAILABILITY_WARNING,
     COLUMN_UNREACHABLE,
     COLUMN_UNREADABLE,
+    CRAWL_BLOCKED,
     DEAD_LINK,
     EMPTY_COLUMN,
     HOMEPAGE_UNREACHABLE,
@@ -38,6 +39,7 @@ from monitor.findings import (
     SiteFinding,
 )
 from monitor.records import (
+    BLOCKED,
     AccountObservation,
     ColumnObservation,
     FailureHistory,
@@ -386,6 +388,30 @@ def _homepage_freshness(
                 )
             ]
     return []
+
+
+def crawl_refused(site: SiteConfig, latest: RunRecord | None) -> list[SiteFinding]:
+    """The site's newest crawl, not used for the findings, was refused by the site (a
+    firewall's limit or ban outlasted the crawl's wait): the operator should have the monitor
+    let through. The findings stay those of the last complete crawl."""
+    if latest is None or latest.status != "incomplete" or latest.finish_reason != BLOCKED:
+        return []
+    started = latest.started_at.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
+    return [
+        SiteFinding(
+            kind=CRAWL_BLOCKED,
+            site=site.id,
+            check="blocked",
+            count=None,
+            threshold=None,
+            detail=(
+                f"crawl #{latest.id} ({started:%Y-%m-%d %H:%M}) was refused by the site, as a "
+                "firewall refuses a client it limits or bans: pages it had to read were not "
+                "read, so it was not used"
+            ),
+            url=site.home,
+        )
+    ]
 
 
 def judge_availability(

@@ -237,6 +237,7 @@ CHECKS = {
         "empty_columns": "空白栏目",
         "homepage": "首页无法访问",
         "crawl": "无采集数据",
+        "blocked": "采集被网站拒绝",
     },
     "en": {
         "homepage_not_updated": "homepage not updated",
@@ -244,6 +245,7 @@ CHECKS = {
         "empty_columns": "empty columns",
         "homepage": "homepage unreachable",
         "crawl": "no crawl data",
+        "blocked": "crawl refused by the site",
     },
 }
 
@@ -298,6 +300,33 @@ ERRORS = {
 RUN_STATES = {
     "zh": {"running": "进行中或已中断", "incomplete": "未完成", "complete": "完成"},
     "en": {"running": "running or interrupted", "incomplete": "incomplete", "complete": "complete"},
+}
+
+# What a site finding says, by its check (the finding's own ``detail`` is English, for JSON).
+CHECK_DETAILS = {
+    "zh": {
+        "homepage_not_updated": "首页最新信息 {date}，已 {count} 天（> {threshold} 天）",
+        "columns_not_updated": "{count} 个（≥ {threshold} 个）",
+        "empty_columns": "{count} 个（≥ {threshold} 个）",
+        "homepage": "采集时首页无法读取",
+        "crawl": "截至该日期没有完整的采集",
+        "blocked": (
+            "最近一次采集被网站拒绝（多为防火墙限流或封禁），需读取的页面未能读取，该次结果未采用；"
+            "请将监测服务器的 IP 加入网站防火墙白名单"
+        ),
+    },
+    "en": {
+        "homepage_not_updated": "newest item {date}, {count} days (> {threshold})",
+        "columns_not_updated": "{count} (≥ {threshold})",
+        "empty_columns": "{count} (≥ {threshold})",
+        "homepage": "the homepage could not be read during the crawl",
+        "crawl": "no complete crawl before the as-of date",
+        "blocked": (
+            "the latest crawl was refused by the site (a firewall's limit or ban): pages it "
+            "had to read were not read, so it was not used; have the site's firewall let the "
+            "monitor's IP address through"
+        ),
+    },
 }
 
 RUN_NOTE = {

@@ -28,6 +28,7 @@ KINDS = {
     "site_veto": "单项否决",
     "site_warning": "预警",
     "no_data": "无采集数据",
+    "crawl_blocked": "采集被网站拒绝",
     "site_unavailable": "站点无法访问",
     "availability_warning": "可用性预警",
     "account_silent": "新媒体超过14天不更新",

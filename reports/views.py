@@ -20,6 +20,7 @@ from monitor.findings import (
 from monitor.rules import AccountVerdict, ColumnVerdict, SiteAssessment
 from reports.labels import (
     ACCOUNT_STATES,
+    CHECK_DETAILS,
     CHECKS,
     DATE_SOURCES,
     ERRORS,
@@ -327,7 +328,15 @@ def _availability(a: SiteAssessment, lang: str) -> str:
 def _site_finding_label(f: SiteFinding, lang: str) -> str:
     name = CHECKS[lang].get(f.check, f.check)
     listed = ("、" if lang == "zh" else ", ").join(f.columns)
-    return f"{name}: {f.detail}" + (f" ({listed})" if f.columns else "")
+    template = CHECK_DETAILS[lang].get(f.check)
+    date_text = f.newest_date.isoformat() if f.newest_date else "—"
+    detail = (
+        template.format(date=date_text, count=f.count, threshold=f.threshold)
+        if template
+        else f.detail
+    )
+    colon = "：" if lang == "zh" else ": "
+    return f"{name}{colon}{detail}" + (f" ({listed})" if f.columns else "")
 
 
 def _column_rows(a: SiteAssessment, preset: Preset, lang: str) -> list[ColumnRow]:

@@ -46,6 +46,8 @@ class RouteServer:
     that shows the time, a server that tags each answer): never a 304. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
+    With ``ban_after`` (and ``ban_seconds``), the requests after that many are all refused with a
+    403 for that long from the first of them, as a firewall that shuts a client out does.
     """
 
     def __init__(
@@ -57,6 +59,8 @@ class RouteServer:
         plain_too: bool = False,
         rate_limit: int | None = None,
         fresh_etags: bool = False,
+        ban_after: int | None = None,
+        ban_seconds: float = 0.0,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
@@ -71,7 +75,10 @@ class RouteServer:
         self.fresh_etags = fresh_etags
         self.answered = itertools.count()
         self.arrivals: list[float] = []
-        self.refused: list[str] = []  # paths refused by the rate limit
+        self.refused: list[str] = []  # paths refused by the rate limit or the ban
+        self.ban_after = ban_after
+        self.ban_seconds = ban_seconds
+        self.banned_until: float | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -113,7 +120,7 @@ class RouteServer:
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
-        if self.rate_limit is not None and self._too_fast(arrived):
+        if (self.rate_limit is not None and self._too_fast(arrived)) or self._banned(arrived):
             self.refused.append(path)
             body = b"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>"
             handler.send_response(403)
@@ -178,6 +185,14 @@ class RouteServer:
         handler.end_headers()
         if method in ("GET", "POST"):
             handler.wfile.write(route.body)
+
+    def _banned(self, now: float) -> bool:
+        if self.ban_after is None:
+            return False
+        with self.lock:
+            if self.banned_until is None and len(self.requests) > self.ban_after:
+                self.banned_until = now + self.ban_seconds
+            return self.banned_until is not None and now < self.banned_until
 
     def _too_fast(self, now: float) -> bool:
         assert self.rate_limit is not None

@@ -462,3 +462,42 @@ def test_real_403s_on_another_server_clear_the_suspicion_too(tmp_path: Path) -> 
     if "403 refusals in a burst" in log:  # suspected: then cleared, not left standing
         assert "real 403s" in log
     assert all(f["status"] == 403 and f["error"] is None for f in dead.values())
+
+
+def _home_for_missing_site(missing: Route) -> dict[str, Route]:
+    home = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>测试市人民政府</title></head>"
+        "<body><h1>测试市人民政府</h1><p>见<a href='/news/1.html'>第一篇工作动态</a>、"
+        "<a href='/index.htm'>网站首页</a>、<a href='/info/1001/9999.htm'>已删除的文章</a>和"
+        "<a href='/files/gone.pdf'>已删除的附件</a>。<img src='/img/gone.png' alt=''></p>"
+        + "<p>测试市人民政府门户网站。</p>" * 20
+        + "</body></html>"
+    ).encode()
+    return {
+        "/": Route(200, home),
+        "/index.htm": Route(301, headers={"Location": "/"}),
+        "/news/1.html": Route(200, _html("<h1>第一篇工作动态</h1><p>发布日期：2024-07-01</p>")),
+        "/*": missing,  # every URL the site does not have
+    }
+
+
+def test_a_site_that_sends_missing_urls_home_still_has_dead_links(tmp_path: Path) -> None:
+    """博达-style sites redirect every missing URL to the homepage, others answer it with the
+    homepage itself: a link that lands there is dead, unless it is a spelling of the homepage."""
+    for missing in (
+        Route(302, headers={"Location": "/"}),
+        Route(200, _home_for_missing_site(Route(404))["/"].body),
+    ):
+        with RouteServer(_home_for_missing_site(missing)) as server:
+            case = tmp_path / str(missing.status)
+            case.mkdir()
+            config = _config(case, server.url)
+            db = f"sqlite:///{case / 'g.db'}"
+            govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+            findings = findings_json(config, db, today_local())
+        dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+        assert set(dead) == {"info/1001/9999.htm", "files/gone.pdf", "img/gone.png"}, (
+            missing.status,
+            sorted(dead),
+        )
+        assert all(f["error"] == "soft_404" for f in dead.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from crawler.refusals import BURST, REFUTED, RefusalWatch
+from crawler.refusals import BAN_PACE, BURST, REFUTED, RefusalWatch
 
 
 def _burst(watch: RefusalWatch, server: str = "s") -> float | None:
@@ -71,7 +71,7 @@ def test_the_slow_down_has_a_ceiling() -> None:
 
 def test_a_control_is_asked_once_when_nothing_but_refusals_came_back() -> None:
     watch = RefusalWatch()
-    watch.answered_ok("s", "http://s/ok.html")
+    watch.answered_ok("s", "http://s/ok.html", 200)
     assert watch.control_url("s") is None  # not suspected
     _burst(watch)
     assert watch.control_url("s") == "http://s/ok.html"
@@ -85,3 +85,62 @@ def test_a_server_answered_only_by_the_small_client_has_a_control_too() -> None:
     watch.answered_quickly("ext", "http://ext/ok.html")
     _burst(watch, "ext")
     assert watch.control_url("ext") == "http://ext/ok.html"
+
+
+def test_a_final_403_is_real_only_while_the_server_answers_others() -> None:
+    watch = RefusalWatch()
+    watch.answered_ok("s", "http://s/ok.html", 200)
+    asked = time.monotonic()
+    watch.answered("s", 200, False, 0.0, asked + 0.01)  # asked after the refused request
+    assert watch.final_refusal("s", asked) == "real"
+    later = time.monotonic() + 1
+    assert watch.final_refusal("s", later) == "control"  # nothing answered since: ask
+    assert watch.control_url_now("s") == "http://s/ok.html"
+
+
+def test_a_refused_control_is_a_ban_waited_out_for_the_sites_own_server() -> None:
+    watch = RefusalWatch(min_delay=0.5, max_delay=8.0, ban_wait=60.0)
+    watch.own = {"s"}
+    watch.answered_ok("s", "http://s/ok.html", 200)
+    refused_at = time.monotonic()
+    assert watch.final_refusal("s", refused_at) == "control"
+    watch.control_url_now("s")
+    assert watch.control_refused("s") == BAN_PACE
+    assert watch.banned("s") and watch.final_refusal("s", refused_at) == "wait"
+    assert 59 < watch.ban_left("s") <= 60
+    # a try at the ban's pace refused again: the next one goes later still
+    assert watch.answered("s", 403, True, BAN_PACE, time.monotonic()) == 2 * BAN_PACE
+    # answered again: the ban was its limit, and the pace before it too fast
+    assert watch.answered("s", 200, True, 2 * BAN_PACE, time.monotonic()) == 0.5
+    assert not watch.banned("s") and watch.blocked("s") and watch.limiting("s")
+
+
+def test_a_ban_that_outlasts_the_wait_is_given_up() -> None:
+    watch = RefusalWatch(ban_wait=0.0)
+    watch.own = {"s"}
+    assert watch.final_refusal("s", time.monotonic()) == "blocked"  # nothing ever answered
+    assert watch.given_up("s") and watch.blocked("s") and watch.floor("s") == 0.0
+    assert watch.answered("s", 403, False, 0.0, time.monotonic()) is None  # not paced any more
+
+
+def test_another_servers_ban_is_not_waited_for() -> None:
+    watch = RefusalWatch(ban_wait=60.0)
+    watch.own = {"site"}
+    watch.answered_ok("ext", "http://ext/a.html", 200)
+    watch.control_url_now("ext")
+    watch.control_refused("ext")
+    assert watch.final_refusal("ext", time.monotonic()) == "blocked"
+
+
+def test_a_control_answered_after_the_refusal_clears_it() -> None:
+    watch = RefusalWatch()
+    watch.answered_ok("s", "http://s/missing.html", 404)  # a 404 is a control, lacking a 2xx
+    refused_at = time.monotonic()
+    assert watch.final_refusal("s", refused_at) == "control"
+    assert watch.control_url_now("s") == "http://s/missing.html"
+    watch.answered("s", 404, False, 0.0, time.monotonic())  # the control's answer
+    assert watch.control_refused("s") is None
+    assert watch.final_refusal("s", refused_at) == "real" and not watch.banned("s")
+    watch.answered_ok("s", "http://s/page.html", 200)
+    watch.answered_ok("s", "http://s/other-missing.html", 404)
+    assert watch.control_url_now("s") == "http://s/page.html"  # a page, once there is one

@@ -97,6 +97,17 @@ def test_soft_404_pages(html: str) -> None:
         # A news title that names the error, undated; a title with a count of 404.
         _page("我市开展政府网站404错误链接专项整治", "<p>近日，我市清理死链127条。</p>"),
         _page("某某镇-404名群众参加义诊活动", "<p>活动现场。</p>"),
+        # Undated, headed by a styled div (TRS rarely uses h1): a FAQ question, a 信箱 letter.
+        _page(
+            "常见问题",
+            "<div class='title'>常见问题</div><p>点击链接提示页面不存在，怎么办？</p>"
+            "<p>请清除浏览器缓存后重试。</p>",
+        ),
+        _page(
+            "县长信箱",
+            "<div class='title'>关于政务公开栏目无法打开的咨询</div>"
+            "<p>来信内容：点击政务公开栏目显示页面不存在。</p><p>回复时间：2023-11-20</p>",
+        ),
     ],
 )
 def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:

@@ -199,14 +199,38 @@ def _says_missing(message: str) -> bool:
 
 
 def _stated(message: str, phrase: str) -> bool:
-    """``phrase`` in ``message`` as what it says, not as part of other words (_MAY_FOLLOW)."""
+    """``phrase`` in ``message`` as what it says, not as part of other words (_MAY_FOLLOW), nor
+    as what someone reports or asks about ("点击链接提示页面不存在，怎么办？", a 信箱 letter):
+    the message begins with it, or with an apology and the page it means (_prefix_says)."""
+    if message.rstrip().endswith(("?", "？")):
+        return False
     start = message.find(phrase)
     while start >= 0:
         after = message[start + len(phrase) : start + len(phrase) + 1]
-        if not after or after in _MAY_FOLLOW or not _IDEOGRAPH.match(after):
+        followed = not after or after in _MAY_FOLLOW or not _IDEOGRAPH.match(after)
+        if followed and _prefix_says(message[:start]):
             return True
         start = message.find(phrase, start + 1)
     return False
+
+
+# What an error message may say before "页面不存在": 抱歉, 您访问的, 该文章, 404…
+_MESSAGE_OPENINGS = (
+    *("很抱歉", "抱歉", "对不起", "sorry", "oops", "温馨提示", "提示", "错误", "error", "404"),
+    *("您所", "你所", "您", "你", "要", "所", "的", "该", "此", "当前", "请求", "访问"),
+    *("查看", "浏览", "查找", "打开", "页面", "网页", "信息", "文章", "内容", "文件", "链接"),
+)
+_NOT_WORDS = re.compile(r"[\W\d_]+")  # punctuation, numbering ("1、")
+
+
+def _prefix_says(prefix: str) -> bool:
+    rest = _NOT_WORDS.sub("", prefix.lower())
+    while rest:
+        opening = next((o for o in _MESSAGE_OPENINGS if rest.startswith(o)), None)
+        if opening is None:
+            return False
+        rest = rest[len(opening) :]
+    return True
 
 
 def _messages(doc: HtmlElement) -> list[str]:

@@ -86,7 +86,7 @@ from crawler.items import (
     PageLinks,
     PageMetadata,
 )
-from crawler.middlewares import RECHECKED, REFUSED_IN_BURST, get_after_head
+from crawler.middlewares import NOT_ASKED, RECHECKED, REFUSED_IN_BURST, get_after_head
 from crawler.outcomes import describe_failure
 from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
@@ -104,6 +104,7 @@ from crawler.stuck import HUNG_BEFORE, SECOND_TRY, StuckRequests
 from monitor import store
 from monitor.config import SiteConfig
 from monitor.database import make_engine
+from monitor.records import BLOCKED
 
 HOMEPAGE_NAME = "首页"
 ANSWERED = -1  # SiteSpider.hedged: one of the two tries has an answer
@@ -113,6 +114,8 @@ PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answe
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 PROSE_CHARS = 200
+HOME_TEXT = 200  # characters of text a homepage has at least, unless a script builds it
+READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listdata"})
 PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # Characters no host name may have (WHATWG URL's forbidden host and domain code points).
@@ -262,6 +265,10 @@ class SiteSpider(Spider):
         self.processed: set[str] = set()
         # Page key → its other-scheme spelling to read if this one is not read (_twin_instead).
         self.twin_pages: dict[str, tuple[str, str, str]] = {}
+        # Pages of the site the crawl had to read and could not: the server refused them as a
+        # firewall does (a ban we did not outwait, a challenge page, 429 to the end). A crawl
+        # with any is incomplete: its findings would be made of what it did not see.
+        self.blocked_pages: set[str] = set()
         self.pages_scheduled = 0
         # The site's hosts: the homepage's, those its homepage redirects to, configured columns'.
         self.hosts: set[str] = {host_of(site.home)} | {host_of(c.url) for c in site.columns}
@@ -270,6 +277,9 @@ class SiteSpider(Spider):
         self.missing: Fingerprint | None = None
         # Where the site redirects a URL that does not exist (its "/404.html"), unless home.
         self.missing_landing: str | None = None
+        # ...or that it sends such a URL home (a redirect), or answers it with the homepage.
+        self.missing_goes_home: str | None = None
+        self.missing_is_home: Fingerprint | None = None
         self.home_final: str | None = None
         self.getting: set[str] = set()  # keys fetched by GET as pages (their dates can be read)
         self.spellings_of = ""  # the homepage URL ``spellings`` are of (_home_spellings)
@@ -354,6 +364,9 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         plan = self.plan
+        downloader = self._downloader()
+        if downloader is not None:
+            downloader.refusals.own = self.hosts  # a ban of these is waited out (the same set)
         if plan.checks_links:
             # The site's answer to a URL that surely does not exist, to recognise soft-404s.
             missing = urljoin(self.site.home, f"/govwatch-surely-missing-{uuid.uuid4().hex}.html")
@@ -719,6 +732,8 @@ class SiteSpider(Spider):
         verdict = self._verdict(response, doc)
         if verdict and column is not None and role == "list" and column.pages_read == 0:
             column.error = verdict[0]  # a column page that is really "页面不存在"
+        if verdict is not None and verdict[0] == "blocked" and self._cannot_do_without(response):
+            self.blocked_pages.add(response.meta["gw_key"])
         # A column page another partition owns is read here for its column only; its owner
         # records it and reads its links.
         mine = self._owns_fetched(request, response)
@@ -780,10 +795,14 @@ class SiteSpider(Spider):
             homes = {request_key(self.site.home, "utf-8"), request_key(response.url, "utf-8")}
             if landing not in homes:
                 self.missing_landing = landing
+            else:
+                self.missing_goes_home = landing
             return
         home = fingerprint(response.status, self._page_document(response, any_status=True))
         if not looks_alike(found, home):
             self.missing = found
+        elif response.status < 300:
+            self.missing_is_home = home
 
     def _verdict(self, response: Response, doc: HtmlElement | None) -> tuple[str, str] | None:
         """What an answer really is, when its status does not say: ``soft_404`` (a 200 that
@@ -794,6 +813,9 @@ class SiteSpider(Spider):
             return "blocked", "HTTP 429 Too Many Requests"
         if status == 403 and response.meta.get(REFUSED_IN_BURST):
             return "blocked", "HTTP 403 from a server that refused requests for coming too fast"
+        home_instead = self._home_instead(response, doc)
+        if home_instead is not None:
+            return "soft_404", home_instead
         landing = self.missing_landing
         if (
             landing is not None
@@ -819,6 +841,45 @@ class SiteSpider(Spider):
         else:
             found = None
         return (found, f"HTTP {status} page that says it is {found}") if found else None
+
+    def _cannot_do_without(self, response: Response) -> bool:
+        """A page refused as a firewall refuses, that the crawl cannot be complete without: the
+        homepage or a column page (its findings would be "unreachable"), or any page of a site
+        whose server banned us for longer than we wait (much of the site went unread). One
+        page a firewall blocks alone (its URL looked like an attack) is a blocked link."""
+        if response.meta["gw_role"] == "list":
+            return True
+        if response.meta["gw_role"] not in READ_ROLES or not self.internal(response.url):
+            return False
+        downloader = self._downloader()
+        slot = response.meta.get("download_slot")
+        return bool(response.meta.get(NOT_ASKED)) or (
+            downloader is not None and slot is not None and downloader.refusals.given_up(slot)
+        )
+
+    def _home_instead(self, response: Response, doc: HtmlElement | None) -> str | None:
+        """A site that answers every missing URL with its homepage (a redirect home, or the
+        homepage's page itself) says so for a link that is not a spelling of its homepage: a
+        page or file that is not there. None otherwise."""
+        if response.status >= 300 or _home_like(response.meta["gw_key"]):
+            return None
+        if not self.internal(response.meta["gw_key"]):
+            return None
+        landed = request_key(response.url, "utf-8")
+        if self.missing_goes_home is not None and landed == self.missing_goes_home:
+            return f"redirected to the homepage {response.url}, where the site sends missing URLs"
+        home = self.missing_is_home
+        if home is None or landed != response.meta["gw_key"] or not self._answer_is_html(response):
+            return None
+        if home.size < HOME_TEXT:
+            return None  # a script-built portal: every page is the same shell until it runs
+        page = doc
+        if page is None:
+            assert isinstance(response, TextResponse)
+            page = parse_html(response.text)
+        if looks_alike(home, fingerprint(response.status, page)):
+            return "HTTP 200 with the homepage, the site's answer to any missing URL"
+        return None
 
     @staticmethod
     def _answer_is_html(response: Response) -> bool:
@@ -1362,7 +1423,15 @@ class SiteSpider(Spider):
     def report_closed(self, reason: str) -> None:
         """After this process's observations are stored (the pipeline calls it last)."""
         if self.link is not None:
+            if reason == "finished" and self.blocked_pages:
+                reason = BLOCKED
             self.link.report_closed(self._local_counts(), reason)
+
+    @property
+    def site_blocked(self) -> bool:
+        """Whether pages of the site were refused as a firewall refuses (here or in another
+        partition): the crawl is incomplete."""
+        return bool(self.blocked_pages) or (self.link is not None and self.link.blocked)
 
     def _local_counts(self) -> Counts:
         p = self.progress
@@ -1946,6 +2015,14 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
         meta_published=found.meta_published,
         meta_source=found.meta_source,
     )
+
+
+_HOME_PATH = re.compile(r"/(?:(?:index|default|home|main|portal)(?:\.\w+)?)?", re.I)
+
+
+def _home_like(url: str) -> bool:
+    """A spelling of a site's homepage: its root, or an index page at its root."""
+    return _HOME_PATH.fullmatch(urlsplit(url).path or "/") is not None
 
 
 INDEX_NAMES = (
