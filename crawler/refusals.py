@@ -30,8 +30,9 @@ that has answered nothing since, with no control to ask. The ban of a server who
 must read (``own``) is waited out, up to ``ban_wait`` seconds (GOVWATCH_BAN_WAIT): one request at
 a time, further and further apart, every refused request asked again. Links to another server
 that bans us are blocked at once. The first answer ends the ban (a limit, confirmed: the delay
-between requests that led to it is doubled, at least ``min_delay``). A ban that outlasts the wait ends in *given up*: every request to the
-server is blocked at once, unasked, and the crawl that needed its pages is incomplete.
+between requests that led to it is doubled, at least ``min_delay``). A ban that outlasts the
+wait ends in *given up*: every request to the server is blocked at once, unasked, and the crawl
+that needed its pages is incomplete.
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ class VetoRules(_Strict):
 class LinkRules(_Strict):
     definite_status: frozenset[int] = frozenset({404, 410})
     definite_status_internal: frozenset[int] = frozenset({403})
-    definite_errors: frozenset[str] = frozenset({"dns"})
+    definite_errors: frozenset[str] = frozenset({"dns", "malformed_url"})
     # Answers that say the page is there, behind a login (401 and its password prompt, as a
     # redirect to a login page is): never a dead link.
     reachable_status: frozenset[int] = frozenset({401})

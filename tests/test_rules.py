@@ -232,6 +232,8 @@ def check(status: int | None, error: str | None = None, internal: bool = True) -
         (check(None, "timeout"), False),
         (check(None, "connection_refused"), False),
         (check(None, "connection_lost"), False),
+        (check(None, "malformed_url"), True),  # no later crawl can find it working
+        (check(200, "blocked"), False),
     ],
 )
 def test_definite_versus_suspected(preset: Preset, link: LinkCheck, definite: bool) -> None:
