@@ -316,6 +316,15 @@ def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
     )
 
 
+def _chain(f: DeadLinkFinding) -> tuple[str, ...]:
+    """Where the link's redirects led, from the link to the answer's URL (the stored chain
+    holds the URLs asked, not where the last one went)."""
+    chain = list(f.redirects)
+    if f.final_url and (not chain or chain[-1] != f.final_url):
+        chain = [*(chain or [f.url]), f.final_url]
+    return tuple(chain) if len(chain) > 1 else ()
+
+
 def _availability(a: SiteAssessment, lang: str) -> str:
     if a.availability is None or not a.availability.probes:
         return "—"
@@ -397,7 +406,7 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
                 key=lambda o: not o.homepage,
             )
         ),
-        redirects=f.redirects,
+        redirects=_chain(f),
         new=f.new,
         consecutive=f.consecutive_failures,
         first_seen=_local(f.first_seen) if f.first_seen else "",

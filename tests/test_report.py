@@ -15,10 +15,12 @@ from monitor import store
 from monitor.assessments import SiteAssessment, assess
 from monitor.config import Config, load_config
 from monitor.database import engine_scope, session_scope
+from monitor.findings import DeadLinkFinding
 from monitor.models import Run
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
 from reports.labels import reason_text
 from reports.render import write_reports
+from reports.views import _chain
 
 AS_OF = date(2024, 7, 20)
 HOSTILE = '<script>alert("x")</script>'
@@ -251,3 +253,18 @@ def test_a_link_that_fails_again_after_a_recheck_found_it_fixed_is_new(tmp_path:
         again = store.failure_history(session, "x", [url])[url]
     assert again.consecutive_runs == 1
     assert again.first_seen == datetime(2024, 7, 19, 4)
+
+
+def test_a_redirected_dead_link_shows_where_it_went() -> None:
+    """The stored chain holds the URLs asked; the report adds where the last one went."""
+
+    def finding(final: str | None, redirects: tuple[str, ...]) -> DeadLinkFinding:
+        return DeadLinkFinding(
+            "dead_link", "x", "http://x.gov.cn/a.html", 200, "soft_404", False, True, False,
+            (), (), final, redirects,
+        )  # fmt: skip
+
+    home = "http://x.gov.cn/"
+    assert _chain(finding(home, ("http://x.gov.cn/a.html",))) == ("http://x.gov.cn/a.html", home)
+    assert _chain(finding(home, ())) == ("http://x.gov.cn/a.html", home)
+    assert _chain(finding(None, ())) == ()
