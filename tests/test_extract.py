@@ -342,3 +342,25 @@ def test_a_list_from_a_data_url_with_unix_times() -> None:
         date(2025, 11, 21),
         None,
     ]
+
+
+def test_a_columns_own_short_list_beats_a_longer_box_beside_it() -> None:
+    """A 乡镇动态 column with five items of its own, beside a box of eight newer items of
+    another column: the column is dated by its own list (its items sit in its folder)."""
+    own = "".join(
+        f"<li><a href='./2026{m:02d}/t2026{m:02d}01_{m}.html'>乡镇第{m}期工作动态</a>"
+        f"<span>2026-{m:02d}-01</span></li>"
+        for m in range(6, 11)
+    )
+    box = "".join(
+        f"<li><a href='/zwdt/202611/t202611{d}_9{d}.html'>县委第{d}次会议召开</a>"
+        f"<span>2026-11-{d}</span></li>"
+        for d in range(16, 24)
+    )
+    page = _column(
+        f"<div class='main'><div class='zxdt'><ul>{box}</ul></div>"
+        f"<div class='list_right'><ul class='list'>{own}</ul></div></div>"
+    )
+    found = main_list(parse_html(page), "http://www.example.gov.cn/xzdt/index.html")
+    assert found is not None
+    assert max(i.date_text or "" for i in found.items) == "2026-10-01"

@@ -151,7 +151,10 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     candidates = [lst for lst in find_lists(doc, page_url) if not lst.furniture]
     if not candidates:
         return None
-    best = max(candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
+    # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
+    # longer box of another column's items beside it (热点, 最新动态).
+    own = [lst for lst in candidates if lst.dated_count and _mostly_under(lst, page_url)]
+    best = max(own or candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
     if best.dated_count == 0 and len(best.items) < 2:
         return None
     if says_empty(doc) and not any(_under(item.url, page_url) for item in best.items):
@@ -209,6 +212,11 @@ def has_public_form(doc: HtmlElement) -> bool:
         if any(kind in _TEXT_INPUTS for kind in types):
             return True
     return False
+
+
+def _mostly_under(found: ItemList, page_url: str) -> bool:
+    under = sum(1 for item in found.items if _under(item.url, page_url))
+    return under * 2 > len(found.items)
 
 
 def _under(url: str, page_url: str) -> bool:
