@@ -7,10 +7,10 @@ from typing import Any
 
 from crawler.extract.detail import detail_metadata
 from crawler.extract.html import parse_html
-from crawler.extract.lists import content_items, main_list, newest, resolve_date
+from crawler.extract.lists import content_items, newest, resolve_date
 from crawler.extract.navigation import navigation_links, page_type
 from crawler.extract.pagination import next_page_url
-from crawler.extract.scripts import list_signals, script_list
+from crawler.extract.scripts import column_list, list_signals
 from monitor.classify import classify
 from monitor.config import Preset
 
@@ -20,12 +20,7 @@ def inspect_page(
 ) -> dict[str, Any]:
     doc = parse_html(html)
     kind = page_type(doc, url, home)
-    found = main_list(doc, url)
-    from_script = False
-    if found is None or not found.dated_count:
-        scripted = script_list(doc, url)
-        if scripted is not None:
-            found, from_script = scripted, True
+    found, from_script = column_list(doc, url)
     # A homepage is judged on every content list it shows, as the crawl does.
     items = content_items(doc, url) if kind == "home" else list(found.items) if found else []
     dated = [resolve_date(item, None, crawl_date) for item in items]

@@ -13,7 +13,7 @@ from crawler.extract.html import parse_html
 from crawler.extract.links import extract_links, same_site
 from crawler.extract.lists import content_items, main_list, newest, resolve_date, says_empty
 from crawler.extract.pagination import next_page_url
-from crawler.extract.scripts import data_items, script_list
+from crawler.extract.scripts import column_list, data_items, script_list
 
 PAGES = Path(__file__).resolve().parent / "pages"
 CRAWL_DAY = date(2024, 7, 20)
@@ -364,3 +364,28 @@ def test_a_columns_own_short_list_beats_a_longer_box_beside_it() -> None:
     found = main_list(parse_html(page), "http://www.example.gov.cn/xzdt/index.html")
     assert found is not None
     assert max(i.date_text or "" for i in found.items) == "2026-10-01"
+
+
+def test_a_data_island_is_the_column_even_beside_a_dated_box() -> None:
+    """大汉 writes a column's records in a data island; a dated box of another column's
+    items in the page beside it does not date the column."""
+    records = "".join(
+        f"<record><![CDATA[<li><a href='/art/2026/8/{d}/art_1235_{d}.html'>第{d}期工作简报</a>"
+        f"<span>2026-08-0{d}</span></li>]]></record>"
+        for d in range(1, 4)
+    )
+    box = "".join(
+        f"<li><a href='/art/2026/11/{d}/art_1234_{d}.html'>县委第{d}次会议召开</a>"
+        f"<span>2026-11-{d}</span></li>"
+        for d in range(20, 24)
+    )
+    page = _column(
+        f"<div class='con_right'><ul>{box}</ul></div><div class='con_left'>"
+        f"<script type='text/xml'><datastore><recordset>{records}</recordset></datastore>"
+        "</script></div>"
+    )
+    found, scripted = column_list(
+        parse_html(page), "http://www.example.gov.cn/col/col1235/index.html"
+    )
+    assert scripted and found is not None
+    assert max(i.date_text or "" for i in found.items) == "2026-08-03"

@@ -153,7 +153,7 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
         return None
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
-    own = [lst for lst in candidates if lst.dated_count and _mostly_under(lst, page_url)]
+    own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]
     best = max(own or candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
     if best.dated_count == 0 and len(best.items) < 2:
         return None
@@ -214,7 +214,8 @@ def has_public_form(doc: HtmlElement) -> bool:
     return False
 
 
-def _mostly_under(found: ItemList, page_url: str) -> bool:
+def is_own(found: ItemList, page_url: str) -> bool:
+    """Whether most of the list's items sit in the page's folder: the column's own."""
     under = sum(1 for item in found.items if _under(item.url, page_url))
     return under * 2 > len(found.items)
 

@@ -13,7 +13,14 @@ import lxml.html
 
 from crawler.extract.dates import DateMatch, find_dates, url_date
 from crawler.extract.html import HtmlElement, parse_html, squash, web_url
-from crawler.extract.lists import ItemList, ListItem, is_furniture, main_list, says_empty
+from crawler.extract.lists import (
+    ItemList,
+    ListItem,
+    is_furniture,
+    is_own,
+    main_list,
+    says_empty,
+)
 
 _WRITE = re.compile(
     r"document\.write(?:ln)?\s*\(\s*((?:\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"
@@ -58,6 +65,20 @@ class ListSignals:
     empty_marker: str | None  # "暂无信息"…: the column is empty
     data_urls: tuple[str, ...]  # where its script loads the list from
     scripted: bool  # the list is written by a script we could not read
+
+
+def column_list(doc: HtmlElement, page_url: str) -> tuple[ItemList | None, bool]:
+    """A column page's list, and whether a script holds it: the page's own main list, unless
+    it has no dated item or the page carries a 大汉-style data island (the column's records,
+    written by script: a dated box beside it in the page is another column's)."""
+    found = main_list(doc, page_url)
+    dated = found is not None and found.dated_count > 0
+    if found is not None and dated and (is_own(found, page_url) or not _content_island(doc)):
+        return found, False
+    scripted = script_list(doc, page_url)
+    if scripted is not None and (found is None or scripted.dated_count or not found.dated_count):
+        return scripted, True
+    return found, False
 
 
 def script_list(doc: HtmlElement, page_url: str) -> ItemList | None:
@@ -187,6 +208,14 @@ def _written_in_place(doc: HtmlElement) -> HtmlElement | None:
         return _written(code) if "document.write" in code else match.group(0)
 
     return parse_html(_SCRIPT.sub(written, page))
+
+
+def _content_island(doc: HtmlElement) -> bool:
+    """A data island (``<record><![CDATA[…]]>``) in the page's content, not its furniture."""
+    return any(
+        _CDATA.search(script.text or "") and not is_furniture(script)
+        for script in doc.iter("script")
+    )
 
 
 def _cdata_records(doc: HtmlElement) -> list[str]:

@@ -53,7 +53,6 @@ from crawler.extract.lists import (
     ListItem,
     content_items,
     has_public_form,
-    main_list,
     newest,
     resolve_date,
 )
@@ -68,7 +67,7 @@ from crawler.extract.navigation import (
     tree_links,
 )
 from crawler.extract.pagination import next_page_url
-from crawler.extract.scripts import data_items, list_signals, script_list
+from crawler.extract.scripts import column_list, data_items, list_signals
 from crawler.extract.softpages import (
     Fingerprint,
     fingerprint,
@@ -1682,9 +1681,7 @@ class SiteSpider(Spider):
         if state.is_home:
             items = content_items(doc, response.url)
         else:
-            found = main_list(doc, response.url)
-            if found is None or not found.dated_count:
-                found = script_list(doc, response.url) or found
+            found, _ = column_list(doc, response.url)
             items = list(found.items) if found else []
             if first and not any(i.list_date or i.url_date for i in items):
                 # A page that says "暂无信息", or whose list a script loads, is no hub.
