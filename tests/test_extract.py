@@ -27,6 +27,11 @@ def page(name: str, encoding: str = "utf-8") -> str:
     ("text", "expected"),
     [
         ("2024-06-30", (2024, 6, 30)),
+        # a 集约化 card's date in two pieces: the day large, then year and month (or the other way)
+        ("21 2024-06", (2024, 6, 21)),
+        ("2024-06 21", (2024, 6, 21)),
+        ("阅读 5 2024.06", None),  # a count, not a day
+        ("第10期 2024-06", None),
         ("2024/6/30 10:20", (2024, 6, 30)),
         ("2024.06.30", (2024, 6, 30)),
         ("2024年6月30日", (2024, 6, 30)),

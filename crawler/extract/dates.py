@@ -12,6 +12,11 @@ _FULL = re.compile(
     r"(?<![\d.])((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
 )
 _SHORT_YEAR = re.compile(r"(?<![\d.:/-])(\d{2})-(\d{2})-(\d{2})(?![\d:-])")
+# A card's date in two pieces, its day large beside its year and month ("21" "2026-11").
+_DAY_THEN_MONTH = re.compile(
+    r"(?<![\w.:/-])(?<!\w\s)(\d{1,2})\s+((?:19|20)\d{2})[-/.](\d{1,2})(?![\d.:/-])"
+)
+_MONTH_THEN_DAY = re.compile(r"(?<![\w.:/-])((?:19|20)\d{2})[-/.](\d{1,2})\s+(\d{1,2})(?=\s|$)")
 _MONTH_DAY_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _MONTH_DAY = re.compile(r"(?<![\d.:/-])(\d{2})[-/](\d{2})(?![\d/-])")
 
@@ -90,6 +95,10 @@ def find_dates(text: str) -> list[DateMatch]:
         add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _SHORT_YEAR.finditer(norm):
         add(m, 2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _DAY_THEN_MONTH.finditer(norm):
+        add(m, int(m.group(2)), int(m.group(3)), int(m.group(1)))
+    for m in _MONTH_THEN_DAY.finditer(norm):
+        add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _MONTH_DAY_CN.finditer(norm):
         add(m, None, int(m.group(1)), int(m.group(2)))
     for m in _MONTH_DAY.finditer(norm):
