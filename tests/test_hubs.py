@@ -56,12 +56,24 @@ def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path)
             "<div class='nav'><a href='/zwgk/'>政务公开</a><a href='/tzgg/'>通知公告</a></div>"
         ),
         # sub-column links beside a list that says it is empty: an empty column all the same
+        # ...and a menu that links a column the homepage does not: still empty, not its parent
         "/tzgg/": _page(
+            "<div class='menu'><a href='/bsfw/'>办事服务</a></div>"
             "<div class='box'><a href='/tzgg/a/'>甲类公告</a><a href='/tzgg/b/'>乙类公告</a>"
             "<a href='/tzgg/c/'>丙类公告</a></div><div class='list'>暂无信息</div>"
         ),
+        "/bsfw/": _page(
+            "<ul class='list'>"
+            + "".join(
+                f"<li><a href='/bsfw/t{n}.html'>办事指南第{n}条的标题</a><span>{today}</span></li>"
+                for n in range(3)
+            )
+            + "</ul>"
+        ),
+        # a script for its menu's hover effect makes no list a script writes: a hub still
         "/zwgk/": _page(
-            f"<div class='nav'><a href='/'>首页</a></div><div class='main'>{grid}</div>"
+            f"<div class='nav'><a href='/'>首页</a></div><div class='main'>{grid}"
+            "<script>$('.box').hover(function () { $(this).addClass('on'); });</script></div>"
         ),
         "/i/*": Route(200, b"\x89PNG", {"Content-Type": "image/png"}),
     }
@@ -89,6 +101,7 @@ def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path)
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["通知公告"]
     by_name = {row["name"]: row for row in tree}
     assert by_name["政务公开"]["state"] == "parent"
+    assert by_name["通知公告"]["state"] == "empty"
     for name in names.values():
         assert by_name[name]["parent"] == "政务公开"
         assert by_name[name]["newest_date"] == today

@@ -65,6 +65,7 @@ class ListSignals:
     empty_marker: str | None  # "暂无信息"…: the column is empty
     data_urls: tuple[str, ...]  # where its script loads the list from
     scripted: bool  # the list is written by a script we could not read
+    writes: bool = False  # a script writes content or loads data (not only a menu's hover)
 
 
 def column_list(doc: HtmlElement, page_url: str) -> tuple[ItemList | None, bool]:
@@ -137,7 +138,7 @@ def json_items(text: str, base: str) -> list[ListItem]:
 def list_signals(doc: HtmlElement, page_url: str) -> ListSignals:
     marker = says_empty(doc)
     urls: list[str] = []
-    scripted = False
+    scripted = writing = False
     for script in doc.iter("script"):
         code = script.text or ""
         if not code.strip():
@@ -149,8 +150,13 @@ def list_signals(doc: HtmlElement, page_url: str) -> ListSignals:
                     urls.append(urljoin(page_url, candidate))
         writes = any(mark in code for mark in ("document.write", "innerHTML", "<record>"))
         scripted = scripted or writes or _builds_content(script, code)
+        writing = writing or (any(m in code for m in _WRITES) and not is_furniture(script))
     scripted = scripted or bool(urls) or doc.find(".//iframe") is not None
-    return ListSignals(marker, tuple(dict.fromkeys(urls)), scripted)
+    return ListSignals(marker, tuple(dict.fromkeys(urls)), scripted, writing or bool(urls))
+
+
+# What a script that writes a page's content calls (a menu's hover effect calls none of them).
+_WRITES = ("document.write", "innerHTML", "<record>", ".html(", ".append(", ".load(")
 
 
 _HARMLESS = (

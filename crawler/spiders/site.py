@@ -1686,7 +1686,7 @@ class SiteSpider(Spider):
             if first and not any(i.list_date or i.url_date for i in items):
                 # A page that says "暂无信息", or whose list a script loads, is no hub.
                 signals = list_signals(doc, response.url)
-                scripted = signals.empty_marker or signals.data_urls or signals.scripted
+                scripted = signals.empty_marker or signals.data_urls or signals.writes
                 hub = [] if scripted else hub_columns(doc, response.url, self.home_url)
                 if hub:  # its links are columns, not its items
                     state.hub, items = True, []
@@ -1855,8 +1855,9 @@ class SiteSpider(Spider):
             status = "error"
         elif best is not None:
             status = "ok"
-        elif (state.sub_columns or state.hub) and not state.is_home:
-            # holds sub-columns (its own frame or script is their tree, or its list is theirs)
+        elif (state.sub_columns or state.hub) and not state.is_home and not state.empty_marker:
+            # holds sub-columns (its own frame or script is their tree, or its list is theirs);
+            # a page that says "暂无信息" is an empty column whatever its menu links
             status = "parent"
         elif state.unreadable:
             status = "unreadable"
