@@ -39,7 +39,7 @@ from scrapy import Spider
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request
+from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.refusals import RefusalWatch
@@ -127,6 +127,16 @@ class Lent:
         self.stuck = False
 
 
+NOT_ASKED = "gw_not_asked"  # meta: a request to a server that banned us, answered unasked
+
+
+def not_asked(request: Request) -> Response:
+    """The answer to a request not sent: its server refused everything for longer than we
+    wait (crawler.refusals), so a refusal, marked as not asked."""
+    request.meta[NOT_ASKED] = True
+    return Response(request.url, status=403, request=request)
+
+
 class PoliteDownloader(Downloader):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -184,6 +194,14 @@ class PoliteDownloader(Downloader):
             slot.queue.clear()
             for request, deferred in dropped:
                 deferred.errback(Failure(DroppedAtStop(f"crawl stopping: {request.url}")))
+        elif slot.queue and self.refusals.any_given_up:
+            key = next((k for k, s in self.slots.items() if s is slot), None)
+            if key is not None and self.refusals.given_up(key):
+                # queued before the server was given up: answered unasked too, not sent
+                waiting = list(slot.queue)
+                slot.queue.clear()
+                for request, deferred in waiting:
+                    deferred.callback(not_asked(request))
         super()._process_queue(slot)
 
     def _get_slot(self, request: Request, spider: Spider | None = None) -> tuple[str, Slot]:

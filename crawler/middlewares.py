@@ -26,9 +26,11 @@ from w3lib.url import safe_url_string
 
 from crawler.downloader import (
     BACKOFF,
+    NOT_ASKED,
     DroppedAtStop,
     PoliteDownloader,
     crawl_is_stopping,
+    not_asked,
     polite_downloader,
 )
 from crawler.outcomes import RedirectLoop, is_timeout
@@ -43,7 +45,6 @@ REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
 REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
 CONTROL = "gw_control"  # meta: a URL the server answered before, asked again to judge its 403s
-NOT_ASKED = "gw_not_asked"  # meta: a request to a server that banned us, answered unasked
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
 
 
@@ -178,6 +179,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return self._refused_again(request, tries, min(pace, watch.ban_left(slot_key)))
         if verdict == "blocked" and slot is not None and watch.given_up(slot_key):
             slot.delay = 0.0  # what waits in its queue is answered unasked, at once
+            downloader._process_queue(slot)
         if verdict == "blocked" or watch.blocked(slot_key):
             request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
         return None
@@ -240,6 +242,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await self.crawler.engine.download_async(control)  # type: ignore[union-attr]
         except Exception as exc:  # a control that fails proves nothing either way
             logger.info("%s: control %s failed: %r", slot_key, url, exc)
+            downloader = self._downloader()
+            if downloader is not None:
+                downloader.refusals.control_failed(slot_key)
 
     def _plan_wait(self, request: Request, asked: float | None) -> None:
         """How long the retry (a copy of this request, meta included) waits before it goes."""
@@ -256,7 +261,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         here, refused (crawler.refusals)."""
         delay = request.meta.pop("govwatch_retry_wait", None)
         if self._given_up(request):
-            return self._not_asked(request)
+            return not_asked(request)
         if not delay or self.waiting >= self.max_waiting:
             return None
         counts = self._downloader_waiting()
@@ -269,7 +274,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             counts[BACKOFF] -= 1
         if crawl_is_stopping(self.crawler):
             raise DroppedAtStop(f"crawl stopping: {request.url}")
-        return self._not_asked(request) if self._given_up(request) else None
+        return not_asked(request) if self._given_up(request) else None
 
     def _given_up(self, request: Request) -> bool:
         downloader = self._downloader()
@@ -277,11 +282,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return False
         key = request.meta.get("download_slot") or downloader.get_slot_key(request)
         return downloader.refusals.given_up(key)
-
-    @staticmethod
-    def _not_asked(request: Request) -> Response:
-        request.meta[NOT_ASKED] = True
-        return Response(request.url, status=403, request=request)
 
     def _downloader(self) -> PoliteDownloader | None:
         return polite_downloader(self.crawler)

@@ -240,7 +240,7 @@ class QuickChecks:
         if self.stopping():
             self.close()
         while server.queue and not self.closed:
-            if server.retired:
+            if server.retired or self._refusing(server):
                 self._hand_back_all(server)
                 return
             if self._pages_wait(server):
@@ -289,6 +289,9 @@ class QuickChecks:
                     self.close()
                     break
                 if self._pages_wait(server):
+                    break
+                if self._refusing(server):
+                    self._hand_back_all(server)
                     break
                 job = server.queue.pop()  # newest first, as the crawl's own queue
                 try:
@@ -449,6 +452,15 @@ class QuickChecks:
         except (TimeoutError, OSError, ssl.SSLError):
             return None
         return connection
+
+    def _refusing(self, server: _Server) -> bool:
+        """Whether the server refuses us (a 403 burst, a ban: crawler.refusals): its work is
+        the crawl's then, paced and retried there (asked here, it would take every turn)."""
+        downloader = self.downloader()
+        if downloader is None:
+            return False
+        watch = downloader.refusals
+        return watch.limiting(server.slot_key) or watch.given_up(server.slot_key)
 
     def _hand_back_all(self, server: _Server) -> None:
         if not server.queue:

@@ -64,6 +64,7 @@ class _Server:
     delay_before: float = 0.0
     last_answer_asked: float = -math.inf  # when the newest request it answered (not 403) went
     control_asked: float = -math.inf  # when its control was last asked (a final refusal's)
+    control_failed: float = -math.inf  # when a control last got no answer at all
     banned_at: float | None = None  # since when it has refused everything (time.monotonic)
     floor_before_ban: float = 0.0
     gave_up: bool = False  # banned for longer than we wait: its requests are not asked
@@ -183,8 +184,12 @@ class RefusalWatch:
             return "blocked"
         if state.banned_at is None and state.last_answer_asked >= asked_at:
             return "real"
+        if state.banned_at is None and state.control_failed >= asked_at:
+            return "real"  # the control had no answer at all: it proves nothing either way
         if state.banned_at is None and state.good_url and state.control_asked < asked_at:
             return "control"
+        if state.banned_at is None and not state.good_url and server not in self.own:
+            return "real"  # another site's server, linked with nothing it answered: no telling
         if state.banned_at is None:
             self._ban(state)
         assert state.banned_at is not None
@@ -200,6 +205,10 @@ class RefusalWatch:
         state = self.servers.setdefault(server, _Server())
         state.control_asked = time.monotonic()
         return state.good_url
+
+    def control_failed(self, server: str) -> None:
+        """Its control got no answer (a timeout, a reset): no ban is told from that."""
+        self.servers.setdefault(server, _Server()).control_failed = time.monotonic()
 
     def control_refused(self, server: str) -> float | None:
         """Its control was refused too: a ban, unless the server answered something since

@@ -125,3 +125,34 @@ def test_a_ban_longer_than_the_wait_keeps_the_last_complete_crawl(tmp_path: Path
     assert blocked["check"] == "blocked" and "refused by the site" in blocked["detail"]
     overview = (out / "index.html").read_text(encoding="utf-8")
     assert "采集被网站拒绝" in overview and "白名单" in overview
+
+
+def test_a_long_ban_of_a_larger_site_ends_the_crawl_soon_and_quietly(tmp_path: Path) -> None:
+    """200 articles, banned from the thirteenth request on: the small client hands the server's
+    work back to the crawl (which paces it) instead of asking every URL once, and what waits
+    when the wait is over is not sent at all."""
+    today = today_local().isoformat()
+    items = "".join(
+        f"<li><a href='/a/{n}.html'>第{n}篇文章的标题</a><span>{today}</span></li>"
+        for n in range(200)
+    )
+    routes = {
+        "/": Route(200, _html(f"<a href='/a/'>工作动态</a><ul>{items}</ul>")),
+        "/a/": Route(200, _html(f"<ul>{items}</ul>")),
+        **{f"/a/{n}.html": Route(200, _html(f"<p>第{n}篇</p>")) for n in range(200)},
+    }
+    with RouteServer(routes, ban_after=12, ban_seconds=600.0) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - id: big\n    name: 测试县人民政府\n    home: {server.url}\n", "utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        started = time.monotonic()
+        result = govwatch(
+            "crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_BAN_WAIT=4), check=False
+        )
+        took = time.monotonic() - started
+        refused = list(server.refused)
+    assert "incomplete (blocked)" in result.stdout, result.stdout
+    assert took < 60, took
+    assert len(refused) < 100, len(refused)  # not every URL asked of a server that bans us

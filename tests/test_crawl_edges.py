@@ -501,3 +501,23 @@ def test_a_site_that_sends_missing_urls_home_still_has_dead_links(tmp_path: Path
             sorted(dead),
         )
         assert all(f["error"] == "soft_404" for f in dead.values())
+
+
+def test_the_homepage_where_it_really_is_is_never_missing(tmp_path: Path) -> None:
+    """A homepage at /portal/index.shtml on a site that answers any missing URL with it: links
+    to it (with a query, or its folder) are the homepage, not dead links; others are dead."""
+    home = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>测试市人民政府</title></head>"
+        "<body><h1>测试市人民政府</h1><p>见<a href='/portal/index.shtml?lang=zh'>中文版</a>、"
+        "<a href='/portal/'>门户首页</a>和<a href='/info/9999.htm'>已删除的文章</a>。</p>"
+        + "<p>测试市人民政府门户网站。</p>" * 20
+        + "</body></html>"
+    ).encode()
+    routes = {"/portal/index.shtml": Route(200, home), "/*": Route(200, home)}
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, f"{server.url}portal/index.shtml")
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+    dead = [f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"]
+    assert dead == ["info/9999.htm"], findings

@@ -394,3 +394,12 @@ def test_a_data_island_is_the_column_even_beside_a_dated_box() -> None:
     )
     assert scripted and found is not None
     assert max(i.date_text or "" for i in found.items) == "2026-08-03"
+    # a visit counter a script writes elsewhere on the page changes nothing
+    counter = page.replace(
+        "</body>", "<script>document.write('<span>您是第</span>')</script></body>"
+    )
+    found, scripted = column_list(
+        parse_html(counter), "http://www.example.gov.cn/col/col1235/index.html"
+    )
+    assert scripted and found is not None
+    assert max(i.date_text or "" for i in found.items) == "2026-08-03"

@@ -144,3 +144,17 @@ def test_a_control_answered_after_the_refusal_clears_it() -> None:
     watch.answered_ok("s", "http://s/page.html", 200)
     watch.answered_ok("s", "http://s/other-missing.html", 404)
     assert watch.control_url_now("s") == "http://s/page.html"  # a page, once there is one
+
+
+def test_a_control_with_no_answer_or_no_control_at_all_makes_no_ban() -> None:
+    watch = RefusalWatch(ban_wait=60.0)
+    watch.own = {"s"}
+    watch.answered_ok("s", "http://s/", 200)
+    refused_at = time.monotonic()
+    assert watch.final_refusal("s", refused_at) == "control"
+    watch.control_url_now("s")
+    watch.control_failed("s")  # timed out: proves nothing
+    assert watch.final_refusal("s", refused_at) == "real" and not watch.banned("s")
+    # another site's server that answered nothing else: a plain 403, no ban
+    assert watch.final_refusal("ext", time.monotonic()) == "real"
+    assert not watch.banned("ext") and not watch.given_up("ext")

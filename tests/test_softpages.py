@@ -45,6 +45,11 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
             "提示",
             "<p>您访问的页面可能存在以下问题：</p><p>1、该信息已被删除</p><p>2、网址错误</p>",
         ),
+        # messages that name what is missing, or say it twice
+        _page("提示", "<p>您要找的页面不存在</p>"),
+        _page("提示", "<p>对不起，该稿件已被删除</p>"),
+        _page("提示", "<p>系统提示：页面不存在</p>"),
+        _page("提示", "<p>该条信息不存在或已删除</p>"),
     ],
 )
 def test_soft_404_pages(html: str) -> None:

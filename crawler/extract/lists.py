@@ -368,15 +368,31 @@ def _labelled_publication(item: HtmlElement, anchor: HtmlElement) -> DateMatch |
     return None
 
 
+# The header labels of the tables of the page being read (its rows ask, one by one).
+_HEADERS: dict[HtmlElement, tuple[str, ...]] = {}
+
+
+def _header_labels(table: HtmlElement) -> tuple[str, ...]:
+    """The labels of the table's header row (the first row of ``th`` cells): found once."""
+    if table not in _HEADERS:
+        if len(_HEADERS) >= 4:  # a few tables at a time: each keeps its page alive
+            _HEADERS.clear()
+        header = next((r for r in table.iter("tr") if r.find("th") is not None), None)
+        cells = header if header is not None else ()
+        _HEADERS[table] = tuple(
+            squash(cell.text_content()) for cell in cells if tag_of(cell) in ("th", "td")
+        )
+    return _HEADERS[table]
+
+
 def _column_publication(row: HtmlElement) -> DateMatch | None:
     """The date in the column its table's header calls the publication date (发布日期)."""
     table = next((a for a in row.iterancestors() if tag_of(a) == "table"), None)
     if table is None:
         return None
-    header = next((r for r in table.iter("tr") if any(True for _ in r.iter("th"))), None)
-    if header is None or header is row:
+    labels = _header_labels(table)
+    if not labels:
         return None
-    labels = [squash(cell.text_content()) for cell in header if tag_of(cell) in ("th", "td")]
     wanted = [
         n for n, label in enumerate(labels) if _PUBLISHED.search(label) and _A_DATE.search(label)
     ]

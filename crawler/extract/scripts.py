@@ -86,7 +86,8 @@ def script_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     """The main list hidden in scripts: document.write HTML (in its place on the page first:
     TRS writes each item's link in a script beside the item's date), CDATA records, inline
     JSON."""
-    rendered = _written_in_place(doc)
+    # A data island is the column's list: what other scripts write in place is not.
+    rendered = None if _content_island(doc) else _written_in_place(doc)
     if rendered is not None:
         found = main_list(rendered, page_url)
         if found is not None and found.dated_count:

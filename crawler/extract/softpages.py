@@ -200,8 +200,8 @@ def _says_missing(message: str) -> bool:
 
 def _stated(message: str, phrase: str) -> bool:
     """``phrase`` in ``message`` as what it says, not as part of other words (_MAY_FOLLOW), nor
-    as what someone reports or asks about ("点击链接提示页面不存在，怎么办？", a 信箱 letter):
-    the message begins with it, or with an apology and the page it means (_prefix_says)."""
+    as what someone reports or asks about ("点击链接提示页面不存在，怎么办？", a 信箱 letter:
+    a question, or words of reporting before it, _REPORTED)."""
     if message.rstrip().endswith(("?", "？")):
         return False
     start = message.find(phrase)
@@ -214,23 +214,17 @@ def _stated(message: str, phrase: str) -> bool:
     return False
 
 
-# What an error message may say before "页面不存在": 抱歉, 您访问的, 该文章, 404…
-_MESSAGE_OPENINGS = (
-    *("很抱歉", "抱歉", "对不起", "sorry", "oops", "温馨提示", "提示", "错误", "error", "404"),
-    *("您所", "你所", "您", "你", "要", "所", "的", "该", "此", "当前", "请求", "访问"),
-    *("查看", "浏览", "查找", "打开", "页面", "网页", "信息", "文章", "内容", "文件", "链接"),
+# Words before "页面不存在" that make it what someone reports or asks about, not the page's
+# own message: "点击链接提示页面不存在", "打开时显示页面不存在", "为什么页面不存在", a notice
+# that "经核查，原链接页面不存在".
+_REPORTED = re.compile(
+    r"点击|显示|出现|打开|反映|反馈|咨询|为什么|为何|怎么|如何|来信|提问|问[:：]"
+    r"|核查|检查|发现|整改|排查"
 )
-_NOT_WORDS = re.compile(r"[\W\d_]+")  # punctuation, numbering ("1、")
 
 
 def _prefix_says(prefix: str) -> bool:
-    rest = _NOT_WORDS.sub("", prefix.lower())
-    while rest:
-        opening = next((o for o in _MESSAGE_OPENINGS if rest.startswith(o)), None)
-        if opening is None:
-            return False
-        rest = rest[len(opening) :]
-    return True
+    return _REPORTED.search(prefix) is None
 
 
 def _messages(doc: HtmlElement) -> list[str]:

@@ -35,7 +35,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from crawler.downloader import DroppedAtStop, Lent, PoliteDownloader, crawl_is_stopping
+from crawler.downloader import NOT_ASKED, DroppedAtStop, Lent, PoliteDownloader, crawl_is_stopping
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, parse_html, squash
@@ -85,7 +85,7 @@ from crawler.items import (
     PageLinks,
     PageMetadata,
 )
-from crawler.middlewares import NOT_ASKED, RECHECKED, REFUSED_IN_BURST, get_after_head
+from crawler.middlewares import RECHECKED, REFUSED_IN_BURST, get_after_head
 from crawler.outcomes import describe_failure
 from crawler.pageanswers import ACCEPT_ENCODING, PREFETCHED
 from crawler.partition import BATCH_SECONDS, Counts, Partition, PartitionLink, owner_of
@@ -843,10 +843,12 @@ class SiteSpider(Spider):
 
     def _cannot_do_without(self, response: Response) -> bool:
         """A page refused as a firewall refuses, that the crawl cannot be complete without: the
-        homepage or a column page (its findings would be "unreachable"), or any page of a site
-        whose server banned us for longer than we wait (much of the site went unread). One
-        page a firewall blocks alone (its URL looked like an attack) is a blocked link."""
-        if response.meta["gw_role"] == "list":
+        homepage (nothing else could be read), or any page of a site whose server banned us for
+        longer than we wait (much of the site went unread). One page a firewall blocks alone
+        (its URL looked like an attack; a column's, which is then unreachable, its error
+        ``blocked``) leaves the crawl complete: it would stay incomplete every night."""
+        column: ColumnState | None = response.meta.get("gw_column")
+        if column is not None and column.is_home and response.meta["gw_role"] == "list":
             return True
         if response.meta["gw_role"] not in READ_ROLES or not self.internal(response.url):
             return False
@@ -856,11 +858,21 @@ class SiteSpider(Spider):
             downloader is not None and slot is not None and downloader.refusals.given_up(slot)
         )
 
+    def _names_home(self, key: str) -> bool:
+        """A spelling of the homepage: the root or a root index page, or the homepage's own URL
+        (configured or where it went), its folder or an index page in it, any query."""
+        if _home_like(key):
+            return True
+        bare = urlsplit(key)._replace(query="", fragment="").geturl()
+        homes = {request_key(self.site.home, "utf-8"), request_key(self.home_url, "utf-8")}
+        homes |= {spelling for home in homes if home for spelling in home_spellings(home)}
+        return bare in homes or bare.rstrip("/") + "/" in homes
+
     def _home_instead(self, response: Response, doc: HtmlElement | None) -> str | None:
         """A site that answers every missing URL with its homepage (a redirect home, or the
         homepage's page itself) says so for a link that is not a spelling of its homepage: a
         page or file that is not there. None otherwise."""
-        if response.status >= 300 or _home_like(response.meta["gw_key"]):
+        if response.status >= 300 or self._names_home(response.meta["gw_key"]):
             return None
         if not self.internal(response.meta["gw_key"]):
             return None
