@@ -264,9 +264,10 @@ class SiteSpider(Spider):
         self.processed: set[str] = set()
         # Page key → its other-scheme spelling to read if this one is not read (_twin_instead).
         self.twin_pages: dict[str, tuple[str, str, str]] = {}
-        # Pages of the site the crawl had to read and could not: the server refused them as a
-        # firewall does (a ban we did not outwait, a challenge page, 429 to the end). A crawl
-        # with any is incomplete: its findings would be made of what it did not see.
+        # Pages of the site the crawl had to read and could not: the homepage refused as a
+        # firewall refuses (a challenge page, 429 to the end), or pages of a server whose ban
+        # we did not outwait. A crawl with any is incomplete: its findings would be made of
+        # what it did not see (_cannot_do_without).
         self.blocked_pages: set[str] = set()
         self.pages_scheduled = 0
         # The site's hosts: the homepage's, those its homepage redirects to, configured columns'.
@@ -872,6 +873,8 @@ class SiteSpider(Spider):
         """A site that answers every missing URL with its homepage (a redirect home, or the
         homepage's page itself) says so for a link that is not a spelling of its homepage: a
         page or file that is not there. None otherwise."""
+        if self.missing_goes_home is None and self.missing_is_home is None:
+            return None  # the site answers a missing URL otherwise (most: a 404)
         if response.status >= 300 or self._names_home(response.meta["gw_key"]):
             return None
         if not self.internal(response.meta["gw_key"]):
