@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urljoin
 
 import lxml.html
@@ -21,6 +21,7 @@ from crawler.extract.lists import (
     main_list,
     says_empty,
 )
+from crawler.extract.times import LOCAL
 
 _WRITE = re.compile(
     r"document\.write(?:ln)?\s*\(\s*((?:\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"
@@ -77,7 +78,7 @@ def column_list(doc: HtmlElement, page_url: str) -> tuple[ItemList | None, bool]
     if found is not None and dated and (is_own(found, page_url) or not _content_island(doc)):
         return found, False
     scripted = script_list(doc, page_url)
-    if scripted is not None and (found is None or scripted.dated_count or not found.dated_count):
+    if scripted is not None and (scripted.dated_count or not dated):
         return scripted, True
     return found, False
 
@@ -268,7 +269,6 @@ def _json_item(record: dict[str, object], base: str) -> ListItem | None:
 
 
 _EPOCH = re.compile(r"\d{10}(?:\d{3})?")
-_BEIJING = timezone(timedelta(hours=8))
 
 
 def _epoch_date(text: str) -> DateMatch | None:
@@ -278,7 +278,7 @@ def _epoch_date(text: str) -> DateMatch | None:
     if _EPOCH.fullmatch(value) is None:
         return None
     seconds = int(value) / (1000 if len(value) == 13 else 1)
-    when = datetime.fromtimestamp(seconds, _BEIJING).date()
+    when = datetime.fromtimestamp(seconds, LOCAL).date()
     if not 2000 <= when.year <= 2099:
         return None
     return DateMatch(value, when.year, when.month, when.day)
