@@ -395,7 +395,10 @@ def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
     links = "".join(f"<a href='/secret/{n}.pdf'>内部文件{n}</a>" for n in range(12))
     others = "".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(20))
     routes = {
-        "/": Route(200, _html(links + others)),
+        "/": Route(200, _html(links + "<a href='/p/index.html'>文章</a>")),
+        # a slow list: the files are all refused before its pages answer (a burst, whatever the
+        # machine's speed), and its pages answer before the refused files are retried twice
+        "/p/index.html": Route(200, _html(others), delay=1.0),
         **files,
         **{f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(20)},
     }
