@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from crawler.extract.html import HtmlElement, parse_html
-from crawler.extract.navigation import hub_columns
+from crawler.extract.navigation import column_key, hub_columns
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -104,4 +104,97 @@ def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path)
     assert by_name["通知公告"]["state"] == "empty"
     for name in names.values():
         assert by_name[name]["parent"] == "政务公开"
+        assert by_name[name]["newest_date"] == today
+
+
+def _flat(html: str, url: str = "http://x.gov.cn/col/col100/index.html") -> list[str]:
+    doc = parse_html(f"<html><body>{html}</body></html>")
+    return [link.name for link in hub_columns(doc, url, HOME)]
+
+
+def test_a_flat_cms_hub_is_told_from_its_menus_by_the_groups_its_links_sit_in() -> None:
+    """大汉-style columns all sit in /col/colN/: the URLs say nothing of the tree."""
+    children = "".join(
+        f"<a href='/col/col{n}/index.html'>{name}</a>"
+        for n, name in ((101, "机构职能"), (102, "重点领域"), (103, "公示公告"))
+    )
+    assert _flat(f"<div class='gk_grid'>{children}</div>") == ["机构职能", "重点领域", "公示公告"]
+    assert _flat(f"<div class='gk_grid'><ul>{children}</ul></div>") != []
+    # a sidebar of sibling columns names the page itself; a site menu names the homepage
+    mine = "<a href='/col/col100/index.html'>信息公开</a>"
+    assert _flat(f"<div class='side'>{mine}{children}</div>") == []
+    assert _flat(f"<div class='top'><a href='/'>首页</a>{children}</div>") == []
+    assert _flat(f"<div class='top'><a href='/index.html'>网站首页</a>{children}</div>") == []
+    # links in a region marked as navigation, or of another URL shape, are no sub-columns
+    assert _flat(f"<div class='nav'>{children}</div>") == []
+    others = "".join(f"<a href='/zw/{n}/'>栏目{n}号</a>" for n in range(3))
+    assert _flat(f"<div class='box'>{others}</div>") == []
+    # the homepage's menu links are the site's columns, not this page's
+    doc = parse_html(f"<html><body><div class='box'>{children}</div></body></html>")
+    menu = frozenset(column_key(f"http://x.gov.cn/col/col{n}/") for n in (101, 102, 103))
+    assert hub_columns(doc, "http://x.gov.cn/col/col100/index.html", HOME, menu) == []
+    # a column key without a number has no shape to share
+    numbered = "".join(f"<a href='/lm{n}/'>栏目{n}号</a>" for n in range(3))
+    assert _flat(f"<div class='box'>{numbered}</div>", "http://x.gov.cn/zwgk/") == []
+
+
+def test_a_flat_hub_is_a_parent_and_a_flat_empty_column_stays_empty(tmp_path: Path) -> None:
+    today = today_local().isoformat()
+    children = {101: "机构职能", 102: "重点领域", 103: "公示公告"}
+    menu = (
+        "<div class='nav'><a href='/'>首页</a><a href='/col/col1/index.html'>信息公开</a>"
+        "<a href='/col/col2/index.html'>通知公告</a><a href='/col/col3/index.html'>办事服务</a>"
+        "</div>"
+    )
+    routes = {
+        "/": _page(menu),
+        "/col/col1/index.html": _page(
+            menu
+            + "<div class='gk_grid'>"
+            + "".join(
+                f"<a href='/col/col{n}/index.html'>{name}</a>" for n, name in children.items()
+            )
+            + "</div>"
+        ),
+        # empty, under a second bar of column links that names the homepage (a site menu)
+        "/col/col2/index.html": _page(
+            menu + "<div class='topbar'><a href='/index.html'>网站首页</a>"
+            "<a href='/col/col21/index.html'>公示公示</a><a href='/col/col22/index.html'>人事公告</a>"
+            "<a href='/col/col23/index.html'>招标公告</a></div><div class='right'></div>"
+        ),
+    }
+    for n, name in {
+        3: "办事服务",
+        21: "公示公示",
+        22: "人事公告",
+        23: "招标公告",
+        **children,
+    }.items():
+        items = "".join(
+            f"<li><a href='/art/2026/1/{k}/art_{n}_{k}.html'>{name}第{k}条信息的标题</a>"
+            f"<span>{today}</span></li>"
+            for k in range(1, 4)
+        )
+        routes[f"/col/col{n}/index.html"] = _page(f"{menu}<ul class='list'>{items}</ul>")
+    routes["/art/*"] = _page("<p>正文</p>")
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: flat\n    name: 平铺县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "flat", "--format", "json"
+            ).stdout
+        )
+    assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["通知公告"]
+    by_name = {row["name"]: row for row in tree}
+    assert by_name["信息公开"]["state"] == "parent"
+    assert by_name["通知公告"]["state"] == "empty"
+    for name in children.values():
+        assert by_name[name]["parent"] == "信息公开"
         assert by_name[name]["newest_date"] == today

@@ -165,27 +165,71 @@ def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink
 HUB_MIN = 3  # sub-column links that make a page without dated items a hub
 
 
-def hub_columns(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+def hub_columns(
+    doc: HtmlElement, page_url: str, home: str, site_menu: frozenset[str] = frozenset()
+) -> list[NavLink]:
     """The sub-columns of a hub: a column page without dated items that links at least
     ``HUB_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
     /zwgk/zcwj/, /zwgk/rsxx/index.html…). Such a page is no empty column; its sub-columns are
     judged. [] for any other page: links to sibling columns (/xwdt/, /tzgg/ beside /zwgk/) or to
-    articles do not make one, and an empty column stays empty."""
-    folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
-    if folder == "/":
-        return []
+    articles do not make one, and an empty column stays empty.
+
+    A CMS that numbers its columns in one flat folder (大汉's /col/col100/ → /col/col101/) says
+    nothing of the tree in its URLs: there the sub-columns are links of the page's own URL shape
+    outside its menus, in a group of links that names neither the homepage nor the page itself
+    (a site menu names the one, a sidebar of sibling columns the other) and not in the
+    homepage's menu (``site_menu``: its column keys)."""
+    parts = urlsplit(page_url)
+    folder = parts.path.rsplit("/", 1)[0] + "/"
     base = base_url(doc, page_url)
     own = column_key(page_url)
+    shape = _id_shape(own)
     found: dict[str, NavLink] = {}
     for anchor in doc.iter("a"):
         link = _column_link(anchor, base, home)
         if link is None:
             continue
+        key = column_key(link.url)
+        if key == own:
+            continue
         path = urlsplit(link.url).path
-        below = path.startswith(folder) and column_key(link.url) != own
-        if below and (path.endswith("/") or _INDEX_PAGE.search(path)):
-            found.setdefault(column_key(link.url), link)
+        if folder != "/" and path.startswith(folder):
+            if path.endswith("/") or _INDEX_PAGE.search(path):
+                found.setdefault(key, link)
+        elif (
+            shape is not None
+            and _id_shape(key) == shape
+            and key not in site_menu
+            and not _in_navigation(anchor)
+            and not _group_names(anchor, base, {own, column_key(home)})
+        ):
+            found.setdefault(key, link)
     return list(found.values()) if len(found) >= HUB_MIN else []
+
+
+def _id_shape(key: str) -> str | None:
+    """A column key with its numbers blanked (/col/col100/ → /col/col#/), when it has any."""
+    parts = urlsplit(key)
+    shape = re.sub(r"\d+", "#", f"{parts.path}?{parts.query}")
+    return shape if "#" in shape else None
+
+
+def _group_names(anchor: HtmlElement, base: str, keys: set[str]) -> bool:
+    """Whether the group of links the anchor sits in (its nearest ancestor with another link)
+    links one of these columns, or the homepage by its name."""
+    node = anchor.getparent()
+    while node is not None and tag_of(node) not in ("body", "html"):
+        anchors = [a for a in node.iter("a") if a.get("href")]
+        if len(anchors) >= 2:
+            for other in anchors:
+                if squash(other.text_content()) in ("首页", "首 页", "网站首页"):
+                    return True
+                href = (other.get("href") or "").strip()
+                if href and column_key(urljoin(base, href)) in keys:
+                    return True
+            return False
+        node = node.getparent()
+    return False
 
 
 def sitemap_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:

@@ -286,6 +286,8 @@ class SiteSpider(Spider):
         self.spellings: frozenset[str] = frozenset()
         self.date_waiters: dict[str, list[tuple[ColumnState, str]]] = {}
         self.column_keys: set[str] = {column_key(c.url) for c in site.columns}
+        # the homepage menu's columns: never a flat hub's sub-columns (navigation.hub_columns)
+        self.home_menu: frozenset[str] = frozenset()
         self.columns_started = len(site.columns)
         self.discovers = site.discovers and self.plan.mode in ("full", "freshness")
         self.excluded = {column_key(x) if "://" in x else x for x in site.exclude}
@@ -1702,7 +1704,11 @@ class SiteSpider(Spider):
                 # A page that says "暂无信息", or whose list a script loads, is no hub.
                 signals = list_signals(doc, response.url)
                 scripted = signals.empty_marker or signals.data_urls or signals.writes
-                hub = [] if scripted else hub_columns(doc, response.url, self.home_url)
+                hub = (
+                    []
+                    if scripted
+                    else hub_columns(doc, response.url, self.home_url, self.home_menu)
+                )
                 if hub:  # its links are columns, not its items
                     state.hub, items = True, []
                     if self.discovers and state.depth < MAX_DEPTH:
@@ -1728,9 +1734,10 @@ class SiteSpider(Spider):
         if not self.discovers or state.depth >= MAX_DEPTH:
             return
         home = self.home_url
-        yield from self._add_columns(
-            state, navigation_links(doc, url, home) + tree_links(doc, url, home)
-        )
+        menu = navigation_links(doc, url, home)
+        if state.is_home:
+            self.home_menu = frozenset(column_key(link.url) for link in menu)
+        yield from self._add_columns(state, menu + tree_links(doc, url, home))
         extra = [(frame, "navframe") for frame in frame_urls(doc, url, home)]
         sitemap = sitemap_url(doc, url) if state.is_home else None
         if sitemap:
