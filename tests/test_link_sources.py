@@ -243,3 +243,27 @@ def test_a_file_on_the_editors_computer_is_a_finding_never_a_request(href: str) 
 def test_a_unc_style_link_to_a_web_host_is_a_web_link() -> None:
     found = _links("<a href='\\\\www.gov.cn\\zhengce\\index.htm'>政策</a>")
     assert found == {("http://www.gov.cn/zhengce/index.htm", "a", "href")}
+
+
+def test_lazy_loaded_pictures_are_checked_as_the_visitor_sees_them() -> None:
+    """A lazy-loading script puts ``data-src`` (data-original, lay-src…) into ``src`` when the
+    picture scrolls into view: that picture is the page's, broken or not."""
+    found = _links(
+        "<img src='/images/loading.gif' data-original='/uploads/photo1.jpg'>"
+        "<img class='lazy' data-src='photo2.png'>"
+        "<img lay-src='//img.x.gov.cn/p3.jpg' src='/images/loading.gif'>"
+        "<img data-srcset='/p4-1x.jpg 1x, /p4-2x.jpg 2x'>"
+        "<img src='/same.jpg' data-src='/same.jpg'>"
+        # a template's placeholder is no URL
+        "<img data-src='{{ item.pic }}'><img data-original='${news.img}'>"
+    )
+    images = {(url, attr) for url, tag, attr in found if tag == "img"}
+    assert images == {
+        ("http://www.x.gov.cn/images/loading.gif", "src"),
+        ("http://www.x.gov.cn/uploads/photo1.jpg", "data-original"),
+        ("http://www.x.gov.cn/zwgk/tzgg/photo2.png", "data-src"),
+        ("http://img.x.gov.cn/p3.jpg", "lay-src"),
+        ("http://www.x.gov.cn/p4-1x.jpg", "data-srcset"),
+        ("http://www.x.gov.cn/p4-2x.jpg", "data-srcset"),
+        ("http://www.x.gov.cn/same.jpg", "src"),
+    }

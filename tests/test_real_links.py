@@ -57,6 +57,7 @@ def test_a_meta_refresh_homepage_is_followed_and_links_are_read_as_a_browser(
                 "<img srcset='/img/p.jpg?x-oss-process=image/resize,w_400 1x,"
                 " /img/p.jpg?x-oss-process=image/resize,w_800 2x'>"
                 "<table background='/images/gone-bg.jpg'><tr><td>栏目</td></tr></table>"
+                "<img class='lazy' src='/img/p.jpg' data-original='/uploads/gone-photo.jpg'>"
                 "<object><param name='movie' value='/flash/gone.swf'></object>"
                 "<a href='http://'>未填写的链接</a><a href='/gone.html'>失效页面</a>"
             ),
@@ -71,6 +72,7 @@ def test_a_meta_refresh_homepage_is_followed_and_links_are_read_as_a_browser(
     assert {url: (f["status"], f["error"]) for url, f in dead.items()} == {
         "/gone.html": (404, None),
         "/images/gone-bg.jpg": (404, None),
+        "/uploads/gone-photo.jpg": (404, None),
         "/flash/gone.swf": (404, None),
         "http://": (None, "malformed_url"),
     }

@@ -176,6 +176,7 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
         if tag in ("img", "source"):
             for url in srcset_urls(element.get("srcset") or ""):
                 yield element, tag, "srcset", url
+            yield from _lazy_images(element, tag)
         elif tag == "video":
             if element.get("poster"):
                 yield element, "video", "poster", element.get("poster", "")
@@ -205,6 +206,26 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
     if target:
         script = next(s for s in doc.iter("script") if target in (s.text or ""))
         yield script, "script", "location", target
+
+
+# Where lazy-loading scripts (jQuery lazyload, layui, echo.js…) keep the picture they put in
+# ``src`` once it scrolls into view: the visitor sees it, broken or not.
+_LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "lazy-src", "lay-src")
+_LAZY_SETS = ("data-srcset", "data-lazy-srcset")
+# A template's placeholder ("{{ item.pic }}", "${img}") or a sentence is no URL.
+_NOT_A_URL = re.compile(r"[\s{}<>$]")
+
+
+def _lazy_images(element: HtmlElement, tag: str) -> Iterator[tuple[HtmlElement, str, str, str]]:
+    src = (element.get("src") or "").strip()
+    for attr in _LAZY_ATTRS:
+        value = (element.get(attr) or "").strip()
+        if value and value != src and not _NOT_A_URL.search(value):
+            yield element, tag, attr, value
+    for attr in _LAZY_SETS:
+        for url in srcset_urls(element.get(attr) or ""):
+            if not _NOT_A_URL.search(url):
+                yield element, tag, attr, url
 
 
 # A literal URL a script opens: window.open('…'), location.href = '…', location.replace('…') —
