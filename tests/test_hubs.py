@@ -198,3 +198,75 @@ def test_a_flat_hub_is_a_parent_and_a_flat_empty_column_stays_empty(tmp_path: Pa
     for name in children.values():
         assert by_name[name]["parent"] == "信息公开"
         assert by_name[name]["newest_date"] == today
+
+
+def test_a_list_shown_in_a_frame_is_the_columns_list(tmp_path: Path) -> None:
+    """信息公开 systems often show a column's list in an iframe of the column page: the visitor
+    sees that list, so the column is judged by it (fresh, or empty by its "暂无信息"); a frame
+    whose list a script fills stays unreadable, never empty."""
+    today = today_local().isoformat()
+    dated = "".join(
+        f"<li><a href='/module/art.jsp?id={n}'>政府信息公开第{n}条信息的标题</a><span>{today}</span></li>"
+        for n in range(3)
+    )
+    routes = {
+        "/": _page(
+            "<div class='nav'><a href='/xxgk/'>信息公开</a><a href='/tzgg/'>通知公告</a>"
+            "<a href='/zcwj/'>政策文件</a></div>"
+        ),
+        "/xxgk/": _page("<iframe src='/module/list.jsp?cat=5' width='100%'></iframe>"),
+        "/module/list.jsp?cat=5": _page(f"<ul class='list'>{dated}</ul>"),
+        "/tzgg/": _page("<iframe src='/module/list.jsp?cat=6'></iframe>"),
+        "/module/list.jsp?cat=6": _page("<div class='list'>暂无信息</div>"),
+        "/zcwj/": _page("<iframe src='/module/list.jsp?cat=7'></iframe>"),
+        "/module/list.jsp?cat=7": _page(
+            "<div id='list'></div><script>$('#list').load('/module/data.jsp?cat=7');</script>"
+        ),
+        "/module/art.jsp": _page("<p>正文</p>"),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: frames\n    name: 框架县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "frames", "--format", "json"
+            ).stdout
+        )
+        # configured columns, nothing discovered: their frames are read all the same
+        configured = tmp_path / "configured.yaml"
+        configured.write_text(
+            f"sites:\n  - id: frames\n    name: 框架县人民政府\n    home: {server.url}\n"
+            f"    columns:\n      - {{name: 信息公开, url: '{server.url}xxgk/', category: policy}}\n",
+            encoding="utf-8",
+        )
+        db2 = f"sqlite:///{tmp_path / 'g2.db'}"
+        govwatch("crawl", "-c", str(configured), "--db", db2, *FAST)
+        configured_tree = json.loads(
+            govwatch(
+                "columns",
+                "-c",
+                str(configured),
+                "--db",
+                db2,
+                "--site",
+                "frames",
+                "--format",
+                "json",
+            ).stdout
+        )
+    assert [(row["name"], row["newest_date"]) for row in configured_tree] == [("信息公开", today)]
+    by_name = {row["name"]: row for row in tree}
+    assert by_name["信息公开"]["newest_date"] == today
+    assert by_name["信息公开"]["item_count"] == 3
+    assert by_name["通知公告"]["state"] == "empty"
+    assert by_name["政策文件"]["state"] == "unreadable"
+    kinds = {(f["kind"], f.get("column")) for f in findings if f["kind"] != "dead_link"}
+    assert ("empty_column", "通知公告") in kinds
+    assert ("column_unreadable", "政策文件") in kinds
+    assert not any(column == "信息公开" for _, column in kinds)

@@ -153,6 +153,7 @@ class ColumnState:
     hub: bool = False  # its first page lists sub-columns, not items (navigation.hub_columns)
     unreadable: bool = False
     data_tried: bool = False
+    frames_asked: bool = False  # its first page's same-site frames are read (a list in one)
     empty_marker: bool = False
     text_chars: int = 0  # prose on the first page: a content page, not a list
     public_form: bool = False  # a form to write in on the first page (县长信箱): not a list
@@ -1739,18 +1740,24 @@ class SiteSpider(Spider):
             self.home_menu = frozenset(column_key(link.url) for link in menu)
         yield from self._add_columns(state, menu + tree_links(doc, url, home))
         extra = [(frame, "navframe") for frame in frame_urls(doc, url, home)]
+        state.frames_asked = True
         sitemap = sitemap_url(doc, url) if state.is_home else None
         if sitemap:
             extra.append((sitemap, "sitemap"))
         for target, role in extra:
-            key = column_key(target)
-            if key in self.column_keys or request_key(target, "utf-8") is None:
-                continue
-            self.column_keys.add(key)
-            request = self._request(target, target, role, "utf-8", method="GET")
-            request.meta["gw_column"] = state
-            state.pending += 1
-            yield request
+            yield from self._read_for_column(state, target, role)
+
+    def _read_for_column(self, state: ColumnState, target: str, role: str) -> Iterator[Request]:
+        """A page that is part of a column's page (a frame) or of the homepage (its 网站地图),
+        read once for the crawl: a known column's page is read as that column."""
+        key = column_key(target)
+        if key in self.column_keys or request_key(target, "utf-8") is None:
+            return
+        self.column_keys.add(key)
+        request = self._request(target, target, role, "utf-8", method="GET")
+        request.meta["gw_column"] = state
+        state.pending += 1
+        yield request
 
     def _home_spellings(self) -> frozenset[str]:
         """The homepage's other spellings ("/index.html" for "/", "/" for "/index.htm"…): a
@@ -1799,13 +1806,39 @@ class SiteSpider(Spider):
         state: ColumnState = response.meta["gw_column"]
         if doc is not None:
             home = self.home_url
-            links = tree_links(doc, response.url, home)
-            if response.meta["gw_role"] == "sitemap":
-                links = sitemap_links(doc, response.url, home) + links
-            else:
-                links = navigation_links(doc, response.url, home) + links
-            yield from self._add_columns(state, links)
+            frame = response.meta["gw_role"] == "navframe"
+            if frame and not state.is_home:
+                yield from self._framed_list(state, doc, response)
+            if self.discovers and state.depth < MAX_DEPTH:
+                links = tree_links(doc, response.url, home)
+                if not frame:
+                    links = sitemap_links(doc, response.url, home) + links
+                else:
+                    links = navigation_links(doc, response.url, home) + links
+                yield from self._add_columns(state, links)
         yield from self._settle(state)
+
+    def _framed_list(
+        self, state: ColumnState, doc: HtmlElement, response: Response
+    ) -> Iterator[Request]:
+        """A column page's frame, read as the visitor sees it: the column's list when the page
+        has none of its own (a 信息公开 list shown in an iframe), or its "暂无信息"."""
+        if any(item.list_date or item.url_date for item in state.items):
+            return
+        found, _ = column_list(doc, response.url)
+        items = list(found.items) if found else []
+        if any(item.list_date or item.url_date for item in items):
+            state.items.extend(items)
+            encoding = response.encoding if isinstance(response, TextResponse) else "utf-8"
+            for item in items:
+                if (
+                    item.needs_detail
+                    and item.url not in state.details
+                    and self._detail_budget(state)
+                ):
+                    yield from self._date_from_detail(state, item.url, encoding)
+        elif not items and list_signals(doc, response.url).empty_marker:
+            state.empty_marker, state.unreadable = True, False
 
     def _unreadable_or_data(
         self, state: ColumnState, doc: HtmlElement, url: str, encoding: str
@@ -1816,6 +1849,11 @@ class SiteSpider(Spider):
         if signals.empty_marker:
             state.empty_marker = True
             return
+        if not state.frames_asked:
+            # not discovering from this page: its frames are read for its list all the same
+            state.frames_asked = True
+            for frame in frame_urls(doc, url, self.home_url):
+                yield from self._read_for_column(state, frame, "navframe")
         if signals.data_urls and not state.data_tried:
             state.data_tried = True
             state.pending += 1
