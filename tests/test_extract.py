@@ -371,6 +371,40 @@ def test_a_columns_own_short_list_beats_a_longer_box_beside_it() -> None:
     assert max(i.date_text or "" for i in found.items) == "2026-10-01"
 
 
+def _boxed(heading: str, title: str, own_items: int = 20) -> list[str]:
+    """A column page: a box headed ``heading`` of five dated items of other columns, beside
+    the column's own list of undated items (dated from their pages); the main list's URLs."""
+    box = "".join(
+        f"<li><a href='/zwdt/202611/t202611{d}_9{d}.html'>县委第{d}次会议召开</a>"
+        f"<span>11-{d}</span></li>"
+        for d in range(16, 21)
+    )
+    own = "".join(
+        f"<li><a href='/bmdt/content_{n}.html'>部门信息第{n}条的标题</a></li>"
+        for n in range(own_items)
+    )
+    page = (
+        f"<html><head><title>{title}</title></head><body>"
+        f"<div class='left_box'><h3>{heading}</h3><ul>{box}</ul></div>"
+        f"<div class='list'><ul class='news_list'>{own}</ul></div></body></html>"
+    )
+    found = main_list(parse_html(page), "http://www.example.gov.cn/bmdt2/index.html")
+    assert found is not None
+    return [item.url.split("/")[3] for item in found.items]
+
+
+def test_a_box_headed_as_the_sites_is_not_the_columns_list() -> None:
+    """A 最新更新 or 热点信息 box of other columns' dated items beside the column's own
+    undated list: the column is its own list (dated from its items' pages), not the box."""
+    assert set(_boxed("最新更新", "部门信息-示例县")) == {"bmdt"}
+    assert set(_boxed("热点信息 更多>>", "部门信息-示例县")) == {"bmdt"}
+    # a heading the page's title says too is the column's own: a column 热点关注
+    assert set(_boxed("热点关注", "热点关注-示例县")) == {"zwdt"}
+    # another heading, or an own list shorter than the box: the dated box, as before
+    assert set(_boxed("工作动态", "部门信息-示例县")) == {"zwdt"}
+    assert set(_boxed("最新更新", "部门信息-示例县", own_items=3)) == {"zwdt"}
+
+
 def test_a_data_island_is_the_column_even_beside_a_dated_box() -> None:
     """大汉 writes a column's records in a data island; a dated box of another column's
     items in the page beside it does not date the column."""

@@ -110,6 +110,7 @@ class DatedItem:
 class ItemList:
     items: tuple[ListItem, ...]
     furniture: bool
+    widget: bool = False  # headed as a box of the site's, not the page's (最新更新, 热点…)
 
     @property
     def dated_count(self) -> int:
@@ -132,6 +133,8 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
 
     groups: dict[tuple[object, ...], list[ListItem]] = {}
     furniture: dict[tuple[object, ...], bool] = {}
+    widget: dict[tuple[object, ...], bool] = {}
+    page_title = squash(doc.findtext(".//title") or "")
     for item, anchors in by_item.items():
         container = item.getparent()
         if container is None:
@@ -140,7 +143,38 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         main = max(anchors, key=lambda a: len(_anchor_title(a)))
         groups.setdefault(key, []).append(_list_item(item, main, base))
         furniture[key] = furniture.get(key, False) or is_furniture(item)
-    return [ItemList(tuple(items), furniture[key]) for key, items in groups.items()]
+        if key not in widget:
+            widget[key] = _headed_as_widget(container, page_title)
+    return [ItemList(tuple(items), furniture[key], widget[key]) for key, items in groups.items()]
+
+
+# The headings of boxes a site puts on every page: the newest or most read of other columns.
+_WIDGET_HEADINGS = re.compile(
+    r"最新更新|热点|热门|排行|点击榜|阅读榜|推荐阅读|相关阅读|相关文章|相关新闻|相关链接|猜你喜欢"
+)
+_HEADING_MAX = 12  # characters of a box's heading ("热点信息更多>>")
+
+
+def _headed_as_widget(container: HtmlElement, page_title: str) -> bool:
+    """Whether the list's heading (the short text just before it, or before one of its two
+    nearest ancestors) names a box of the site's (最新更新, 热点信息…) rather than the column the
+    page is: a heading the page's <title> also says is the column's own (a column 热点专题)."""
+    node: HtmlElement | None = container
+    for _ in range(3):
+        if node is None or tag_of(node) in ("body", "html"):
+            return False
+        sibling = node.getprevious()
+        while sibling is not None and not isinstance(sibling.tag, str):
+            sibling = sibling.getprevious()  # comments
+        if sibling is not None:
+            heading = squash(sibling.text_content())
+            if heading and len(heading) <= _HEADING_MAX:
+                found = _WIDGET_HEADINGS.search(heading)
+                return found is not None and found.group(0) not in page_title
+            if heading:
+                return False  # text before it that is no heading: another block
+        node = node.getparent()
+    return False
 
 
 def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
@@ -151,6 +185,12 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     candidates = [lst for lst in find_lists(doc, page_url) if not lst.furniture]
     if not candidates:
         return None
+    # A box headed 最新更新 or 热点 lists other columns' items: not the column's list when the
+    # page has another at least as long (undated: its items are dated from their pages).
+    widgets = [len(lst.items) for lst in candidates if lst.widget]
+    others = [lst for lst in candidates if not lst.widget]
+    if widgets and any(len(lst.items) >= max(widgets) for lst in others):
+        candidates = others
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
     own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]
