@@ -219,3 +219,32 @@ def test_a_head_that_cannot_be_believed_is_asked_again_by_get(tmp_path: Path) ->
     # Only the answers not believed were asked again; the real file's HEAD stood.
     assert ("GET", "/files/gone.pdf") in asked and ("GET", "/files/lying.doc") in asked
     assert ("GET", "/files/real.pdf") not in asked
+
+
+def test_a_blank_page_is_a_soft_404(tmp_path: Path) -> None:
+    """A deleted article's template, or a server script that failed, answers 200 with nothing:
+    the visitor sees a blank page. A script-built page is not blank; a file is not a page."""
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/zwgk/blank.html'>空白页</a><a href='/zwgk/spaces.jsp?id=3'>只有空白</a>"
+                "<a href='/zwgk/app.html'>脚本页面</a><a href='/files/empty.txt'>空文本</a>"
+                "<a href='/zwgk/ok.html'>正常页面</a>"
+            ),
+        ),
+        "/zwgk/blank.html": Route(200, b"", {"Content-Type": "text/html"}),
+        "/zwgk/spaces.jsp": Route(200, b" \r\n\t\r\n", {"Content-Type": "text/html; charset=GBK"}),
+        "/zwgk/app.html": Route(200, b"<div id='app'></div><script src='/js/app.js'></script>"),
+        "/js/app.js": Route(200, b"render();", {"Content-Type": "application/javascript"}),
+        "/files/empty.txt": Route(200, b"", {"Content-Type": "text/plain"}),
+        "/zwgk/ok.html": Route(200, _html("<p>正文</p>")),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    dead = _dead(findings, server)
+    outcome = {url: (f["status"], f["error"], f["definite"]) for url, f in dead.items()}
+    assert outcome == {
+        "/zwgk/blank.html": (200, "soft_404", False),
+        "/zwgk/spaces.jsp?id=3": (200, "soft_404", False),
+    }

@@ -816,6 +816,8 @@ class SiteSpider(Spider):
             return "blocked", "HTTP 429 Too Many Requests"
         if status == 403 and response.meta.get(REFUSED_IN_BURST):
             return "blocked", "HTTP 403 from a server that refused requests for coming too fast"
+        if _blank_page(response):
+            return "soft_404", "HTTP 200 web page with nothing in it: a visitor sees a blank page"
         home_instead = self._home_instead(response, doc)
         if home_instead is not None:
             return "soft_404", home_instead
@@ -2010,6 +2012,23 @@ def _carry_on(callback: Any, slot: str, priority: int) -> Request:
         dont_filter=True,
         priority=priority,
         meta={"download_slot": slot, "autothrottle_dont_adjust_delay": True},
+    )
+
+
+def _blank_page(response: Response) -> bool:
+    """A web page answered 200 with an empty body (a deleted article's template, a script that
+    failed on the server): read in full, nothing but white space."""
+    if response.status != 200 or response.request is None or response.request.method != "GET":
+        return False
+    if response.meta.get("gw_body_skipped") is response.request or "download_stopped" in (
+        response.flags or []
+    ):
+        return False
+    content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
+    return (
+        b"html" in content_type
+        and may_be_page(response.meta.get("gw_url") or response.url)
+        and not response.body.strip()
     )
 
 
