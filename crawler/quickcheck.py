@@ -155,11 +155,13 @@ class QuickChecks:
         if origin is not None and origin not in self.known:
             self.known[origin] = reached_directly(origin, self.proxies)
 
-    def submit(self, key: str, shown: str, origin: Origin | None, slot_key: str) -> bool:
+    def submit(
+        self, key: str, shown: str, origin: Origin | None, slot_key: str, referer: str | None = None
+    ) -> bool:
         """Take the check of ``key`` (already percent-encoded), or False: the crawl asks."""
         if origin is None or not self.can_read(origin):
             return False
-        request = request_bytes(Candidate(key, "HEAD"), origin, self.limits.user_agent)
+        request = request_bytes(Candidate(key, "HEAD"), origin, self.limits.user_agent, referer)
         if request is None:
             return False
         self._queue(origin, slot_key, _Job(key, shown, request))

@@ -173,7 +173,9 @@ def reached_directly(origin: Origin, proxies: dict[str, str]) -> bool:
     return origin.scheme not in proxies or bool(proxy_bypass(origin.host))
 
 
-def request_bytes(candidate: Candidate, origin: Origin, user_agent: str) -> bytes | None:
+def request_bytes(
+    candidate: Candidate, origin: Origin, user_agent: str, referer: str | None = None
+) -> bytes | None:
     """The request as sent, or None if it cannot be sent as it is (left to the crawl)."""
     parts = urlsplit(candidate.key)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -184,6 +186,8 @@ def request_bytes(candidate: Candidate, origin: Origin, user_agent: str) -> byte
         "Accept: */*",
         "Accept-Encoding: identity",
     ]
+    if referer:
+        lines.append(f"Referer: {referer}")
     if candidate.method == "GET":
         if candidate.etag:
             lines.append(f"If-None-Match: {candidate.etag}")

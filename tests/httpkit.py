@@ -32,6 +32,8 @@ class Route:
     then: Route | None = None  # after answering ``times`` times, answer like this instead
     times: int = 1
     plain_status: int | None = None  # over plain HTTP (plain_too servers), this status instead
+    # hotlink protection (nginx valid_referers): 403 unless the Referer names one of these hosts
+    referers: tuple[str, ...] | None = None
 
 
 class RouteServer:
@@ -71,6 +73,7 @@ class RouteServer:
         self.times: list[tuple[str, float]] = []
         self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered)
         self.cookies: list[tuple[str, str | None]] = []  # (path, its Cookie header)
+        self.referers: list[tuple[str, str, str | None]] = []  # (method, path, its Referer)
         self.rate_limit = rate_limit
         self.fresh_etags = fresh_etags
         self.answered = itertools.count()
@@ -156,6 +159,11 @@ class RouteServer:
                 route = route.then
             else:
                 route.times -= 1
+        self.referers.append((method, path, handler.headers.get("Referer")))
+        if route.referers is not None:
+            named = urlsplit(handler.headers.get("Referer") or "").hostname
+            if named not in route.referers:
+                route = Route(403, b"<html><body>403 Forbidden</body></html>")
         self.times.append((path, time.monotonic()))
         if route.delay or (method == "HEAD" and route.head_delay):
             time.sleep(route.head_delay if method == "HEAD" and route.head_delay else route.delay)

@@ -11,6 +11,7 @@ from crawler.extract.links import (
     _resolved,
     extract_links,
     head_believed,
+    referer_for,
     refresh_url,
     srcset_urls,
 )
@@ -267,3 +268,19 @@ def test_lazy_loaded_pictures_are_checked_as_the_visitor_sees_them() -> None:
         ("http://www.x.gov.cn/p4-2x.jpg", "data-srcset"),
         ("http://www.x.gov.cn/same.jpg", "src"),
     }
+
+
+def test_the_referer_is_the_one_a_browser_sends() -> None:
+    """strict-origin-when-cross-origin: the page to its own origin, the origin elsewhere,
+    nothing from https to http; a Chinese path percent-encoded, never the fragment."""
+    page = "http://www.x.gov.cn/zwgk/政策.html?id=3#top"
+    assert referer_for(page, "http://www.x.gov.cn/a.pdf") == (
+        "http://www.x.gov.cn/zwgk/%E6%94%BF%E7%AD%96.html?id=3"
+    )
+    assert referer_for(page, "http://WWW.X.GOV.CN/a.pdf").startswith("http://www.x.gov.cn/zwgk/")
+    assert referer_for(page, "http://www.y.gov.cn/a.pdf") == "http://www.x.gov.cn/"
+    assert referer_for(page, "https://www.x.gov.cn/a.pdf") == "http://www.x.gov.cn/"
+    assert referer_for("https://www.x.gov.cn/a.html", "http://www.x.gov.cn/b.pdf") is None
+    assert referer_for("http://u:p@www.x.gov.cn:8080/a", "http://y.cn/") == (
+        "http://www.x.gov.cn:8080/"
+    )

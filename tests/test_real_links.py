@@ -248,3 +248,33 @@ def test_a_blank_page_is_a_soft_404(tmp_path: Path) -> None:
         "/zwgk/blank.html": (200, "soft_404", False),
         "/zwgk/spaces.jsp?id=3": (200, "soft_404", False),
     }
+
+
+def test_files_guarded_against_hotlinking_answer_the_crawl_as_a_visitor(tmp_path: Path) -> None:
+    """nginx ``valid_referers server_names``: a site's pictures and attachments answer 403 to a
+    request that does not come from one of its pages. A browser sends the page as Referer; so
+    does the crawl, and nothing is reported, on the first night or on the next."""
+    guarded = ("127.0.0.1",)
+    routes = {
+        "/": Route(200, _html("<a href='/zwgk/a.html'>政务公开</a><img src='/uploads/logo.png'>")),
+        "/zwgk/a.html": Route(
+            200,
+            _html(
+                "<img src='/uploads/p.jpg'><a href='/uploads/f.pdf'>附件</a>"
+                "<a href='/uploads/gone.pdf'>失效附件</a>"
+            ),
+        ),
+        "/uploads/logo.png": Route(200, b"PNG", PNG, referers=guarded),
+        "/uploads/p.jpg": Route(200, b"JPG", PNG, referers=guarded),
+        "/uploads/f.pdf": Route(200, b"%PDF", PDF, referers=guarded),
+    }
+    with RouteServer(routes) as server:
+        first = _crawl(tmp_path, server)
+        second = _crawl(tmp_path, server)
+        sent = {(path, referer) for method, path, referer in server.referers}
+    for findings in (first, second):
+        dead = _dead(findings, server)
+        assert {url: f["status"] for url, f in dead.items()} == {"/uploads/gone.pdf": 404}
+    # the linking page's URL, as a browser sends it (the homepage's for the homepage's links)
+    assert ("/uploads/p.jpg", f"{server.url}zwgk/a.html") in sent
+    assert ("/uploads/logo.png", server.url) in sent

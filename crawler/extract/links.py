@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from crawler.extract.html import HtmlElement, base_url, browser_url, clean_href, squash, tag_of
 
@@ -447,3 +447,25 @@ def _anchor_text(element: HtmlElement) -> str:
         image = next(iter(element.iter("img")), None)
         text = squash(image.get("alt") or image.get("title") or "") if image is not None else ""
     return text if len(text) <= _ANCHOR_TEXT_MAX else f"{text[: _ANCHOR_TEXT_MAX - 1]}…"
+
+
+def referer_for(source: str, target: str) -> str | None:
+    """The Referer a browser sends when a page at ``source`` fetches ``target`` (its default
+    policy, strict-origin-when-cross-origin): the page's URL to its own origin, the origin
+    alone elsewhere, nothing from https to http. A server that guards its files against
+    hotlinking (nginx ``valid_referers``) answers the crawl as it answers the visitor."""
+    page, wanted = urlsplit(source), urlsplit(target)
+    if page.scheme not in ("http", "https") or not page.hostname:
+        return None
+    if page.scheme == "https" and wanted.scheme != "https":
+        return None
+    origin = f"{page.scheme}://{page.netloc.rsplit('@', 1)[-1]}"
+    if (page.scheme, page.netloc.lower()) != (wanted.scheme, wanted.netloc.lower()):
+        return origin + "/"
+    path = quote(page.path or "/", safe=_URL_SAFE)
+    query = quote(page.query, safe=_URL_SAFE)
+    return origin + path + (f"?{query}" if query else "")
+
+
+# Characters a URL may carry as they are; anything else (a Chinese path) is percent-encoded.
+_URL_SAFE = "/:@!$&'()*+,;=-._~%?"

@@ -47,6 +47,7 @@ from crawler.extract.links import (
     has_anchor,
     head_believed,
     may_be_page,
+    referer_for,
     refresh_url,
 )
 from crawler.extract.lists import (
@@ -472,6 +473,9 @@ class SiteSpider(Spider):
                 request.headers[b"If-None-Match"] = clean.etag
             if clean.last_modified:
                 request.headers[b"If-Modified-Since"] = clean.last_modified
+        if role in ("page", "check"):
+            # as from the homepage; from the linking page when it is known (_schedule_link)
+            _with_referer(request, referer_for(self.home_url, key))
         if method == "GET" and role != "check":
             self.getting.add(key)
         if role in ("page", "list", "detail", "sitemap", "navframe"):
@@ -479,20 +483,29 @@ class SiteSpider(Spider):
         return request
 
     def _schedule_link(
-        self, url: str, key: str, tag: str, encoding: str, encoded: bool = False
+        self,
+        url: str,
+        key: str,
+        tag: str,
+        encoding: str,
+        encoded: bool = False,
+        source: str | None = None,
     ) -> Iterator[Request]:
         """Request a linked URL once per crawl: a page of the site by GET, the rest by HEAD.
-        ``encoded``: ``key`` is already the URL as requested (from a stored occurrence)."""
+        ``encoded``: ``key`` is already the URL as requested (from a stored occurrence).
+        ``source``: the page that links it (the homepage if not known), whose Referer a
+        browser sends."""
         if key in self.failed_before:
             yield from self._reach(key)
         if key in self.requested or not self.plan.checks_links:
             return
         if not self.partition.owns(key):
-            self._hand_over(url, key, tag, encoding, encoded)
+            self._hand_over(url, key, tag, encoding, encoded, source)
             return
         if key in self.failed_before and not self.rechecks_started:
             return  # its recheck comes (see failed_before)
         target, encoding = (key, "utf-8") if encoded else (url, encoding)
+        referer = referer_for(source, key) if source else None
         internal = self.internal(url)
         answer = self.unchanged.get(key)
         page = (
@@ -517,7 +530,7 @@ class SiteSpider(Spider):
                 self.pages_scheduled += 1
                 self.replays.append((key, url))  # read from the last crawl, in this callback
                 return
-            request = self._request(target, url, "page", encoding, method="GET")
+            request = _with_referer(self._request(target, url, "page", encoding, "GET"), referer)
             if not self._read_quickly(request):
                 yield request
         elif answer is not None and answer.status != 304:
@@ -525,30 +538,35 @@ class SiteSpider(Spider):
             yield from self._believe_head(
                 key, url, partial(self._record, key, url, "HEAD", answer=answer)
             )
-        elif self._quick_check(key, url):
+        elif self._quick_check(key, url, referer or referer_for(self.home_url, key)):
             self.requested.add(key)
         else:
-            yield self._request(target, url, "check", encoding, method="HEAD")
+            yield _with_referer(self._request(target, url, "check", encoding, "HEAD"), referer)
 
-    def _quick_check(self, key: str, url: str) -> bool:
+    def _quick_check(self, key: str, url: str, referer: str | None) -> bool:
         """Hand a HEAD check to the small client (crawler.quickcheck), if it takes it: not a URL
         that timed out last time, nor one the pre-pass asked already (its answer was not clean)."""
         if self.quick is None or key in self.timed_out:
             return False
         if self.previous is not None and key in self.previous.clean and self.revalidates:
             return False
-        return self.quick.submit(key, url, origin_of(key), host_of(key))
+        return self.quick.submit(key, url, origin_of(key), host_of(key), referer)
 
     def _read_quickly(self, request: Request) -> bool:
         """Hand a page's GET to the small client (crawler.quickcheck), if it takes it: not a
-        request with headers of its own (a conditional one), nor one that hung last time."""
+        conditional request, nor one that hung last time."""
         quick = self.quick
-        if quick is None or not self.quick_pages or request.headers or HUNG_BEFORE in request.meta:
+        if quick is None or not self.quick_pages or HUNG_BEFORE in request.meta:
+            return False
+        if any(name in request.headers for name in _CONDITIONAL):
             return False
         origin = origin_of(request.url)
         if origin is None or not quick.can_read(origin):
             return False
         headers = self.page_headers
+        referer = request.headers.get(b"Referer")
+        if referer:
+            headers = [*headers, ("Referer", referer.decode("latin-1"))]
         jar = self._cookie_jar()
         if jar is not None:
             jar.process_request(request)  # the Cookie header the crawl's request would carry
@@ -1242,7 +1260,7 @@ class SiteSpider(Spider):
                     text=link.text,
                 )
             )
-            yield from self._schedule_link(link.url, key, link.tag, encoding)
+            yield from self._schedule_link(link.url, key, link.tag, encoding, source=response.url)
         names = anchor_names(doc)
         for names_key in {response.meta["gw_key"], request_key(response.url, encoding)}:
             if names_key is not None:
@@ -1403,7 +1421,9 @@ class SiteSpider(Spider):
                     target_key, target_url, "NONE", error=_malformed_error(target_url)
                 )
             else:
-                yield from self._schedule_link(target_url, target_key, tag, "", encoded=True)
+                yield from self._schedule_link(
+                    target_url, target_key, tag, "", encoded=True, source=page_url
+                )
 
     def _engine(self) -> Engine:
         if self._db is None:
@@ -1513,12 +1533,14 @@ class SiteSpider(Spider):
         request.meta[PREFETCHED] = response
         yield request
 
-    def _hand_over(self, url: str, key: str, tag: str, encoding: str, encoded: bool) -> None:
+    def _hand_over(
+        self, url: str, key: str, tag: str, encoding: str, encoded: bool, source: str | None
+    ) -> None:
         if key in self.forwarded or self.link is None:
             return
         self.forwarded.add(key)
         owner = owner_of(key, self.partition.count)
-        self.link.forward(owner, ["link", url, key, tag, encoding, encoded])
+        self.link.forward(owner, ["link", url, key, tag, encoding, encoded, source])
 
     def _open_partition(self, spider: Spider) -> None:
         assert self.link is not None
@@ -1652,8 +1674,8 @@ class SiteSpider(Spider):
         assert self.link is not None
         for message in self.link.take(self.replay_batch):
             if message[0] == "link":
-                _, url, key, tag, encoding, encoded = message
-                yield from self._schedule_link(url, key, tag, encoding, encoded)
+                _, url, key, tag, encoding, encoded, source = message
+                yield from self._schedule_link(url, key, tag, encoding, encoded, source)
             elif message[0] == "page":
                 yield from self._handed_page(*message[1:])
             elif message[0] == "anchor":
@@ -2013,6 +2035,17 @@ def _carry_on(callback: Any, slot: str, priority: int) -> Request:
         priority=priority,
         meta={"download_slot": slot, "autothrottle_dont_adjust_delay": True},
     )
+
+
+_CONDITIONAL = (b"If-None-Match", b"If-Modified-Since")
+
+
+def _with_referer(request: Request, referer: str | None) -> Request:
+    """The request with the Referer a browser would send (links.referer_for), set before
+    Scrapy's RefererMiddleware adds the page whose callback happened to make it."""
+    if referer:
+        request.headers[b"Referer"] = referer
+    return request
 
 
 def _blank_page(response: Response) -> bool:
