@@ -50,6 +50,22 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
         _page("提示", "<p>对不起，该稿件已被删除</p>"),
         _page("提示", "<p>系统提示：页面不存在</p>"),
         _page("提示", "<p>该条信息不存在或已删除</p>"),
+        _page("提示", "<p>抱歉，您访问的页面走丢了！</p>"),
+        _page("提示", "<p>抱歉，您访问的内容已删除</p>"),
+        # 大汉's download module for a file that is gone
+        _page("", "<script>alert('文件不存在！');history.back();</script>"),
+        # the message below a long banner, or below a header's drop-down of 50 部门
+        _page(
+            "某某县人民政府",
+            "<div class='top_banner'>" + "某某县人民政府门户网站欢迎您" * 20 + "</div>"
+            "<div class='main'><p>该信息已删除</p></div>",
+        ),
+        _page(
+            "某某县人民政府",
+            "<select>"
+            + "".join(f"<option>某某县第{n}部门</option>" for n in range(50))
+            + "</select><div class='main'><p>对不起，您访问的页面不存在</p></div>",
+        ),
     ],
 )
 def test_soft_404_pages(html: str) -> None:
@@ -113,6 +129,14 @@ def test_soft_404_pages(html: str) -> None:
             "<div class='title'>关于政务公开栏目无法打开的咨询</div>"
             "<p>来信内容：点击政务公开栏目显示页面不存在。</p><p>回复时间：2023-11-20</p>",
         ),
+        # a letter whose title is the words, beside its label (a cell, a bold label, inline)
+        _page(
+            "县长信箱",
+            "<table><tr><td>留言标题：</td><td>网站页面不存在</td><td>留言时间：</td>"
+            "<td>2024-10-01</td></tr><tr><td>答复单位：</td><td>县政务公开办</td></tr></table>",
+        ),
+        _page("县长信箱", "<p><b>信件标题：</b>网站页面不存在</p><p>已转相关单位办理。</p>"),
+        _page("县长信箱", "<p>留言标题：网站页面不存在</p><p>已转相关单位办理。</p>"),
     ],
 )
 def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from crawler.extract.detail import has_dateline, publication_date
 from crawler.extract.html import HtmlElement, squash
+from crawler.extract.lists import is_furniture
 
 SOFT_404_PHRASES = (
     "页面不存在",
@@ -27,6 +28,10 @@ SOFT_404_PHRASES = (
     "已经被删除",
     "已被删除",
     "找不到文件或目录",
+    "内容已删除",
+    "信息已删除",
+    "文件不存在",
+    "页面走丢",
 )
 # A title, or a part of one ("404页面-某某市人民政府"), that is an error code: "404", "404页面",
 # "404 - 找不到文件或目录。", "HTTP Status 404 – Not Found", "错误404"; not a title that mentions
@@ -95,7 +100,7 @@ _MISSING_HINTS = (*SOFT_404_PHRASES, "404")
 # Characters of text two answers may differ by and still be the same page (looks_alike).
 SAME_WORDS_SLACK = 10
 SHORT_PAGE = 1500  # characters of text: longer pages are articles, whatever they mention
-HEADLINE_CHARS = 200
+HEADLINE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -214,13 +219,19 @@ def _stated(message: str, phrase: str) -> bool:
     return False
 
 
+# The labels of a letter's or a form's fields ("留言标题：网站页面不存在"): what follows one is
+# what someone wrote, not the page's message.
+_FIELD_LABELS = "标题|题目|主题|事由|问题|留言|信件|内容|诉求|回复|答复"
 # Words before "页面不存在" that make it what someone reports or asks about, not the page's
 # own message: "点击链接提示页面不存在", "打开时显示页面不存在", "为什么页面不存在", a notice
-# that "经核查，原链接页面不存在".
+# that "经核查，原链接页面不存在", a field's label.
 _REPORTED = re.compile(
     r"点击|显示|出现|打开|反映|反馈|咨询|为什么|为何|怎么|如何|来信|提问|问[:：]"
-    r"|核查|检查|发现|整改|排查"
+    rf"|核查|检查|发现|整改|排查|(?:{_FIELD_LABELS})\s*[:：]"
 )
+# A field's label on its own (a table cell, a span) before the value that says "页面不存在":
+# short ("留言标题：", "信件内容"), not a sentence that ends in a colon ("…存在以下问题：").
+_FIELD_LABEL = re.compile(rf"[\u4e00-\u9fff]{{0,4}}(?:{_FIELD_LABELS})\s*[:：]?")
 
 
 def _prefix_says(prefix: str) -> bool:
@@ -237,23 +248,40 @@ def _messages(doc: HtmlElement) -> list[str]:
         for h in doc.iter(tag)
         if not _in(h, ("a",))
     ]
-    skipped = ("script", "style", "a", "noscript", "title", "head")
     seen = 0
     body = doc.find("body")
     for node in (body if body is not None else doc).iter():
         if not isinstance(node.tag, str):
             continue
         pieces = []
-        if node.text and node.text.strip() and not _in(node, skipped):
+        if node.text and node.text.strip() and not _aside(node) and not _field_value(node):
             pieces.append(squash(node.text))
         parent = node.getparent()
-        if node.tail and node.tail.strip() and (parent is None or not _in(parent, skipped)):
+        label = _FIELD_LABEL.fullmatch(squash(node.text or ""))
+        if node.tail and node.tail.strip() and not label and not _aside(parent):
             pieces.append(squash(node.tail))
         found += pieces
         seen += sum(len(piece) for piece in pieces)
         if seen > HEADLINE_CHARS:
             break
     return found
+
+
+# Text that is no message of the page's: code, links, a drop-down's options (a 部门 selector
+# in the header), the site's header, menu and footer (lists.is_furniture).
+_NOT_MESSAGES = ("script", "style", "a", "noscript", "title", "head", "select", "option")
+
+
+def _aside(node: HtmlElement | None) -> bool:
+    return node is None or _in(node, _NOT_MESSAGES) or is_furniture(node)
+
+
+def _field_value(node: HtmlElement) -> bool:
+    """A value beside its field's label (a cell after "留言标题："): what someone wrote."""
+    before = node.getprevious()
+    while before is not None and not isinstance(before.tag, str):
+        before = before.getprevious()
+    return before is not None and _FIELD_LABEL.fullmatch(squash(before.text_content())) is not None
 
 
 def _titled(doc: HtmlElement, title: str) -> bool:

@@ -836,7 +836,7 @@ class SiteSpider(Spider):
             return "blocked", "HTTP 403 from a server that refused requests for coming too fast"
         if _blank_page(response):
             return "soft_404", "HTTP 200 web page with nothing in it: a visitor sees a blank page"
-        home_instead = self._home_instead(response, doc)
+        home_instead = self._home_instead(response, doc) or self._sent_home(response)
         if home_instead is not None:
             return "soft_404", home_instead
         landing = self.missing_landing
@@ -917,6 +917,22 @@ class SiteSpider(Spider):
         if looks_alike(home, fingerprint(response.status, page)):
             return "HTTP 200 with the homepage, the site's answer to any missing URL"
         return None
+
+    def _sent_home(self, response: Response) -> str | None:
+        """A link that its server redirected to its homepage (a deleted article, a removed
+        file, sent home): not what the page links, on any site, whatever a made-up URL gets
+        there. A link to a spelling of a homepage (its root, an index page) is not."""
+        key = response.meta.get("gw_key")
+        if response.status >= 300 or not response.meta.get("redirect_urls") or key is None:
+            return None
+        if _home_like(key) or self._names_home(key):
+            return None
+        asked, landed = urlsplit(key), urlsplit(response.url)
+        if _bare_host(asked.hostname) != _bare_host(landed.hostname):
+            return None
+        if not (_home_like(response.url) or self._names_home(response.url)):
+            return None
+        return f"redirected to the homepage {response.url}"
 
     @staticmethod
     def _answer_is_html(response: Response) -> bool:
@@ -2128,6 +2144,11 @@ def _page_metadata(url: str, doc: HtmlElement) -> PageMetadata | None:
 
 
 _HOME_PATH = re.compile(r"/(?:(?:index|default|home|main|portal)(?:\.\w+)?)?", re.I)
+
+
+def _bare_host(host: str | None) -> str:
+    """A host without its "www." (x.gov.cn and www.x.gov.cn are one site's)."""
+    return (host or "").lower().removeprefix("www.")
 
 
 def _home_like(url: str) -> bool:
