@@ -283,6 +283,24 @@ def test_a_clock_in_the_banner_is_no_item() -> None:
     ]
 
 
+def test_a_written_date_cut_by_a_string_method_is_read() -> None:
+    """TRS templates cut the date they write: ``s.substr(0, 10)``, ``str_date.substring(0,10)``.
+    A long variable name in such a call once sent the write's pattern into exponential
+    backtracking (a crawl that never ended on one column page)."""
+    name = "str_publish_date_of_document"
+    page = _column(
+        "<ul class='list'><script>var u = './202611/t20261120_1.html';"
+        f" var t = '县政府常务会议研究部署工作'; var {name} = '2026-11-20 08:00:00';"
+        'document.write("<li><a href=\'" + u + "\'>" + t + "</a><span>" +'
+        f' {name}.substring(0, 10) + "</span></li>");</script></ul>'
+    )
+    found, scripted = column_list(parse_html(page), "http://www.example.gov.cn/zcjd/")
+    assert scripted and found is not None
+    assert [(i.url, i.date_text) for i in found.items] == [
+        ("http://www.example.gov.cn/zcjd/202611/t20261120_1.html", "2026-11-20")
+    ]
+
+
 def test_an_empty_phrase_in_a_script_or_a_hidden_tab_says_nothing() -> None:
     items = "".join(
         f"<li><a href='/art/2026/11/{d}/art_1236_{d}.html'>第{d}号政策解读文件</a>"

@@ -23,12 +23,24 @@ from crawler.extract.lists import (
 )
 from crawler.extract.times import LOCAL
 
+# document.write("…" + url + "…" + date.substring(0, 10) + "…"): string literals and variable
+# expressions (a name, its properties and method calls) joined by "+". Written so that one
+# name cannot be split into several (an operand ends at "+" or ")"): no backtracking blow-up on
+# a call it does not take.
+_STRING = r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"
+_CALL = rf"\((?:[^()\"']|{_STRING})*\)"
+_NAME = r"[A-Za-z_$][\w$]*"
+_EXPRESSION = rf"{_NAME}(?:\s*\.\s*{_NAME}|\s*{_CALL})*"
+_OPERAND_TEXT = rf"(?:{_STRING}|{_EXPRESSION})"
 _WRITE = re.compile(
-    r"document\.write(?:ln)?\s*\(\s*((?:\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"
-    r"|\s*\+\s*|[A-Za-z_$][\w$.]*)+)\s*\)",
-    re.S,
+    rf"document\.write(?:ln)?\s*\(\s*({_OPERAND_TEXT}(?:\s*\+\s*{_OPERAND_TEXT})*)\s*\)", re.S
 )
-_OPERAND = re.compile(r"\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)'|([A-Za-z_$][\w$.]*)", re.S)
+_OPERAND = re.compile(rf"\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)'|({_EXPRESSION})", re.S)
+# A string method a list script applies to a date or a title: substring(0, 10), substr(0, 10),
+# slice(0, 10), trim().
+_METHOD = re.compile(
+    r"\.\s*(substring|substr|slice|trim|toString)\s*\(\s*(-?\d+)?\s*(?:,\s*(-?\d+)\s*)?\)"
+)
 _ASSIGNED = re.compile(
     r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*=\s*(?:\"((?:\\.|[^\"\\])*)\"|'((?:\\.|[^'\\])*)')\s*[;\n]"
 )
@@ -198,11 +210,45 @@ def _written(code: str) -> str:
     for call in _WRITE.finditer(code):
         for match in _OPERAND.finditer(call.group(1)):
             if match.group(3) is not None:
-                html.append(values.get(match.group(3), ""))
+                html.append(_value_of(match.group(3), values))
             else:
                 raw = match.group(1) if match.group(1) is not None else match.group(2)
                 html.append(_unescape(raw))
     return "".join(html)
+
+
+def _value_of(expression: str, values: dict[str, str]) -> str:
+    """A string variable's value, with the string methods applied to it that a list script
+    uses on a date (``s.substring(0, 10)``); "" for anything else (a function's result)."""
+    name = re.match(r"[A-Za-z_$][\w$]*", expression)
+    if name is None or name.group(0) not in values:
+        return ""
+    value, rest = values[name.group(0)], expression[name.end() :].strip()
+    while rest:
+        method = _METHOD.match(rest)
+        if method is None:
+            return ""
+        value = _applied(value, method.group(1), method.group(2), method.group(3))
+        rest = rest[method.end() :].strip()
+    return value
+
+
+def _applied(value: str, method: str, first: str | None, second: str | None) -> str:
+    start = int(first) if first is not None else 0
+    if start < 0:
+        start = max(0, len(value) + start) if method != "substring" else 0
+    if method == "substring":
+        end = int(second) if second is not None else len(value)
+        start, end = sorted((max(0, start), max(0, end)))
+        return value[start:end]
+    if method == "substr":
+        return value[start : start + int(second)] if second is not None else value[start:]
+    if method == "slice":
+        end = int(second) if second is not None else len(value)
+        return value[start : end if end >= 0 else len(value) + end]
+    if method == "trim":
+        return value.strip()
+    return value
 
 
 def _written_in_place(doc: HtmlElement) -> HtmlElement | None:
