@@ -283,6 +283,32 @@ def test_a_clock_in_the_banner_is_no_item() -> None:
     ]
 
 
+def test_lists_without_item_elements_are_read() -> None:
+    """A dl whose date is the term's dd; a flat run of link, date, <br> (date after or before
+    the link); a run without <br> stays unread (which link owns which date is a guess)."""
+    dl = "".join(
+        f"<dl><dt><a href='/xzdt/{d}.html'>城关镇第{d}次工作会议召开</a></dt><dd>2026.11.{d}</dd></dl>"
+        for d in (22, 19)
+    )
+    after = "".join(
+        f"<a href='/szyw/{d}.html'>县政府第{d}次常务会议</a> <span>2026-11-{d}</span><br>"
+        for d in (22, 20)
+    )
+    before = "".join(
+        f"[2026-11-{d}] <a href='/szyw/{d}.html'>县政府第{d}次常务会议</a><br/>" for d in (22, 20)
+    )
+    unbroken = after.replace("<br>", "")
+    for body, dates in (
+        (f"<div class='list'>{dl}</div>", ["2026.11.22", "2026.11.19"]),
+        (f"<div class='newslist'>{after}</div>", ["2026-11-22", "2026-11-20"]),
+        (f"<div class='newslist'>{before}</div>", ["2026-11-22", "2026-11-20"]),
+    ):
+        found = main_list(parse_html(_column(body)), "http://www.example.gov.cn/szyw/")
+        assert found is not None and [i.date_text for i in found.items] == dates, body
+    unread = main_list(parse_html(_column(unbroken)), "http://www.example.gov.cn/szyw/")
+    assert unread is None or unread.dated_count == 0
+
+
 def test_a_written_date_cut_by_a_string_method_is_read() -> None:
     """TRS templates cut the date they write: ``s.substr(0, 10)``, ``str_date.substring(0,10)``.
     A long variable name in such a call once sent the write's pattern into exponential
@@ -317,6 +343,11 @@ def test_an_empty_phrase_in_a_script_or_a_hidden_tab_says_nothing() -> None:
         assert found is not None and found.dated_count == 3
     shown = parse_html(_column("<div class='list'><p>暂无信息</p></div>"))
     assert says_empty(shown) == "暂无信息"
+    # other CMSs' words: 暂无文章, a pager that counts nothing (not 共10条)
+    assert says_empty(parse_html(_column("<ul><li>该栏目下暂无文章</li></ul>"))) == "暂无文章"
+    pager = "<ul></ul><div class='page'>共0条记录 第1/0页</div>"
+    assert says_empty(parse_html(_column(pager))) == "共0条"
+    assert says_empty(parse_html(_column(pager.replace("共0条", "共10条")))) is None
 
 
 def test_a_public_information_row_is_dated_by_its_publication_date() -> None:

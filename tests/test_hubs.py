@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from crawler.extract.html import HtmlElement, parse_html
-from crawler.extract.navigation import column_key, hub_columns
+from crawler.extract.navigation import column_key, hub_columns, navigation_links
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -270,3 +270,25 @@ def test_a_list_shown_in_a_frame_is_the_columns_list(tmp_path: Path) -> None:
     assert ("empty_column", "通知公告") in kinds
     assert ("column_unreadable", "政策文件") in kinds
     assert not any(column == "信息公开" for _, column in kinds)
+
+
+def test_a_sidebars_dated_articles_and_archive_months_are_no_columns() -> None:
+    """A column page's left bar (a navigation region) with a 最新信息 box of dated articles
+    and a 信息归档 of months: neither makes sub-columns (each would be judged empty or stale);
+    its menu of columns still does."""
+    page = parse_html(
+        "<html><body><div class='left'><div class='menu'>"
+        "<a href='/czyjs/ys/'>预算</a><a href='/czyjs/js/'>决算</a></div>"
+        "<div class='zxxx'><ul>"
+        + "".join(
+            f"<li><a href='/yw/{n}.html'>短标题{n}</a><span>2026-11-2{n}</span></li>"
+            for n in range(3)
+        )
+        + "</ul></div><div class='gd'><ul>"
+        + "".join(
+            f"<li><a href='/czyjs/?month=2026-{m:02d}'>2026年{m}月</a></li>" for m in (11, 10, 9)
+        )
+        + "<li><a href='/czyjs/?year=2025'>2025</a></li></ul></div></div></body></html>"
+    )
+    found = navigation_links(page, "http://x.gov.cn/czyjs/", HOME)
+    assert [link.name for link in found] == ["预算", "决算"]

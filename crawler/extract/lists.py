@@ -39,7 +39,11 @@ EMPTY_MARKERS = (
     "暂无相关",
     "信息正在更新",
     "栏目正在建设",
+    "暂无文章",
+    "暂无稿件",
 )
+# A pager that counts nothing: "共0条记录", "共 0 条", "共0篇".
+_ZERO_COUNT = re.compile(r"共\s*0\s*(?:条|篇)")
 _NOT_TITLES = frozenset({"更多", "更多>>", "more", "更多>", ">>", "查看更多", "详细", "详情"})
 _FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside"})
 _FURNITURE_WORDS = frozenset(
@@ -207,7 +211,10 @@ def says_empty(doc: HtmlElement) -> str | None:
     branch) nor in a block the page hides (another tab)."""
     body = doc.find("body")
     text = squash(" ".join(_shown_texts(body if body is not None else doc)))
-    return next((marker for marker in EMPTY_MARKERS if marker in text), None)
+    found = next((marker for marker in EMPTY_MARKERS if marker in text), None)
+    if found is None and (zero := _ZERO_COUNT.search(text)) is not None:
+        found = zero.group(0)
+    return found
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -335,8 +342,44 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
         if len(dates) == 1:
             return node
         if len(dates) > 1:
+            # a flat list (link, date, <br>, link, date, <br>…): the link is its line's item
+            line = _line_of(anchor) if node is anchor.getparent() else None
+            if line is not None and len(find_dates(without_clocks(" ".join(line)))) == 1:
+                return anchor
             return None
     return None
+
+
+def dated_item(anchor: HtmlElement) -> bool:
+    """Whether the link is an item of a dated list (an article beside its date), not a column
+    of a menu."""
+    item = _item_of(anchor)
+    return item is not None and _date_outside(item, anchor) is not None
+
+
+def _line_of(anchor: HtmlElement) -> list[str] | None:
+    """The texts beside the link on its line, when its parent lays out one item a line with
+    ``<br>`` (a list without item elements); None when it does not, or the line holds another
+    link."""
+    parent = anchor.getparent()
+    if parent is None or parent.find("br") is None:
+        return None
+    lines: list[list[HtmlElement]] = [[]]
+    for child in parent:
+        if isinstance(child.tag, str) and tag_of(child) == "br":
+            lines.append([])
+        else:
+            lines[-1].append(child)
+    line = next(line for line in lines if any(node is anchor for node in line))
+    if sum(1 for node in line if tag_of(node) == "a" or node.find(".//a") is not None) > 1:
+        return None
+    before = line[0].getprevious()  # the <br> that starts the line, if not the first
+    texts = [(before.tail if before is not None else parent.text) or ""]
+    for node in line:
+        if node is not anchor and isinstance(node.tag, str):
+            texts.append(node.text_content())
+        texts.append(node.tail or "")
+    return texts
 
 
 def _list_item(item: HtmlElement, anchor: HtmlElement, base: str) -> ListItem:
@@ -365,7 +408,24 @@ def _texts_outside(item: HtmlElement, anchor: HtmlElement) -> Iterator[str]:
 
 
 def _dates_outside(item: HtmlElement, anchor: HtmlElement) -> list[DateMatch]:
-    return find_dates(without_clocks(" ".join(_texts_outside(item, anchor))))
+    texts = list(_texts_outside(item, anchor))
+    if item is anchor:  # an item that is the link itself: its line's texts, if laid out so
+        texts = _line_of(anchor) or texts
+    elif tag_of(item) == "dt":
+        texts += _definitions(item)
+    return find_dates(without_clocks(" ".join(texts)))
+
+
+def _definitions(term: HtmlElement) -> list[str]:
+    """A ``<dt>`` item's ``<dd>`` siblings up to the next term: where a dl list puts the date."""
+    found = []
+    for sibling in term.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if tag_of(sibling) != "dd":
+            break
+        found.append(sibling.text_content())
+    return found
 
 
 def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:

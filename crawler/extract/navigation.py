@@ -12,7 +12,7 @@ from crawler.extract.dates import url_date
 from crawler.extract.detail import detail_metadata
 from crawler.extract.html import HtmlElement, base_url, squash, tag_of
 from crawler.extract.links import same_site
-from crawler.extract.lists import main_list
+from crawler.extract.lists import dated_item, main_list
 
 _NAV_WORDS = frozenset(
     {
@@ -103,6 +103,8 @@ _NOT_COLUMNS = frozenset(
 )
 _DETAIL_URL = re.compile(r"(/t\d{8}_\d+|/art_\d+_\d+|/content_\d+|/art/\d{4}/|detail|\.pdf$)", re.I)
 _NAME_MIN, _NAME_MAX = 2, 16
+# A month or a year as a link's whole name: 2026年11月, 2026年, 2026-11, 2026年11月份, 2026.
+_PERIOD = re.compile(r"(?:19|20)\d\d\s*(?:年\s*(?:\d{1,2}\s*月份?)?|[-./]\s*\d{1,2})?")
 _HOME_PATHS = frozenset(
     {
         "",
@@ -154,7 +156,7 @@ def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink
         if not _in_navigation(anchor):
             continue
         link = _column_link(anchor, base, home)
-        if link is None:
+        if link is None or dated_item(anchor):  # an article of a dated box in a sidebar
             continue
         key = column_key(link.url)
         if key != home_key and key != column_key(page_url):
@@ -328,6 +330,8 @@ def _named_link(name: str, href: str, base: str, home: str) -> NavLink | None:
         return None
     if not (_NAME_MIN <= len(name) <= _NAME_MAX) or name.lower() in _NOT_COLUMNS:
         return None
+    if _PERIOD.fullmatch(name):
+        return None  # an archive's month or year ("2026年11月"): the column's items filtered
     url = urljoin(base, href).split("#", 1)[0]
     if not same_site(url, home) or _DETAIL_URL.search(url):
         return None
