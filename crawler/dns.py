@@ -82,7 +82,7 @@ class ClassifyingResolver(CachingThreadedResolver):
         """The system's answer (IPv4, as Scrapy's own resolver), in the reactor's threads."""
         return deferToThreadPool(
             self.reactor,  # type: ignore[arg-type]
-            self.reactor.getThreadPool(),  # type: ignore[attr-defined]
+            self.reactor.getThreadPool(),
             socket.gethostbyname,
             name,
         )
@@ -103,7 +103,7 @@ class ClassifyingResolver(CachingThreadedResolver):
             exception = tx.DNSLookupError(f"{name}: {problem}")
         for waiter in self.pending.pop(name, []):
             if not waiter.called:
-                waiter.errback(Failure(exception))
+                waiter.errback(Failure(exception))  # type: ignore[no-untyped-call]
 
 
 def _succeed(value: str) -> Deferred[str]:
@@ -114,7 +114,7 @@ def _succeed(value: str) -> Deferred[str]:
 
 def _fail(exception: Exception) -> Deferred[str]:
     deferred: Deferred[str] = Deferred()
-    deferred.errback(Failure(exception))
+    deferred.errback(Failure(exception))  # type: ignore[no-untyped-call]
     return deferred
 
 

@@ -176,7 +176,7 @@ class PoliteDownloader(Downloader):
         slot = self.slots.get(slot_key)
         if slot is None:
             return
-        slot.transferring.difference_update(lent)  # type: ignore[arg-type]
+        slot.transferring.difference_update(lent)
         self._process_queue(slot)  # start what waited for those connections
 
     def _slot_gc(self, age: float = 60) -> None:
@@ -193,7 +193,7 @@ class PoliteDownloader(Downloader):
             dropped = list(slot.queue)
             slot.queue.clear()
             for request, deferred in dropped:
-                deferred.errback(Failure(DroppedAtStop(f"crawl stopping: {request.url}")))
+                deferred.errback(Failure(DroppedAtStop(f"crawl stopping: {request.url}")))  # type: ignore[no-untyped-call]
         elif slot.queue and self.refusals.any_given_up:
             key = next((k for k, s in self.slots.items() if s is slot), None)
             if key is not None and self.refusals.given_up(key):

@@ -64,7 +64,7 @@ class RunHeartbeat:
                 )
         self.emit()
         if self.parent != 1 and os.getppid() != self.parent and self.spider is not None:
-            self.crawler.engine.close_spider(self.spider, "parent_died")  # type: ignore[union-attr]
+            self.crawler.engine.close_spider(self.spider, "parent_died")
 
     def emit(self, final: bool = False) -> None:
         if not self.progress or self.spider is None:

@@ -239,7 +239,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             },
         )
         try:
-            await self.crawler.engine.download_async(control)  # type: ignore[union-attr]
+            await self.crawler.engine.download_async(control)
         except Exception as exc:  # a control that fails proves nothing either way
             logger.info("%s: control %s failed: %r", slot_key, url, exc)
             downloader = self._downloader()
@@ -252,7 +252,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = asked if asked is not None else self.backoff * 2**attempts
         request.meta["govwatch_retry_wait"] = min(delay, self.max_wait)
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self, request: Request, spider: Spider | None = None
     ) -> Response | None:
         """A retry waits here: before the server's download slot, so the slot stays free.

@@ -57,7 +57,7 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         return "redirect_loop", detail
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc):
         return "too_many_redirects", detail
-    if _is_tls(exc):
+    if exc is not None and _is_tls(exc):
         return "tls", detail
     for types, code in _BY_TYPE:
         if isinstance(exc, types):
@@ -76,6 +76,8 @@ def _is_tls(exc: BaseException) -> bool:
             continue
         seen.append(current)
         reasons = getattr(current, "reasons", None) or []
-        pending += [r.value for r in reasons if isinstance(r, Failure)]
-        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+        pending += [r.value for r in reasons if isinstance(r, Failure) and r.value is not None]
+        pending += [
+            e for e in (current.__cause__, current.__context__) if isinstance(e, BaseException)
+        ]
     return any("ssl" in f"{type(e).__module__}.{type(e).__name__}".lower() for e in seen)

@@ -71,7 +71,7 @@ class NewMediaSpider(Spider):
         yield self._observation(account, fetched, response.status, read.error, read)
 
     def on_failure(self, failure: Failure) -> Iterator[AccountObservation]:
-        if failure.check(DroppedAtStop):
+        if failure.check(DroppedAtStop):  # type: ignore[no-untyped-call]
             return  # never sent: the crawl stopped while it waited for its server
         request: Request = failure.request  # type: ignore[attr-defined]
         code, detail = describe_failure(failure)

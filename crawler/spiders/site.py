@@ -778,7 +778,9 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
-        if doc is not None and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
+        readable = isinstance(response, TextResponse) and doc is not None
+        if readable and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
+            assert isinstance(response, TextResponse) and doc is not None
             yield from self._process_page(response, doc)
         if self.twin_pages and role == "page":
             yield from self._twin_instead(response.meta["gw_key"])
@@ -970,7 +972,7 @@ class SiteSpider(Spider):
     def on_failure(self, failure: Failure) -> Iterator[Any]:
         if self.quick is not None:
             self.quick.pump()  # a connection of the server may be free again
-        if failure.check(DroppedAtStop):
+        if failure.check(DroppedAtStop):  # type: ignore[no-untyped-call]
             return  # never sent: the crawl stopped while it waited for its server
         request: Request = failure.request  # type: ignore[attr-defined]
         tries = self.hedged.get(request.meta.get("gw_key", ""))
@@ -1550,8 +1552,10 @@ class SiteSpider(Spider):
         yield request
 
     def _hand_over(
-        self, url: str, key: str, tag: str, encoding: str, encoded: bool, source: str | None
+        self, url: str, key: str, tag: str, encoding: str, encoded: bool, source: str | None = None
     ) -> None:
+        """Forward a link this partition does not own to its owner (``source``: the page that
+        links it, for its Referer; the homepage when not known)."""
         if key in self.forwarded or self.link is None:
             return
         self.forwarded.add(key)
