@@ -42,6 +42,22 @@ def test_sub_columns_make_a_hub_and_siblings_or_articles_do_not() -> None:
     assert hub_columns(_links(pages), "http://x.gov.cn/zwgk/", HOME) == []  # its own pages
     assert hub_columns(_links(grid[:2]), "http://x.gov.cn/zwgk/", HOME) == []  # too few
     assert hub_columns(_links(grid), "http://x.gov.cn/list.jsp?id=3", HOME) == []  # no folder
+    # a 专题 page's grid of banners: each picture names its topic
+    banners = parse_html(
+        "<html><body><div class='zt'>"
+        + "".join(
+            f"<div class='zt-item'><a href='/ztzl/{slug}/'><img src='/i/{slug}.jpg' alt='{name}'>"
+            "</a></div>"
+            for slug, name in (
+                ("yhyshj", "优化营商环境"),
+                ("xczx", "乡村振兴"),
+                ("wmcj", "文明创建"),
+            )
+        )
+        + "</div></body></html>"
+    )
+    found = hub_columns(banners, "http://x.gov.cn/ztzl/", HOME)
+    assert [link.name for link in found] == ["优化营商环境", "乡村振兴", "文明创建"]
 
 
 def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path) -> None:

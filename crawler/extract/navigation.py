@@ -188,7 +188,7 @@ def hub_columns(
     shape = _id_shape(own)
     found: dict[str, NavLink] = {}
     for anchor in doc.iter("a"):
-        link = _column_link(anchor, base, home)
+        link = _column_link(anchor, base, home, pictures=True)
         if link is None:
             continue
         key = column_key(link.url)
@@ -319,9 +319,24 @@ def _has_body_text(doc: HtmlElement) -> bool:
     return sum(len(squash(p.text_content())) for p in doc.iter("p")) >= 60
 
 
-def _column_link(anchor: HtmlElement, base: str, home: str) -> NavLink | None:
+def _column_link(
+    anchor: HtmlElement, base: str, home: str, pictures: bool = False
+) -> NavLink | None:
+    """The column a link names by its text or title (or, with ``pictures``, by its picture's
+    alt: a hub's grid of 专题 banners; a menu's icons are no columns)."""
     name = squash(anchor.text_content()) or squash(anchor.get("title"))
+    if not name and pictures:
+        name = _picture_name(anchor)
     return _named_link(name, (anchor.get("href") or "").strip(), base, home)
+
+
+def _picture_name(anchor: HtmlElement) -> str:
+    """The name a link that is only a picture gives (a 专题 banner): its alt or title."""
+    for image in anchor.iter("img"):
+        name = squash(image.get("alt")) or squash(image.get("title"))
+        if name:
+            return name
+    return ""
 
 
 def _named_link(name: str, href: str, base: str, home: str) -> NavLink | None:
