@@ -308,3 +308,41 @@ def test_a_sidebars_dated_articles_and_archive_months_are_no_columns() -> None:
     )
     found = navigation_links(page, "http://x.gov.cn/czyjs/", HOME)
     assert [link.name for link in found] == ["预算", "决算"]
+
+
+def test_a_leaders_column_of_cards_is_a_page_about_them_not_an_empty_list(tmp_path: Path) -> None:
+    """领导信息: a card per leader (photo, name, post), no dated items: a content page."""
+    cards = "".join(
+        f"<div class='leader'><a href='/ldxx/{n}.html'><img src='/i/{n}.jpg'></a>"
+        f"<div class='name'><a href='/ldxx/{n}.html'>{name}</a></div><div class='post'>{post}</div>"
+        "</div>"
+        for n, (name, post) in enumerate(
+            (("张三", "县长"), ("李四", "常务副县长"), ("王五", "副县长"))
+        )
+    )
+    routes = {
+        "/": _page(
+            "<div class='nav'><a href='/ldxx/'>领导信息</a><a href='/gzdt/'>工作动态</a></div>"
+        ),
+        "/ldxx/": _page(f"<div class='main'>{cards}</div>"),
+        "/ldxx/*": _page("<p>简历</p>"),
+        "/gzdt/": _page(f"<div class='main'>{cards}</div>"),  # not a leaders' column: empty
+        "/i/*": Route(200, b"JPG", {"Content-Type": "image/jpeg"}),
+    }
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: ld\n    name: 领导县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        findings = findings_json(config, db, today_local())
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "ld", "--format", "json"
+            ).stdout
+        )
+    by_name = {row["name"]: row["state"] for row in tree}
+    assert by_name["领导信息"] == "content"
+    assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["工作动态"]

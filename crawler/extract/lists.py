@@ -261,6 +261,38 @@ def has_public_form(doc: HtmlElement) -> bool:
     return False
 
 
+# A post a 领导信息 card gives beside its person's name.
+_POST = re.compile(
+    r"书记|[县市区镇乡州旗]长|局长|主任|部长|主席|常委|委员|院长|厅长|处长|科长|队长|所长|馆长"
+    r"|站长|检察长|组长|负责人|党组成员|总师|总工"
+)
+_PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_CARD_CHARS = 60  # a card's text: a name, a post or two; more is an article's paragraph
+PEOPLE_MIN = 2
+
+
+def shows_people(doc: HtmlElement) -> bool:
+    """A page of people (领导信息, 领导之窗): cards that each give a name (2–4 characters, its
+    own element) beside a post (县长, 局长, 主任…), at least two of them. A page about its
+    leaders, not a list of dated items: neither empty nor stale."""
+    names: set[str] = set()
+    for element in doc.iter("a", "span", "div", "p", "h3", "h4", "h5", "td", "strong", "b", "dt"):
+        name = squash(element.text_content())
+        if not _PERSON.fullmatch(name) or _POST.search(name):
+            continue
+        card = element.getparent()
+        while card is not None and squash(card.text_content()) == name:
+            card = card.getparent()  # a name wrapped twice (<div><a>张三</a></div>)
+        if card is None:
+            continue
+        text = squash(card.text_content())
+        if len(text) <= _CARD_CHARS and _POST.search(text.replace(name, "", 1)):
+            names.add(name)
+            if len(names) >= PEOPLE_MIN:
+                return True
+    return False
+
+
 def is_own(found: ItemList, page_url: str) -> bool:
     """Whether most of the list's items sit in the page's folder: the column's own."""
     under = sum(1 for item in found.items if _under(item.url, page_url))

@@ -56,6 +56,7 @@ from crawler.extract.lists import (
     has_public_form,
     newest,
     resolve_date,
+    shows_people,
 )
 from crawler.extract.navigation import (
     NavLink,
@@ -158,6 +159,7 @@ class ColumnState:
     empty_marker: bool = False
     text_chars: int = 0  # prose on the first page: a content page, not a list
     public_form: bool = False  # a form to write in on the first page (县长信箱): not a list
+    people: bool = False  # cards of people (领导信息) on the first page: not a list
     done: bool = False  # its observation is out: never twice
 
 
@@ -1739,6 +1741,8 @@ class SiteSpider(Spider):
             state.meta_name, state.meta_type = _column_meta(doc)
             state.text_chars = _prose_chars(doc)
             state.public_form = has_public_form(doc)
+            # a 领导信息 column's cards of its leaders (never a sidebar's on an empty column)
+            state.people = "领导" in state.name and shows_people(doc)
             yield from self._discover(state, doc, response.url)
         if state.is_home:
             items = content_items(doc, response.url)
@@ -1968,9 +1972,9 @@ class SiteSpider(Spider):
         elif (
             state.discovered
             and not state.empty_marker
-            and (state.text_chars >= PROSE_CHARS or state.public_form)
+            and (state.text_chars >= PROSE_CHARS or state.public_form or state.people)
         ):
-            status = "content"  # a page of text (机构职能, 联系我们…) or a form, not a list
+            status = "content"  # a page of text (机构职能, 联系我们…), a form or leaders: no list
         else:
             status = "empty"
         yield ColumnObservation(
