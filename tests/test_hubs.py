@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from crawler.extract.html import HtmlElement, parse_html
-from crawler.extract.navigation import column_key, hub_columns, navigation_links
+from crawler.extract.navigation import column_key, frame_urls, hub_columns, navigation_links
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -346,3 +346,17 @@ def test_a_leaders_column_of_cards_is_a_page_about_them_not_an_empty_list(tmp_pa
     by_name = {row["name"]: row["state"] for row in tree}
     assert by_name["领导信息"] == "content"
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["工作动态"]
+
+
+def test_a_frame_whose_address_a_script_sets_is_read() -> None:
+    page = parse_html(
+        "<html><body><iframe id='f' src=''></iframe><iframe src='/tree.html'></iframe>"
+        "<iframe id='g'></iframe><iframe id='h'></iframe><script>"
+        "document.getElementById('f').src = '/rsxx/list_22.html';"
+        "$('#g').attr('src', '/xxgk/list.html');</script></body></html>"
+    )
+    assert frame_urls(page, "http://x.gov.cn/rsxx/", HOME) == [
+        "http://x.gov.cn/rsxx/list_22.html",
+        "http://x.gov.cn/tree.html",
+        "http://x.gov.cn/xxgk/list.html",
+    ]

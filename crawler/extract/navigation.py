@@ -246,17 +246,31 @@ def sitemap_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
 
 
 def frame_urls(doc: HtmlElement, page_url: str, home: str) -> list[str]:
-    """Same-site iframes and frames: 信息公开目录 trees are often shown in one."""
+    """Same-site iframes and frames: 信息公开目录 trees are often shown in one. A frame whose
+    ``src`` a script sets (``document.getElementById("f").src = "/rsxx/list.html"``) too."""
     base = base_url(doc, page_url)
     found = []
-    for element in doc.iter("iframe", "frame"):
-        src = (element.get("src") or "").strip()
+    frames = list(doc.iter("iframe", "frame"))
+    scripted = {
+        match.group(2) or match.group(4): match.group(5)
+        for script in doc.iter("script")
+        for match in _FRAME_SET.finditer(script.text or "")
+    }
+    for element in frames:
+        src = (element.get("src") or "").strip() or scripted.get(element.get("id") or "", "")
         if not src or src.startswith(("javascript:", "about:")):
             continue
         url = urljoin(base, src)
         if same_site(url, home):
             found.append(url)
     return list(dict.fromkeys(found))
+
+
+# getElementById("f").src = "/rsxx/list_22.html" (or $("#f").attr("src", "…")).
+_FRAME_SET = re.compile(
+    r"""(?:getElementById\(\s*(['"])([\w-]+)\1\s*\)\.src\s*=\s*|\$\(\s*(['"])#([\w-]+)\3\s*\)"""
+    r"""\.attr\(\s*['"]src['"]\s*,\s*)['"]([^'"]+)['"]"""
+)
 
 
 def tree_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
