@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from crawler.extract.html import HtmlElement, parse_html
@@ -360,3 +361,44 @@ def test_a_frame_whose_address_a_script_sets_is_read() -> None:
         "http://x.gov.cn/tree.html",
         "http://x.gov.cn/xxgk/list.html",
     ]
+
+
+def test_a_list_in_date_order_oldest_first_is_dated_by_its_last_page(tmp_path: Path) -> None:
+    """Some 信息公开 catalogues list oldest first: the newest items are on the 尾页, beyond
+    the first pages the crawl reads; it reads the 尾页 after the first."""
+    today = today_local()
+    pages = 6
+
+    def page(n: int) -> Route:  # oldest first: the smaller n, the older its items
+        days = [today - timedelta(days=30 * (pages - 1 - n) + 3 * k) for k in range(3)][::-1]
+        items = "".join(
+            f"<li><a href='./t{day:%Y%m%d}_{n}{k}.html'>第{n}页第{k}条规划计划信息</a>"
+            f"<span>{day.isoformat()}</span></li>"
+            for k, day in enumerate(days)
+        )
+        pager = "<a href='index_1.html'>下一页</a>" if n == 0 else ""
+        return _page(
+            f"<ul class='list'>{items}</ul>{pager}<a href='index_{pages - 1}.html'>尾页</a>"
+        )
+
+    routes = {"/": _page("<div class='nav'><a href='/ghjh/'>规划计划</a></div>")}
+    for n in range(pages):
+        routes[f"/ghjh/{'index' if n == 0 else f'index_{n}'}.html"] = page(n)
+    routes["/ghjh/"] = routes["/ghjh/index.html"]
+    routes["/ghjh/t*"] = _page("<p>正文</p>")
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: asc\n    name: 顺序县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "asc", "--format", "json"
+            ).stdout
+        )
+        asked = {path for _, path in server.requests}
+    assert {row["name"]: row["newest_date"] for row in tree} == {"规划计划": today.isoformat()}
+    assert f"/ghjh/index_{pages - 1}.html" in asked and "/ghjh/index_2.html" not in asked

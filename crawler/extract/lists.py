@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from crawler.extract.dates import (
@@ -337,6 +338,19 @@ def newest(items: list[DatedItem]) -> DatedItem | None:
     if not dated:
         return None
     return max(dated, key=lambda entry: entry.date or date.min)
+
+
+def oldest_first(items: list[ListItem]) -> bool:
+    """A list in date order, oldest first (some 信息公开 catalogues): its newest items are on
+    its last page. At least three full dates, none older than the one above it."""
+    days = [day for item in items if (day := _full_date(item)) is not None]
+    return len(days) >= 3 and days[0] < days[-1] and all(a <= b for a, b in pairwise(days))
+
+
+def _full_date(item: ListItem) -> date | None:
+    if item.list_date is not None and item.list_date.year is not None:
+        return item.list_date.value
+    return _full_url_date(item)
 
 
 def _full_url_date(item: ListItem) -> date | None:

@@ -55,6 +55,7 @@ from crawler.extract.lists import (
     content_items,
     has_public_form,
     newest,
+    oldest_first,
     resolve_date,
     shows_people,
 )
@@ -68,7 +69,7 @@ from crawler.extract.navigation import (
     sitemap_url,
     tree_links,
 )
-from crawler.extract.pagination import next_page_url
+from crawler.extract.pagination import last_page_url, next_page_url
 from crawler.extract.scripts import column_list, data_items, list_signals
 from crawler.extract.softpages import (
     Fingerprint,
@@ -1766,6 +1767,8 @@ class SiteSpider(Spider):
                     yield from self._unreadable_or_data(state, doc, response.url, response.encoding)
         state.items.extend(items)
         next_url = None if state.is_home else next_page_url(doc, response.url)
+        if first and next_url and oldest_first(items):
+            next_url = last_page_url(doc, response.url) or next_url  # its newest are last
         if (
             next_url
             and state.pages_read < self.list_pages
