@@ -402,3 +402,44 @@ def test_a_list_in_date_order_oldest_first_is_dated_by_its_last_page(tmp_path: P
         asked = {path for _, path in server.requests}
     assert {row["name"]: row["newest_date"] for row in tree} == {"规划计划": today.isoformat()}
     assert f"/ghjh/index_{pages - 1}.html" in asked and "/ghjh/index_2.html" not in asked
+
+
+def test_a_column_that_goes_to_its_first_sub_column_is_not_that_sub_columns_sibling(
+    tmp_path: Path,
+) -> None:
+    """信息公开 refreshes to its first sub-column (制度), whose menu lists it and its siblings:
+    制度 is what 信息公开 shows, never a child of 人事任免 (whose window it would take)."""
+    old = (today_local() - timedelta(days=400)).isoformat()
+    subs = (("政府信息公开制度", "zd"), ("人事任免", "rsrm"), ("政府信息公开年报", "nb"))
+    menu = "<div class='left-menu'><ul>" + "".join(
+        f"<li><a href='/xxgk/{slug}/'>{name}</a></li>" for name, slug in subs
+    )
+    routes = {
+        "/": _page("<div class='nav'><a href='/xxgk/'>信息公开</a></div>"),
+        "/xxgk/": Route(
+            200, b"<html><head><meta http-equiv='refresh' content='0; url=zd/'></head></html>"
+        ),
+    }
+    for name, slug in subs:
+        items = "".join(
+            f"<li><a href='/xxgk/{slug}/{n}.html'>{name}第{n}条信息的标题</a><span>{old}</span></li>"
+            for n in range(3)
+        )
+        routes[f"/xxgk/{slug}/"] = _page(f"{menu}</ul></div><ul class='list'>{items}</ul>")
+    routes["/xxgk/*"] = _page("<p>正文</p>")
+    with RouteServer(routes) as server:
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: rf\n    name: 跳转县人民政府\n    home: {server.url}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+        tree = json.loads(
+            govwatch(
+                "columns", "-c", str(config), "--db", db, "--site", "rf", "--format", "json"
+            ).stdout
+        )
+    parents = {row["name"]: row["parent"] for row in tree}
+    assert "政府信息公开制度" not in parents  # it is 信息公开's page
+    assert parents == {"信息公开": None, "人事任免": "信息公开", "政府信息公开年报": "信息公开"}

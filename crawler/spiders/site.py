@@ -1715,6 +1715,7 @@ class SiteSpider(Spider):
         if first:
             state.http_status = response.status
             state.final_url = response.url
+            self.column_keys.add(column_key(response.url))  # where a redirect took it
         if doc is None:
             if first:
                 state.error = f"HTTP {response.status}" if response.status >= 400 else "not HTML"
@@ -1734,6 +1735,8 @@ class SiteSpider(Spider):
             # in HTML); its list is read there.
             if state.is_home:
                 self.home_final = None  # where the homepage really is: set by that answer
+            # this column's page now (its first sub-column, often): never another column
+            self.column_keys.add(column_key(refresh))
             yield self._list_request(state, refresh, response.encoding)
             yield from self._settle(state)
             return
