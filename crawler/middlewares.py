@@ -142,10 +142,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
         # last night go first, all together: their 403s are no burst.
         head_first = request.method == "HEAD" and not request.meta.get("gw_fallback")
         expected = request.meta.get(RECHECKED) or head_first
+        referer = request.headers.get(b"Referer")
         if response.status == 403 and tries:
             control = watch.control_url(slot_key)
             if control is not None:
-                await self._ask_control(control, slot_key)
+                await self._ask_control(control, slot_key, referer)
             elif watch.banned(slot_key) and slot is not None and slot.delay < watch.floor(slot_key):
                 slot.delay = watch.floor(slot_key)
                 self._paced(watch, slot_key, slot.delay)
@@ -171,7 +172,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             wait = asked if asked is not None else self.backoff * 2**tries
             return self._refused_again(request, tries, max(wait, watch.floor(slot_key)))
         # Refused to the end, or by a ban: a real 403 only while the server answers others.
-        verdict = await self._final_refusal(watch, slot_key, asked_at)
+        verdict = await self._final_refusal(watch, slot_key, asked_at, referer)
         if verdict == "wait":
             pace = watch.floor(slot_key)
             if slot is not None:
@@ -195,7 +196,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         again.meta["govwatch_retry_wait"] = min(wait, self.max_wait)
         return again
 
-    async def _final_refusal(self, watch: RefusalWatch, slot_key: str, asked_at: float) -> str:
+    async def _final_refusal(
+        self, watch: RefusalWatch, slot_key: str, asked_at: float, referer: bytes | None
+    ) -> str:
         """crawler.refusals.RefusalWatch.final_refusal, with the control asked when it says so
         (once for all the refusals that need it at the same time)."""
         await self._controls_done(slot_key)
@@ -204,7 +207,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return verdict
         url = watch.control_url_now(slot_key)
         assert url is not None
-        await self._ask_control(url, slot_key)
+        await self._ask_control(url, slot_key, referer)
         await self._controls_done(slot_key)
         return watch.final_refusal(slot_key, asked_at)
 
@@ -213,9 +216,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         while (pending := self.controls.get(slot_key)) is not None and not pending.done():
             await asyncio.shield(pending)
 
-    async def _ask_control(self, url: str, slot_key: str) -> None:
+    async def _ask_control(self, url: str, slot_key: str, referer: bytes | None) -> None:
         """The control, in flight in ``controls`` (the refusals it is to judge wait for it)."""
-        pending = asyncio.ensure_future(self._control(url, slot_key))
+        pending = asyncio.ensure_future(self._control(url, slot_key, referer))
         self.controls[slot_key] = pending
 
         def done(_: asyncio.Future[None]) -> None:
@@ -225,8 +228,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         pending.add_done_callback(done)
         await asyncio.shield(pending)
 
-    async def _control(self, url: str, slot_key: str) -> None:
-        """Ask ``url`` again (headers only, no retry): its answer goes through _refused too."""
+    async def _control(self, url: str, slot_key: str, referer: bytes | None) -> None:
+        """Ask ``url`` again (headers only, no retry): its answer goes through _refused too.
+        With the Referer of the refusal it judges (a page of the site being crawled): a server
+        that guards its files against hotlinking answered ``url`` to such a request."""
         control = Request(
             url,
             dont_filter=True,
@@ -237,6 +242,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 "gw_headers_only": True,
                 CONTROL: True,
             },
+            headers={b"Referer": referer} if referer else None,
         )
         try:
             await self.crawler.engine.download_async(control)

@@ -312,3 +312,30 @@ def test_a_link_sent_to_its_sites_homepage_is_a_soft_404(tmp_path: Path) -> None
         "art/2019/1/1/art_99_1.html": (200, "soft_404", False),
         f"{other.url}news/old.html": (200, "soft_404", False),
     }
+
+
+def test_a_real_403_elsewhere_is_judged_with_the_referer_its_control_needs(
+    tmp_path: Path,
+) -> None:
+    """Another site's real 403 is judged by asking again a URL that server answered (its
+    control): a hotlink-guarded picture, answered only to a request from a page of ours. Asked
+    as a visitor's browser asks it, it answers, and the 403 stays a plain one, not a ban."""
+    guarded = {"/img/hot.jpg": Route(200, b"JPG", PNG, referers=("127.0.0.1",))}
+    with RouteServer({**guarded, "/ext/forbidden.html": Route(403, b"Forbidden")}) as other:
+        routes = {
+            "/": Route(
+                200,
+                _html(f"<img src='{other.url}img/hot.jpg'><a href='/zwgk/a.html'>政务公开</a>"),
+            ),
+            "/zwgk/a.html": Route(
+                200,
+                _html(f"<a href='{other.url}ext/forbidden.html'>外站页面</a>"),
+                delay=0.5,  # read after the picture is checked: the picture is the control
+            ),
+        }
+        with RouteServer(routes) as server:
+            findings = _crawl(tmp_path, server)
+            controls = [r for m, p, r in other.referers if p == "/img/hot.jpg" and m == "GET"]
+    dead = {f["url"].removeprefix(other.url): (f["status"], f["error"]) for f in findings}
+    assert dead == {"ext/forbidden.html": (403, None)}
+    assert all(referer == server.url for referer in controls)
