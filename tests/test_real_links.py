@@ -339,3 +339,22 @@ def test_a_real_403_elsewhere_is_judged_with_the_referer_its_control_needs(
     dead = {f["url"].removeprefix(other.url): (f["status"], f["error"]) for f in findings}
     assert dead == {"ext/forbidden.html": (403, None)}
     assert all(referer == server.url for referer in controls)
+
+
+def test_the_links_of_a_page_that_says_it_is_missing_are_not_the_sites(tmp_path: Path) -> None:
+    """A deleted article's 200 "页面不存在" page, at a deep path, with its template's relative
+    links: they resolve below a folder that does not exist. The page is a soft_404; its links
+    are not checked (each would be a dead link of a page that is not there)."""
+    template = "".join(f"<a href='sub{n}/index.html'>栏目{n}</a>" for n in range(5))
+    routes = {
+        "/": Route(200, _html("<a href='/news/2019/deleted.html'>旧文章</a>")),
+        "/news/2019/deleted.html": Route(
+            200, _html(f"<div class='nav'>{template}</div><p>对不起，您访问的页面不存在</p>")
+        ),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+        asked = {path for _, path in server.requests}
+    dead = _dead(findings, server)
+    assert {url: f["error"] for url, f in dead.items()} == {"/news/2019/deleted.html": "soft_404"}
+    assert not any(path.startswith("/news/2019/sub") for path in asked)

@@ -781,7 +781,9 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
-        readable = isinstance(response, TextResponse) and doc is not None
+        # A page that is really "页面不存在" (or a firewall's page) is no page of the site: the
+        # links of its template, resolved against a URL that does not exist, are not its.
+        readable = isinstance(response, TextResponse) and doc is not None and verdict is None
         if readable and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             assert isinstance(response, TextResponse) and doc is not None
             yield from self._process_page(response, doc)
