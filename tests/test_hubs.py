@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from crawler.extract.html import HtmlElement, parse_html
 from crawler.extract.navigation import column_key, frame_urls, hub_columns, navigation_links
@@ -24,6 +25,18 @@ def _page(body: str) -> Route:
 def _links(pairs: list[tuple[str, str]]) -> HtmlElement:
     anchors = "".join(f"<a href='{url}'>{name}</a>" for name, url in pairs)
     return parse_html(f"<html><body><div class='main'>{anchors}</div></body></html>")
+
+
+def _judged(tmp_path: Path, home: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Crawl the site at ``home`` (its columns discovered): its findings and its column tree."""
+    config = tmp_path / "sites.yaml"
+    config.write_text(
+        f"sites:\n  - {{id: t, name: 测试县人民政府, home: '{home}'}}\n", encoding="utf-8"
+    )
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+    columns = govwatch("columns", "-c", str(config), "--db", db, "--site", "t", "--format", "json")
+    return findings_json(config, db, today_local()), json.loads(columns.stdout)
 
 
 def test_sub_columns_make_a_hub_and_siblings_or_articles_do_not() -> None:
@@ -102,19 +115,7 @@ def test_a_hub_column_is_a_parent_and_its_sub_columns_are_judged(tmp_path: Path)
         routes[f"/zwgk/{path}/"] = _page(f"<ul class='list'>{items}</ul>")
         routes[f"/zwgk/{path}/t*"] = _page("<p>正文</p>")
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: hub\n    name: 枢纽县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, today_local())
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "hub", "--format", "json"
-            ).stdout
-        )
+        findings, tree = _judged(tmp_path, server.url)
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["通知公告"]
     by_name = {row["name"]: row for row in tree}
     assert by_name["政务公开"]["state"] == "parent"
@@ -195,19 +196,7 @@ def test_a_flat_hub_is_a_parent_and_a_flat_empty_column_stays_empty(tmp_path: Pa
         routes[f"/col/col{n}/index.html"] = _page(f"{menu}<ul class='list'>{items}</ul>")
     routes["/art/*"] = _page("<p>正文</p>")
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: flat\n    name: 平铺县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, today_local())
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "flat", "--format", "json"
-            ).stdout
-        )
+        findings, tree = _judged(tmp_path, server.url)
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["通知公告"]
     by_name = {row["name"]: row for row in tree}
     assert by_name["信息公开"]["state"] == "parent"
@@ -242,19 +231,7 @@ def test_a_list_shown_in_a_frame_is_the_columns_list(tmp_path: Path) -> None:
         "/module/art.jsp": _page("<p>正文</p>"),
     }
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: frames\n    name: 框架县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, today_local())
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "frames", "--format", "json"
-            ).stdout
-        )
+        findings, tree = _judged(tmp_path, server.url)
         # configured columns, nothing discovered: their frames are read all the same
         configured = tmp_path / "configured.yaml"
         configured.write_text(
@@ -331,19 +308,7 @@ def test_a_leaders_column_of_cards_is_a_page_about_them_not_an_empty_list(tmp_pa
         "/i/*": Route(200, b"JPG", {"Content-Type": "image/jpeg"}),
     }
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: ld\n    name: 领导县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        findings = findings_json(config, db, today_local())
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "ld", "--format", "json"
-            ).stdout
-        )
+        findings, tree = _judged(tmp_path, server.url)
     by_name = {row["name"]: row["state"] for row in tree}
     assert by_name["领导信息"] == "content"
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["工作动态"]
@@ -387,18 +352,7 @@ def test_a_list_in_date_order_oldest_first_is_dated_by_its_last_page(tmp_path: P
     routes["/ghjh/"] = routes["/ghjh/index.html"]
     routes["/ghjh/t*"] = _page("<p>正文</p>")
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: asc\n    name: 顺序县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "asc", "--format", "json"
-            ).stdout
-        )
+        _, tree = _judged(tmp_path, server.url)
         asked = {path for _, path in server.requests}
     assert {row["name"]: row["newest_date"] for row in tree} == {"规划计划": today.isoformat()}
     assert f"/ghjh/index_{pages - 1}.html" in asked and "/ghjh/index_2.html" not in asked
@@ -428,18 +382,7 @@ def test_a_column_that_goes_to_its_first_sub_column_is_not_that_sub_columns_sibl
         routes[f"/xxgk/{slug}/"] = _page(f"{menu}</ul></div><ul class='list'>{items}</ul>")
     routes["/xxgk/*"] = _page("<p>正文</p>")
     with RouteServer(routes) as server:
-        config = tmp_path / "sites.yaml"
-        config.write_text(
-            f"sites:\n  - id: rf\n    name: 跳转县人民政府\n    home: {server.url}\n",
-            encoding="utf-8",
-        )
-        db = f"sqlite:///{tmp_path / 'g.db'}"
-        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
-        tree = json.loads(
-            govwatch(
-                "columns", "-c", str(config), "--db", db, "--site", "rf", "--format", "json"
-            ).stdout
-        )
+        _, tree = _judged(tmp_path, server.url)
     parents = {row["name"]: row["parent"] for row in tree}
     assert "政府信息公开制度" not in parents  # it is 信息公开's page
     assert parents == {"信息公开": None, "人事任免": "信息公开", "政府信息公开年报": "信息公开"}
