@@ -451,7 +451,15 @@ class SiteSpider(Spider):
         state.visited.add(request.meta["gw_key"])
         return request
 
-    def _request(self, url: str, shown: str, role: str, encoding: str, method: str) -> Request:
+    def _request(
+        self,
+        url: str,
+        shown: str,
+        role: str,
+        encoding: str,
+        method: str,
+        referer: str | None = None,
+    ) -> Request:
         request = Request(
             url,
             method=method,
@@ -477,8 +485,8 @@ class SiteSpider(Spider):
             if clean.last_modified:
                 request.headers[b"If-Modified-Since"] = clean.last_modified
         if role in ("page", "check"):
-            # as from the homepage; from the linking page when it is known (_schedule_link)
-            _with_referer(request, referer_for(self.home_url, key))
+            # from the linking page when it is known (_schedule_link), else from the homepage
+            _with_referer(request, referer or referer_for(self.home_url, key))
         if method == "GET" and role != "check":
             self.getting.add(key)
         if role in ("page", "list", "detail", "sitemap", "navframe"):
@@ -508,7 +516,7 @@ class SiteSpider(Spider):
         if key in self.failed_before and not self.rechecks_started:
             return  # its recheck comes (see failed_before)
         target, encoding = (key, "utf-8") if encoded else (url, encoding)
-        referer = referer_for(source, key) if source else None
+        referer = referer_for(source or self.home_url, key)
         internal = self.internal(url)
         answer = self.unchanged.get(key)
         page = (
@@ -533,7 +541,7 @@ class SiteSpider(Spider):
                 self.pages_scheduled += 1
                 self.replays.append((key, url))  # read from the last crawl, in this callback
                 return
-            request = _with_referer(self._request(target, url, "page", encoding, "GET"), referer)
+            request = self._request(target, url, "page", encoding, "GET", referer)
             if not self._read_quickly(request):
                 yield request
         elif answer is not None and answer.status != 304:
@@ -541,10 +549,10 @@ class SiteSpider(Spider):
             yield from self._believe_head(
                 key, url, partial(self._record, key, url, "HEAD", answer=answer)
             )
-        elif self._quick_check(key, url, referer or referer_for(self.home_url, key)):
+        elif self._quick_check(key, url, referer):
             self.requested.add(key)
         else:
-            yield _with_referer(self._request(target, url, "check", encoding, "HEAD"), referer)
+            yield self._request(target, url, "check", encoding, "HEAD", referer)
 
     def _quick_check(self, key: str, url: str, referer: str | None) -> bool:
         """Hand a HEAD check to the small client (crawler.quickcheck), if it takes it: not a URL
