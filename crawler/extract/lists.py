@@ -172,14 +172,27 @@ def _headed_as_widget(container: HtmlElement, page_title: str) -> bool:
         while sibling is not None and not isinstance(sibling.tag, str):
             sibling = sibling.getprevious()  # comments
         if sibling is not None:
-            heading = squash(sibling.text_content())
-            if heading and len(heading) <= _HEADING_MAX:
+            heading = _short_text(sibling, _HEADING_MAX)
+            if heading:
                 found = _WIDGET_HEADINGS.search(heading)
                 return found is not None and found.group(0) not in page_title
-            if heading:
+            if heading is None:
                 return False  # text before it that is no heading: another block
         node = node.getparent()
     return False
+
+
+def _short_text(element: HtmlElement, limit: int) -> str | None:
+    """The element's text, squashed, if it is at most ``limit`` characters; None if longer
+    (read no further than that: the block before a list may be the rest of the page)."""
+    pieces, size = [], 0
+    for piece in element.itertext():
+        pieces.append(piece)
+        size += len(piece.strip())
+        if size > 4 * limit:
+            return None
+    text = squash("".join(pieces))
+    return text if len(text) <= limit else None
 
 
 def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
