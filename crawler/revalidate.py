@@ -29,7 +29,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass
 
-from crawler.extract.links import head_believed
+from crawler.extract.links import head_believed, referer_for
 
 Method = Literal["GET", "HEAD"]
 
@@ -348,19 +348,25 @@ async def revalidate(
     connections: Mapping[Origin, int] | None = None,
     borrow: Borrow | None = None,
     refused: RefusalReport | None = None,
+    home: str | None = None,
 ) -> dict[str, Answer]:
     """The candidates that answered cleanly, by key. Never raises for a URL's failure.
 
     Each server is asked on ``connections[origin]`` connections (``limits.per_host`` if not
     given), and on more up to ``limits.per_host`` when ``borrow`` lends them, one request at a
     time. ``answered`` is told each answer's latency; ``refused``, of a server that answers
-    ``REFUSED_IN_A_ROW`` 403s in a row (asked nothing more here)."""
+    ``REFUSED_IN_A_ROW`` 403s in a row (asked nothing more here). Each request carries the
+    Referer a browser sends from ``home`` (the site's homepage), as the crawl's requests do: a
+    file guarded against hotlinking answers the pre-pass as it answered the crawl."""
     work: dict[Origin, _OriginWork] = {}
+    referers: dict[Origin, str | None] = {}
     for candidate in candidates:
         origin = origin_of(candidate.key)
         if origin is None:
             continue
-        request = request_bytes(candidate, origin, limits.user_agent)
+        if origin not in referers:  # it depends on the target's origin alone
+            referers[origin] = referer_for(home, candidate.key) if home else None
+        request = request_bytes(candidate, origin, limits.user_agent, referers[origin])
         if request is None:
             continue
         work.setdefault(origin, _OriginWork(origin)).queue.append((candidate, request))

@@ -272,6 +272,9 @@ def test_files_guarded_against_hotlinking_answer_the_crawl_as_a_visitor(tmp_path
         first = _crawl(tmp_path, server)
         second = _crawl(tmp_path, server)
         sent = {(path, referer) for method, path, referer in server.referers}
+    # Not once refused on the second night either: its pre-pass asks as the crawl asks.
+    files = [path for _, path, referer in server.referers if path.startswith("/uploads/")]
+    assert files and not [p for _, p, referer in server.referers if p in files and not referer]
     for findings in (first, second):
         dead = _dead(findings, server)
         assert {url: f["status"] for url, f in dead.items()} == {"/uploads/gone.pdf": 404}

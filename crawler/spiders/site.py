@@ -396,6 +396,7 @@ class SiteSpider(Spider):
                     else None,
                     self._lend_one if lent else None,
                     self._prepass_refused,
+                    self.home_url,
                 )
             finally:
                 self.prepass_running = False
@@ -1134,8 +1135,11 @@ class SiteSpider(Spider):
         else:
             self.head_waiting.setdefault(server, []).append((key, shown, record))
             if self.head_trust.start_proof(server):
-                probe = self._probe(proof_url(key), "headproof", gw_fallback=True, dont_retry=True)
-                yield probe.replace(method="HEAD")  # its own answer: no GET after it
+                proof = proof_url(key)
+                probe = self._probe(proof, "headproof", gw_fallback=True, dont_retry=True)
+                # its own answer: no GET after it; asked as a link there is (a guarded folder
+                # refuses a request from nowhere, which proves nothing)
+                yield _with_referer(probe.replace(method="HEAD"), referer_for(self.home_url, proof))
 
     def _get_check(self, key: str, shown: str) -> Request:
         return self._get_instead_of_head(self._request(key, shown, "check", "utf-8", "HEAD"))
