@@ -80,6 +80,66 @@ def test_entities_are_not_expanded() -> None:
     assert all("root:" not in p.title for p in read.posts)
 
 
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        # an RSS 2.0 item dated only the Atom way, after a pinned old one
+        (
+            (
+                b'<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
+                b"<channel><item><title>old</title><pubDate>Sat, 02 Nov 2024 10:00:00 +0800</pubDate>"
+                b"</item><item><title>new</title><atom:updated>2024-11-21T10:00:00+08:00"
+                b"</atom:updated></item></channel></rss>"
+            ),
+            "rss2",
+        ),
+        # an HTML entity a feed template let through, which strict XML refuses
+        (
+            (
+                b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>new&nbsp;&mdash;</title>'
+                b"<pubDate>Thu, 21 Nov 2024 10:00:00 +0800</pubDate></item></channel></rss>"
+            ),
+            "rss2",
+        ),
+        # Atom 0.3 and RSS in UserLand's namespace, from old feed modules
+        (
+            (
+                b'<?xml version="1.0"?><feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry>'
+                b"<title>new</title><issued>2024-11-21T10:00:00+08:00</issued></entry></feed>"
+            ),
+            "atom",
+        ),
+        (
+            (
+                b'<?xml version="1.0"?><rss version="2.0" xmlns="http://backend.userland.com/rss2">'
+                b"<channel><item><title>new</title><pubDate>Thu, 21 Nov 2024 10:00:00 +0800</pubDate>"
+                b"</item></channel></rss>"
+            ),
+            "rss2",
+        ),
+        (b'{"items": [{"title": "new", "date_published": 1732154400}]}', "jsonfeed"),
+    ],
+)
+def test_feeds_dated_in_less_usual_ways(body: bytes, kind: str) -> None:
+    read = read_feed(body, "http://feeds.example/x", FETCHED)
+    assert (read.kind, read.error) == (kind, None)
+    assert read.newest is not None
+    assert read.newest.title.startswith("new")
+    assert read.newest.published == datetime(2024, 11, 21, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_a_page_showing_a_clock_is_dated_by_its_time_attribute() -> None:
+    html = (
+        "<div class='post'><time class='t' datetime='2024-11-21T10:00:00+08:00'>10:00</time></div>"
+        "<div class='post'><span class='t' title='2024-11-19 08:00'>周二</span></div>"
+    )
+    read = read_page(html, "https://weibo.example/u/1", FETCHED, "div.post", ".t")
+    assert [p.published for p in read.posts] == [
+        datetime(2024, 11, 21, 10, 0, tzinfo=SHANGHAI),
+        datetime(2024, 11, 19, 8, 0, tzinfo=SHANGHAI),
+    ]
+
+
 def test_page_with_selectors_and_relative_times() -> None:
     html = feed("weibo.html").decode()
     read = read_page(
@@ -113,6 +173,16 @@ def test_page_with_selectors_and_relative_times() -> None:
         ("Wed, 20 Nov 2024 02:30:00 GMT", datetime(2024, 11, 20, 2, 30, tzinfo=UTC)),
         ("２０２４－１１－２０ ０９:１５", datetime(2024, 11, 20, 9, 15, tzinfo=SHANGHAI)),
         ("没有时间", None),
+        # Java's Date.toString(): CST is China Standard Time in a Chinese CMS, not US Central
+        ("Wed Nov 20 10:00:00 CST 2024", datetime(2024, 11, 20, 10, 0, tzinfo=SHANGHAI)),
+        ("2024-11-20T10:20+08:00[Asia/Shanghai]", datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI)),
+        ("2024-11-20T10:20:00+08", datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI)),
+        ("2024年11月20日 10时20分", datetime(2024, 11, 20, 10, 20, tzinfo=SHANGHAI)),
+        ("半小时前", datetime(2024, 11, 21, 11, 30, tzinfo=SHANGHAI)),
+        ("2周前", datetime(2024, 11, 7, 12, 0, tzinfo=SHANGHAI)),
+        ("1年前", datetime(2023, 11, 22, 12, 0, tzinfo=SHANGHAI)),
+        ("1732154400", datetime(2024, 11, 21, 10, 0, tzinfo=SHANGHAI)),  # epoch seconds
+        ("1732154400000", datetime(2024, 11, 21, 10, 0, tzinfo=SHANGHAI)),  # and milliseconds
     ],
 )
 def test_times(text: str, expected: datetime | None) -> None:

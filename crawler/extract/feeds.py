@@ -4,8 +4,10 @@ public HTML page read with the operator's CSS selectors. Errors are values, neve
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from html.entities import name2codepoint
 
 import lxml.html
 from lxml import etree
@@ -15,6 +17,7 @@ from crawler.extract.html import squash, web_url
 from crawler.extract.times import parse_time
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+ATOM03 = "{http://purl.org/atom/ns#}"  # Atom 0.3, still written by some old feed modules
 RSS1 = "{http://purl.org/rss/1.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -47,24 +50,43 @@ def read_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
     if text.startswith((b"{", b"[")):
         return _json_feed(text, url, fetched_at)
     try:
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, recover=False, huge_tree=False
-        )
-        root = etree.fromstring(text, parser=parser)
+        root = _xml(text)
     except etree.XMLSyntaxError as exc:
-        return SourceRead("unknown", (), f"malformed_xml: {exc}"[:300])
+        if b"&" not in text or "ntity" not in str(exc):
+            return SourceRead("unknown", (), f"malformed_xml: {exc}"[:300])
+        try:  # an HTML entity (&nbsp;, &mdash;) a CMS's feed template let through
+            root = _xml(_HTML_ENTITY.sub(_numeric_entity, text))
+        except etree.XMLSyntaxError:
+            return SourceRead("unknown", (), f"malformed_xml: {exc}"[:300])
     tag = root.tag if isinstance(root.tag, str) else ""
-    if tag == "rss":
-        channel = root.find("channel")
-        items = channel.findall("item") if channel is not None else []
-        return _finish("rss2", [_rss_item(i, "", url, fetched_at) for i in items], fetched_at)
+    name, ns = etree.QName(tag).localname if tag else "", tag[: tag.find("}") + 1]
+    if name == "rss":  # RSS 2.0, and 0.91/2.0 in UserLand's namespace
+        channel = root.find(f"{ns}channel")
+        items = channel.findall(f"{ns}item") if channel is not None else []
+        return _finish("rss2", [_rss_item(i, ns, url, fetched_at) for i in items], fetched_at)
     if tag.endswith("RDF"):
         items = root.findall(f"{RSS1}item")
         return _finish("rss1", [_rss_item(i, RSS1, url, fetched_at) for i in items], fetched_at)
-    if tag == f"{ATOM}feed":
-        entries = root.findall(f"{ATOM}entry")
-        return _finish("atom", [_atom_entry(e, url, fetched_at) for e in entries], fetched_at)
+    if tag in (f"{ATOM}feed", f"{ATOM03}feed"):
+        entries = root.findall(f"{ns}entry")
+        return _finish("atom", [_atom_entry(e, ns, url, fetched_at) for e in entries], fetched_at)
     return SourceRead("unknown", (), f"not_a_feed: root element <{etree.QName(root).localname}>")
+
+
+# Named references XML does not define; its own five (and numeric ones) are left as they are.
+_HTML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _numeric_entity(match: re.Match[bytes]) -> bytes:
+    code = name2codepoint.get(match.group(1).decode("ascii"))
+    return b"&#%d;" % code if code is not None else match.group(0)
+
+
+def _xml(text: bytes) -> etree._Element:
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, recover=False, huge_tree=False
+    )
+    return etree.fromstring(text, parser=parser)
 
 
 def read_page(
@@ -87,6 +109,9 @@ def read_page(
     posts = []
     for element in select_item(doc):
         date_text = _first_text(select_date, element)
+        if parse_time(date_text, fetched_at) is None:
+            # a clock alone ("10:00") on the page, the whole time in an attribute
+            date_text = _time_attribute(select_date, element) or date_text
         title_text = _first_text(select_title, element) if select_title else ""
         href = None
         if select_link is not None:
@@ -116,9 +141,11 @@ def _finish(kind: str, posts: list[Post], fetched_at: datetime) -> SourceRead:
 
 def _rss_item(item: etree._Element, ns: str, base: str, fetched_at: datetime) -> Post:
     time_text = (
-        _child_text(item, "pubDate")
+        _child_text(item, f"{ns}pubDate")
         or _child_text(item, f"{DC}date")
         or _child_text(item, f"{ns}date")
+        or _child_text(item, f"{ATOM}published")  # an RSS item dated the Atom way
+        or _child_text(item, f"{ATOM}updated")
     )
     link = _child_text(item, f"{ns}link") or item.get(
         "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
@@ -131,19 +158,24 @@ def _rss_item(item: etree._Element, ns: str, base: str, fetched_at: datetime) ->
     )
 
 
-def _atom_entry(entry: etree._Element, base: str, fetched_at: datetime) -> Post:
-    time_text = _child_text(entry, f"{ATOM}published") or _child_text(entry, f"{ATOM}updated")
+def _atom_entry(entry: etree._Element, ns: str, base: str, fetched_at: datetime) -> Post:
+    time_text = next(
+        filter(None, (_child_text(entry, f"{ns}{name}") for name in _ATOM_TIMES)), None
+    )
     href = None
-    for link in entry.findall(f"{ATOM}link"):
+    for link in entry.findall(f"{ns}link"):
         if link.get("rel") in (None, "alternate") and link.get("href"):
             href = web_url(base, link.get("href"))
             break
     return Post(
-        squash(_child_text(entry, f"{ATOM}title")),
+        squash(_child_text(entry, f"{ns}title")),
         href,
         time_text,
         parse_time(time_text, fetched_at),
     )
+
+
+_ATOM_TIMES = ("published", "updated", "issued", "modified", "created")  # 1.0's, then 0.3's
 
 
 def _json_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
@@ -158,14 +190,16 @@ def _json_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
     for item in items:
         if not isinstance(item, dict):
             continue
-        time_text = item.get("date_published") or item.get("date_modified")
+        time_value = item.get("date_published") or item.get("date_modified")
+        # a string as the spec says; a number of seconds (or milliseconds) as some bridges write
+        time_text = str(time_value) if isinstance(time_value, str | int | float) else None
         link = item.get("url") or item.get("external_url")
         posts.append(
             Post(
                 squash(str(item.get("title") or "")),
                 web_url(url, link) if isinstance(link, str) else None,
-                time_text if isinstance(time_text, str) else None,
-                parse_time(time_text, fetched_at) if isinstance(time_text, str) else None,
+                time_text,
+                parse_time(time_text, fetched_at),
             )
         )
     return _finish("jsonfeed", posts, fetched_at)
@@ -183,3 +217,17 @@ def _first_text(selector: CSSSelector | None, element: lxml.html.HtmlElement) ->
         return ""
     found = selector(element)
     return squash(found[0].text_content()) if found else ""
+
+
+def _time_attribute(selector: CSSSelector | None, element: lxml.html.HtmlElement) -> str | None:
+    """The machine-readable time of the first element ``selector`` finds: its own ``datetime``
+    (``<time>``), ``data-time`` or ``title``, or that of a ``<time>`` inside it."""
+    found = selector(element) if selector is not None else []
+    if not found:
+        return None
+    for node in (found[0], *found[0].iter("time")):
+        for name in ("datetime", "data-time", "title"):
+            value = (node.get(name) or "").strip()
+            if value:
+                return value
+    return None
