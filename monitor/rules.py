@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from crawler.extract.navigation import column_key
+from crawler.extract.html import column_key
 from monitor.classify import classify
 from monitor.config import AccountConfig, ColumnConfig, LinkRules, Preset, SiteConfig
 from monitor.durations import Window

@@ -486,3 +486,23 @@ def test_a_data_island_is_the_column_even_beside_a_dated_box() -> None:
     )
     assert scripted and found is not None
     assert max(i.date_text or "" for i in found.items) == "2026-08-03"
+
+
+def test_a_left_menu_of_columns_is_no_list_of_the_column() -> None:
+    """Undated both, a sub-menu of six sibling columns (the page among them) and the column's
+    three articles: the articles are its list (to be dated from their pages)."""
+    names = {"zwyw": "政务要闻", "bmdt": "部门动态", "xzdt": "乡镇动态"}
+    names |= {"ttxw": "头条新闻", "gzdt": "工作动态", "xqdt": "县区动态"}
+    menu = "".join(f"<li><a href='/xwzx/{p}/'>{n}</a></li>" for p, n in names.items())
+    items = "".join(
+        f"<li><a href='/xwzx/zwyw/c_{n}.html'>政务要闻第{n}条新闻</a></li>" for n in (1, 2, 3)
+    )
+    doc = parse_html(
+        f"<html><body><div class='leftnav'><ul>{menu}</ul></div><ul class='list'>{items}</ul>"
+        "</body></html>"
+    )
+    found = main_list(doc, "http://x.gov.cn/xwzx/zwyw/index.html")
+    assert found is not None
+    assert [item.url for item in found.items] == [
+        f"http://x.gov.cn/xwzx/zwyw/c_{n}.html" for n in (1, 2, 3)
+    ]

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.extract.html import HtmlElement, parse_html
-from crawler.extract.navigation import column_key, frame_urls, hub_columns, navigation_links
+from crawler.extract.html import HtmlElement, column_key, parse_html
+from crawler.extract.navigation import frame_urls, hub_columns, navigation_links
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer

@@ -3,6 +3,7 @@ gives; a partition that dies leaves the run incomplete, never complete with hole
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -16,7 +17,7 @@ import pytest
 
 from crawler.partition import Partition, Quiescence, owner_of
 from monitor.assessments import today_local
-from tests.conftest import FAST, ROOT, ServedDemo, findings_json, govwatch
+from tests.conftest import FAST, ROOT, ServedDemo, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
 from tests.test_incremental import _comparable
 
@@ -217,3 +218,46 @@ def test_a_column_page_the_lead_read_is_read_from_its_answer_not_asked_again(
     assert set(dead) == {"col-dead.html"}, dead
     assert dead["col-dead.html"]["sources"] == [server.url + path[1:]]
     assert asked == 1
+
+
+def test_articles_two_columns_list_undated_date_both_in_a_partitioned_crawl(
+    tmp_path: Path,
+) -> None:
+    """头条新闻 lists 政务要闻's articles, undated: each article is read once, for the first
+    column that names it, by the process that reads that column, and recorded by its owner,
+    the other process. The second column is dated from it all the same (it once waited for a
+    record never made there, and vanished from a run that said it was complete)."""
+    with RouteServer({}) as server:
+        names = [n for n in range(40) if owner_of(f"{server.url}zwyw/{n}.html", 2) == 1][:3]
+        items = "".join(
+            f"<li><a href='/zwyw/{n}.html'>政务要闻第{n}条新闻标题</a></li>" for n in names
+        )
+        page = "<html><head><meta charset='utf-8'>{}</head><body>{}</body></html>"
+        server.routes.update(
+            {
+                "/": Route(200, page.format("", "<a href='/zwyw/'>政务要闻</a>").encode()),
+                "/zwyw/": Route(200, page.format("", f"<ul>{items}</ul>").encode()),
+                # read once the articles have answered for 政务要闻
+                "/ttxw/": Route(200, page.format("", f"<ul>{items}</ul>").encode(), delay=1.0),
+            }
+        )
+        for n in names:
+            meta = f"<meta name='PubDate' content='2026-11-0{names.index(n) + 1} 09:00'>"
+            server.routes[f"/zwyw/{n}.html"] = Route(200, page.format(meta, "正文").encode())
+        config = tmp_path / "sites.yaml"
+        config.write_text(
+            f"sites:\n  - id: t\n    name: 测试县人民政府\n    home: '{server.url}'\n"
+            "    columns:\n"
+            f"      - {{name: 政务要闻, url: '{server.url}zwyw/', category: news}}\n"
+            f"      - {{name: 头条新闻, url: '{server.url}ttxw/', category: news}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=2))
+        listed = govwatch(
+            "columns", "-c", str(config), "--db", db, "--site", "t", "--format", "json"
+        )
+        reads = [p for m, p in server.requests if m == "GET" and p.startswith("/zwyw/")]
+    newest = {c["name"]: c["newest_date"] for c in json.loads(listed.stdout)}
+    assert newest == {"政务要闻": "2026-11-03", "头条新闻": "2026-11-03"}
+    assert len(reads) == len(set(reads))  # each page read once

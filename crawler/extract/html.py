@@ -133,11 +133,34 @@ def tag_of(element: HtmlElement) -> str:
     return element.tag if isinstance(element.tag, str) else ""
 
 
+INDEX_PAGE = re.compile(r"/(index|default)(_\d+)?\.(s?html?|jsp|php|aspx?)$", re.I)
+
+
+def column_key(url: str) -> str:
+    """One key for one column however it is linked: ``/zwdt/``, ``/zwdt/index.html`` and
+    ``/zwdt`` are the same column; scheme and fragment do not matter."""
+    parts = urlsplit(url)
+    path = INDEX_PAGE.sub("/", parts.path or "/")
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    return urlunsplit(
+        (
+            "",
+            (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else ""),
+            path,
+            parts.query,
+            "",
+        )
+    )
+
+
 __all__ = [
+    "INDEX_PAGE",
     "HtmlElement",
     "base_url",
     "browser_url",
     "clean_href",
+    "column_key",
     "etree",
     "parse_html",
     "squash",

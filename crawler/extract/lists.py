@@ -23,7 +23,7 @@ from crawler.extract.dates import (
     url_date,
     without_clocks,
 )
-from crawler.extract.html import HtmlElement, base_url, squash, tag_of, web_url
+from crawler.extract.html import HtmlElement, base_url, column_key, squash, tag_of, web_url
 
 _ITEM_TAGS = frozenset({"li", "tr", "dd", "dt", "article"})
 _LIST_TAGS = frozenset({"body", "html", "table", "tbody", "ul", "ol", "dl"})
@@ -209,6 +209,11 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     others = [lst for lst in candidates if not lst.widget]
     if widgets and any(len(lst.items) >= max(widgets) for lst in others):
         candidates = others
+    # A menu of columns (a left sub-menu beside the list) links the page itself; a list of the
+    # column's items never does. Both undated, the longer menu would win.
+    here = column_key(page_url)
+    lists = [lst for lst in candidates if all(column_key(i.url) != here for i in lst.items)]
+    candidates = lists or candidates
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
     own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]

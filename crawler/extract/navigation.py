@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.dates import url_date
 from crawler.extract.detail import detail_metadata
-from crawler.extract.html import HtmlElement, base_url, squash, tag_of
+from crawler.extract.html import INDEX_PAGE, HtmlElement, base_url, column_key, squash, tag_of
 from crawler.extract.links import same_site
 from crawler.extract.lists import dated_item, main_list
 
@@ -119,31 +119,12 @@ _HOME_PATHS = frozenset(
         "/default.aspx",
     }
 )
-_INDEX_PAGE = re.compile(r"/(index|default)(_\d+)?\.(s?html?|jsp|php|aspx?)$", re.I)
 
 
 @dataclass(frozen=True)
 class NavLink:
     name: str
     url: str
-
-
-def column_key(url: str) -> str:
-    """One key for one column however it is linked: ``/zwdt/``, ``/zwdt/index.html`` and
-    ``/zwdt`` are the same column; scheme and fragment do not matter."""
-    parts = urlsplit(url)
-    path = _INDEX_PAGE.sub("/", parts.path or "/")
-    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
-        path += "/"
-    return urlunsplit(
-        (
-            "",
-            (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else ""),
-            path,
-            parts.query,
-            "",
-        )
-    )
 
 
 def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
@@ -196,7 +177,7 @@ def hub_columns(
             continue
         path = urlsplit(link.url).path
         if folder != "/" and path.startswith(folder):
-            if path.endswith("/") or _INDEX_PAGE.search(path):
+            if path.endswith("/") or INDEX_PAGE.search(path):
                 found.setdefault(key, link)
         elif (
             shape is not None

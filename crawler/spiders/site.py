@@ -38,7 +38,7 @@ from w3lib.url import safe_url_string
 from crawler.downloader import NOT_ASKED, DroppedAtStop, Lent, PoliteDownloader, crawl_is_stopping
 from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
-from crawler.extract.html import HtmlElement, parse_html, squash
+from crawler.extract.html import HtmlElement, column_key, parse_html, squash
 from crawler.extract.links import (
     ON_AN_EDITORS_COMPUTER,
     anchor_names,
@@ -61,7 +61,6 @@ from crawler.extract.lists import (
 )
 from crawler.extract.navigation import (
     NavLink,
-    column_key,
     frame_urls,
     hub_columns,
     navigation_links,
@@ -969,13 +968,18 @@ class SiteSpider(Spider):
             yield from self._settle(state)
 
     def _resolve_waiters(self, key: str, doc: HtmlElement | None) -> Iterator[Any]:
-        """Column items that wait for this article page's date (it was already requested)."""
+        """Column items that wait for this article page's date (it was already requested).
+        A page read here but recorded by the partition that owns it (a column's page) keeps
+        its date here: an item that names it later must not wait for a record never made."""
+        kept = key in self.getting and key not in self.recorded
         found = None
-        if doc is not None and key in self.date_waiters:
+        if doc is not None and (kept or key in self.date_waiters):
             try:
                 found = publication_date(doc)
             except (ValueError, LookupError, TypeError):
                 found = None
+        if kept:
+            self.page_dates.setdefault(key, found)
         yield from self._give_date(key, found)
 
     def _give_date(self, key: str, found: DateMatch | None) -> Iterator[Any]:
@@ -1596,8 +1600,23 @@ class SiteSpider(Spider):
                 self.quick.pump()
                 raise DontCloseSpider  # its outcomes come back through _take_quick
             self.quick.close()
+        engine = self.crawler.engine
+        if self.date_waiters and engine is not None and not crawl_is_stopping(self.crawler):
+            # Nothing left to answer, and items still wait for a page's date: a page read
+            # where its date was not kept. Their columns settle without it, never lost.
+            self.logger.warning(
+                "%d pages never gave the items waiting for them a date: %s",
+                len(self.date_waiters),
+                ", ".join(sorted(self.date_waiters)[:5]),
+            )
+            engine.crawl(_carry_on(self._release_waiters, "govwatch-waiters", priority=60))
+            raise DontCloseSpider
         if self.link is not None and self.link.keep_open():
             raise DontCloseSpider
+
+    def _release_waiters(self, _: object) -> Iterator[Any]:
+        for key in list(self.date_waiters):
+            yield from self._give_date(key, None)
 
     def _engine_idle(self) -> bool:
         """Nothing to do: no request anywhere in the engine, no work waiting in the inbox or
