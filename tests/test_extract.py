@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def page(name: str, encoding: str = "utf-8") -> str:
         ("2024-06 21", (2024, 6, 21)),
         ("阅读 5 2024.06", None),  # a count, not a day
         ("第10期 2024-06", None),
+        ("18 2024年6月", (2024, 6, 18)),  # the day beside a Chinese year and month
+        ("研究部署重点工作 20 2024-06", (2024, 6, 20)),  # after the summary it follows
+        ("浏览次数：12 2024年6月", None),
         ("2024/6/30 10:20", (2024, 6, 30)),
         ("2024.06.30", (2024, 6, 30)),
         ("2024年6月30日", (2024, 6, 30)),
@@ -171,6 +175,10 @@ def test_detail_page_publication_date() -> None:
     assert found.value == date(2024, 7, 1)
     meta = parse_html("<html><head><meta name='PubDate' content='2024-05-06 09:00'></head></html>")
     assert publication_date(meta).value == date(2024, 5, 6)  # type: ignore[union-attr]
+    # no 发布日期: the dateline beside 来源 dates the article, not a 会议时间 in its text
+    dateline = "<div>来源：市政府办公室　时间：2024-11-22 10:00</div><p>会议时间：2024-12-01</p>"
+    assert publication_date(parse_html(dateline)).value == date(2024, 11, 22)  # type: ignore[union-attr]
+    assert publication_date(parse_html("<p>会议时间：2024-12-01 地点：三楼</p>")) is None
 
 
 def test_links_of_every_kind() -> None:
@@ -366,6 +374,20 @@ def test_a_public_information_row_is_dated_by_its_publication_date() -> None:
     found = main_list(parse_html(table), "http://www.example.gov.cn/zfxxgk/zcwj/")
     assert found is not None
     assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
+    # the header in <td> cells, or under a caption row; a deadline before the 发布时间
+    rows = "".join(
+        f"<tr><td><a href='./content_{n}.html'>某某项目招标公告第{n}号</a></td>"
+        f"<td>2026-12-0{n + 1}</td><td>2026-06-1{n}</td></tr>"
+        for n in range(3)
+    )
+    for caption, cell in (("", "td"), ("<tr><th colspan='3'>招标公告目录</th></tr>", "th")):
+        header = "".join(
+            f"<{cell}>{label}</{cell}>" for label in ("项目名称", "报名截止时间", "发布时间")
+        )
+        page = _column(f"<table>{caption}<tr class='th'>{header}</tr>{rows}</table>")
+        found = main_list(parse_html(page), "http://www.example.gov.cn/zfxxgk/zbgg/")
+        assert found is not None
+        assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
     labelled = _column(
         "<ul>"
         + "".join(
@@ -396,6 +418,29 @@ def test_a_list_from_a_data_url_with_unix_times() -> None:
         date(2025, 11, 21),
         None,
     ]
+    # TRS's crtime, and any field named as a date (not an end date) when no known one is there
+    body = json.dumps(
+        {
+            "rows": [
+                {
+                    "docTitle": "第一条人事任免信息",
+                    "docUrl": "/rsxx/1.html",
+                    "crtime": "2026-10-12",
+                },
+                {"docTitle": "第二条人事任免信息", "docUrl": "/rsxx/2.html", "gkrq": "2026-10-01"},
+                {
+                    "docTitle": "第三条人事任免信息",
+                    "docUrl": "/rsxx/3.html",
+                    "endTime": "2026-12-31",
+                    "docFirstPubTime": "2026-09-30 08:00",
+                },
+            ]
+        },
+        ensure_ascii=False,
+    )
+    found = data_items(body, "http://www.example.gov.cn/api/rsxx.json")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-10-12", "2026-10-01", "2026-09-30"]
 
 
 def test_a_columns_own_short_list_beats_a_longer_box_beside_it() -> None:

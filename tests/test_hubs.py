@@ -386,3 +386,34 @@ def test_a_column_that_goes_to_its_first_sub_column_is_not_that_sub_columns_sibl
     parents = {row["name"]: row["parent"] for row in tree}
     assert "政府信息公开制度" not in parents  # it is 信息公开's page
     assert parents == {"信息公开": None, "人事任免": "信息公开", "政府信息公开年报": "信息公开"}
+
+
+def test_a_list_loaded_from_a_data_url_without_dates_is_dated_from_its_articles(
+    tmp_path: Path,
+) -> None:
+    """A column's list comes from a JSON data URL that gives titles and links only: its
+    articles are read for their dates, as a list's undated items are (it was empty)."""
+    day = today_local() - timedelta(days=3)
+    rows = [{"docTitle": f"人事任免信息第{n}条", "docUrl": f"/rsxx/{n}.html"} for n in range(3)]
+    script = "<div id='list'></div><script>$.ajax({url: '/api/rsxx.json', success: show});</script>"
+    routes = {
+        "/": _page("<div class='nav'><a href='/'>首页</a><a href='/rsxx/'>人事信息</a></div>"),
+        "/rsxx/": _page(f"<h2>人事信息</h2>{script}"),
+        "/api/rsxx.json": Route(
+            200,
+            json.dumps({"rows": rows}, ensure_ascii=False).encode(),
+            {"Content-Type": "application/json"},
+        ),
+    }
+    for n in range(3):
+        published = (day - timedelta(days=n)).isoformat()
+        routes[f"/rsxx/{n}.html"] = Route(
+            200,
+            f"<html><head><meta charset='utf-8'><meta name='PubDate' content='{published}'>"
+            f"</head><body>正文{n}</body></html>".encode(),
+        )
+    with RouteServer(routes) as server:
+        findings, columns = _judged(tmp_path, server.url)
+    column = next(c for c in columns if c["name"] == "人事信息")
+    assert (column["state"], column["newest_date"]) == ("fresh", day.isoformat())
+    assert not [f for f in findings if f["kind"] == "empty_column"]

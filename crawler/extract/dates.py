@@ -14,7 +14,12 @@ _FULL = re.compile(
 _SHORT_YEAR = re.compile(r"(?<![\d.:/-])(\d{2})-(\d{2})-(\d{2})(?![\d:-])")
 # A card's date in two pieces, its day large beside its year and month ("21" "2026-11").
 _DAY_THEN_MONTH = re.compile(
-    r"(?<![\w.:/-])(?<!\w\s)(\d{1,2})\s+((?:19|20)\d{2})[-/.](\d{1,2})(?![\d.:/-])"
+    r"(?<![\w.:/-])(\d{1,2})\s+((?:19|20)\d{2})(?:[-/.]|\s*年\s*)(\d{1,2})(?:\s*月)?(?![\d.:/-])"
+)
+# What a number before a year-month is when it is no day: a count after its label (阅读 5), or
+# part of a Latin word or code (No 5).
+_COUNT_LABEL = re.compile(
+    r"(?:阅读|浏览|点击|访问|次数|人次|评论|点赞|下载|共|第|[A-Za-z0-9_])[\s:：]*$"
 )
 _MONTH_THEN_DAY = re.compile(r"(?<![\w.:/-])((?:19|20)\d{2})[-/.](\d{1,2})\s+(\d{1,2})(?=\s|$)")
 _MONTH_DAY_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -96,7 +101,8 @@ def find_dates(text: str) -> list[DateMatch]:
     for m in _SHORT_YEAR.finditer(norm):
         add(m, 2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _DAY_THEN_MONTH.finditer(norm):
-        add(m, int(m.group(2)), int(m.group(3)), int(m.group(1)))
+        if not _COUNT_LABEL.search(norm, max(0, m.start() - 8), m.start()):
+            add(m, int(m.group(2)), int(m.group(3)), int(m.group(1)))
     for m in _MONTH_THEN_DAY.finditer(norm):
         add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _MONTH_DAY_CN.finditer(norm):

@@ -42,11 +42,24 @@ class DetailMetadata:
 
 def publication_date(doc: HtmlElement, text: str | None = None) -> DateMatch | None:
     """``PubDate``-style meta first, then a 发布日期/发布时间 label in the text (``text``: the
-    page's, if already worked out); full dates only."""
+    page's, if already worked out), then the date of its dateline; full dates only."""
     meta = _meta_date(doc)
     if meta is not None:
         return meta
-    return _labelled_date(text if text is not None else _body_text(doc), _PUBLISHED)
+    text = text if text is not None else _body_text(doc)
+    return _labelled_date(text, _PUBLISHED) or _dateline_date(text)
+
+
+def _dateline_date(text: str) -> DateMatch | None:
+    """The date of an article's dateline ("来源：市政府办公室　时间：2024-11-24"): a 日期 or
+    时间 label beside a 来源-style label, not any 时间 in the article (会议时间…)."""
+    for source in _SOURCE_LABEL.finditer(text):
+        start = max(0, source.start() - _LABEL_WINDOW)
+        line = text[start : source.end() + _LABEL_WINDOW]
+        found = _labelled_date(line, _DATELINE)
+        if found is not None:
+            return found
+    return None
 
 
 def has_dateline(doc: HtmlElement) -> bool:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
+from itertools import islice, pairwise
 from urllib.parse import urlsplit
 
 from crawler.extract.dates import (
@@ -537,15 +537,35 @@ _HEADERS: dict[HtmlElement, tuple[str, ...]] = {}
 
 
 def _header_labels(table: HtmlElement) -> tuple[str, ...]:
-    """The labels of the table's header row (the first row of ``th`` cells): found once."""
+    """The labels of the table's header row, found once: among its first rows, one of cells
+    without links or dates that names a date (its ``<td>`` cells styled as a header, under a
+    caption row "规范性文件目录"); else its first row of two ``th`` cells or more."""
     if table not in _HEADERS:
         if len(_HEADERS) >= 4:  # a few tables at a time: each keeps its page alive
             _HEADERS.clear()
-        header = next((r for r in table.iter("tr") if r.find("th") is not None), None)
-        cells = header if header is not None else ()
-        _HEADERS[table] = tuple(
-            squash(cell.text_content()) for cell in cells if tag_of(cell) in ("th", "td")
+        rows = [[c for c in r if tag_of(c) in ("th", "td")] for r in islice(table.iter("tr"), 6)]
+        labelled = [[squash(c.text_content()) for c in cells] for cells in rows]
+        header = next(
+            (
+                labels
+                for cells, labels in zip(rows, labelled, strict=True)
+                if len(labels) >= 2
+                and any(_A_DATE.search(label) for label in labels)
+                and not any(find_dates(label) for label in labels)
+                and not any(True for cell in cells for _ in cell.iter("a"))
+            ),
+            None,
         )
+        if header is None:
+            header = next(
+                (
+                    labels
+                    for cells, labels in zip(rows, labelled, strict=True)
+                    if len(labels) >= 2 and any(tag_of(c) == "th" for c in cells)
+                ),
+                [],
+            )
+        _HEADERS[table] = tuple(header)
     return _HEADERS[table]
 
 

@@ -68,7 +68,22 @@ _DATE_KEYS = (
     "DOCRELTIME",
     "publishDate",
     "pubDate",
+    "publish_date",
+    "publish_time",
+    "pub_date",
+    "releasetime",
+    "fbrq",
+    "showtime",
+    "crtime",  # TRS: when the document was made, after its publication keys
+    "addtime",
+    "inputtime",
+    "created",
+    "created_at",
 )
+# Any other field whose name says it is a date (…Time, …Date, …rq, …sj), when no known one is
+# there; not one that names an end (截止, 有效期).
+_DATE_NAME = re.compile(r"(?:time|date|rq|sj)$", re.I)
+_NOT_PUBLISHED = re.compile(r"end|deadline|expire|valid|jz|yxq|stop|close", re.I)
 
 
 @dataclass(frozen=True)
@@ -304,6 +319,15 @@ def _json_item(record: dict[str, object], base: str) -> ListItem | None:
     title = next((str(lowered[k.lower()]) for k in _TITLE_KEYS if lowered.get(k.lower())), None)
     link = next((str(lowered[k.lower()]) for k in _URL_KEYS if lowered.get(k.lower())), None)
     date_text = next((str(lowered[k.lower()]) for k in _DATE_KEYS if lowered.get(k.lower())), None)
+    if date_text is None:
+        date_text = next(
+            (
+                str(value)
+                for key, value in lowered.items()
+                if value and _DATE_NAME.search(key) and not _NOT_PUBLISHED.search(key)
+            ),
+            None,
+        )
     url = web_url(base, link)
     if not title or not url:
         return None

@@ -1811,9 +1811,7 @@ class SiteSpider(Spider):
             and request_key(next_url, response.encoding) not in (None, *state.visited)
         ):
             yield self._list_request(state, next_url, response.encoding)
-        for item in items:
-            if item.needs_detail and item.url not in state.details and self._detail_budget(state):
-                yield from self._date_from_detail(state, item.url, response.encoding)
+        yield from self._date_from_details(state, items, response.encoding)
         yield from self._settle(state)
 
     def _discover(self, state: ColumnState, doc: HtmlElement, url: str) -> Iterator[Request]:
@@ -1917,13 +1915,7 @@ class SiteSpider(Spider):
         if any(item.list_date or item.url_date for item in items):
             state.items.extend(items)
             encoding = response.encoding if isinstance(response, TextResponse) else "utf-8"
-            for item in items:
-                if (
-                    item.needs_detail
-                    and item.url not in state.details
-                    and self._detail_budget(state)
-                ):
-                    yield from self._date_from_detail(state, item.url, encoding)
+            yield from self._date_from_details(state, items, encoding)
         elif not items and list_signals(doc, response.url).empty_marker:
             state.empty_marker, state.unreadable = True, False
 
@@ -1959,9 +1951,18 @@ class SiteSpider(Spider):
         found = data_items(text, response.url) if response.status < 400 else None
         if found is not None and found.items:
             state.items.extend(found.items)
+            yield from self._date_from_details(state, found.items, "utf-8")
         else:
             state.unreadable = True
         yield from self._settle(state)
+
+    def _date_from_details(
+        self, state: ColumnState, items: Iterable[ListItem], encoding: str
+    ) -> Iterator[Request]:
+        """Items without a full date in the list dated from their pages, within the budget."""
+        for item in items:
+            if item.needs_detail and item.url not in state.details and self._detail_budget(state):
+                yield from self._date_from_detail(state, item.url, encoding)
 
     def _date_from_detail(self, state: ColumnState, url: str, encoding: str) -> Iterator[Request]:
         """Date an item from its article page: one already read, one on its way, or a fetch."""
