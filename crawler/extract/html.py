@@ -143,15 +143,8 @@ def column_key(url: str) -> str:
     path = INDEX_PAGE.sub("/", parts.path or "/")
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
         path += "/"
-    return urlunsplit(
-        (
-            "",
-            (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else ""),
-            path,
-            parts.query,
-            "",
-        )
-    )
+    host = parts.netloc.rsplit("@", 1)[-1].lower()  # a port out of range stays as written
+    return urlunsplit(("", host, path, parts.query, ""))
 
 
 __all__ = [
