@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.classify import classify
 from monitor.config import ColumnConfig, Preset, SiteConfig, load_preset
 from monitor.durations import Window, parse_window, subtract_months
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence, LinkProblem, RunRecord
@@ -271,3 +272,19 @@ def test_no_complete_run_is_said_loudly(preset: Preset) -> None:
     result = assess_site(site(("动态", "news")), preset, AS_OF, WorkdayCalendar(), None, [], ())
     assert result.verdict == "unknown"
     assert [f.kind for f in result.findings] == ["no_data"]
+
+
+@pytest.mark.parametrize(
+    ("name", "parents", "category"),
+    [
+        ("领导活动", (), "news"),  # county sites' news columns by other names
+        ("政务信息", (), "news"),
+        ("政务信息公开", (), "other"),  # the 信息公开 parent, not a 政务信息 column
+        ("年度报告", ("政府信息公开",), "other"),
+        ("通知公告", ("政府信息公开",), "notice"),
+    ],
+)
+def test_column_names_classify_by_the_longest_keyword(
+    preset: Preset, name: str, parents: tuple[str, ...], category: str
+) -> None:
+    assert classify(name, preset, parents).category == category
