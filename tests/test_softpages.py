@@ -66,6 +66,12 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
             + "".join(f"<option>某某县第{n}部门</option>" for n in range(50))
             + "</select><div class='main'><p>对不起，您访问的页面不存在</p></div>",
         ),
+        # withdrawn or expired, in the site's frame or in an alert before going back
+        _page("某某市人民政府", f"{FRAME_TOP}<div class='content'><p>该信息已过期</p></div>"),
+        _page("某某市人民政府", f"{FRAME_TOP}<p>对不起，该信息已撤销！</p>{FRAME_FOOT}"),
+        _page("提示", "<p>抱歉，您查看的信息已撤销或已过期。</p>"),
+        _page("提示", "<p>该页面已失效</p>"),
+        _page("", "<script>alert('对不起，该文章已撤稿！');window.history.go(-1);</script>"),
     ],
 )
 def test_soft_404_pages(html: str) -> None:
@@ -137,6 +143,11 @@ def test_soft_404_pages(html: str) -> None:
         ),
         _page("县长信箱", "<p><b>信件标题：</b>网站页面不存在</p><p>已转相关单位办理。</p>"),
         _page("县长信箱", "<p>留言标题：网站页面不存在</p><p>已转相关单位办理。</p>"),
+        # a 规范性文件 whose 效力 is 已失效 is still there
+        _page(
+            "关于印发某某管理办法的通知",
+            "<table><tr><td>效力状态：</td><td>已失效</td></tr></table><p>各乡镇人民政府：</p>",
+        ),
     ],
 )
 def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
@@ -155,6 +166,7 @@ def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
         ),
         _page("360网站卫士", "<p>您的访问请求可能对网站造成安全威胁，请求已被阻断</p>"),
         _page("创宇盾", "<p>您的访问被拦截：知道创宇云防御</p>"),
+        _page("访问禁止", "<h3>您的访问请求可能对网站造成安全威胁</h3><p>事件ID：a1b2c3</p>"),
         # 加速乐 (521): an obfuscated cookie, then the same page again.
         (
             "<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')"

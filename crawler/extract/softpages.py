@@ -32,6 +32,15 @@ SOFT_404_PHRASES = (
     "信息已删除",
     "文件不存在",
     "页面走丢",
+    # withdrawn or expired: never a document's own 效力 "已失效" (a 规范性文件's status)
+    "信息已过期",
+    "页面已过期",
+    "信息已撤销",
+    "已撤销或已过期",
+    "已撤稿",
+    "页面已失效",
+    "链接已失效",
+    "信息已失效",
 )
 # A title, or a part of one ("404页面-某某市人民政府"), that is an error code: "404", "404页面",
 # "404 - 找不到文件或目录。", "HTTP Status 404 – Not Found", "错误404"; not a title that mentions
@@ -75,6 +84,7 @@ BLOCK_MARKERS = (
     "知道创宇",
     "加速乐",
     "云防御",
+    "对网站造成安全威胁",  # 360/奇安信: 您的访问请求可能对网站造成安全威胁
 )
 # What a script-only challenge page runs (加速乐, 瑞数, 阿里云, 360/网站卫士, Cloudflare): a
 # browser passes it and gets the page; the crawler gets only this.
