@@ -20,7 +20,7 @@ from urllib.parse import urldefrag, urljoin
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Response
+from scrapy.http import Headers, Response, TextResponse
 from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
 
@@ -33,8 +33,10 @@ from crawler.downloader import (
     not_asked,
     polite_downloader,
 )
+from crawler.extract.html import parse_html
+from crawler.extract.links import header_refresh, stub_redirect
 from crawler.outcomes import RedirectLoop, is_timeout
-from crawler.pageanswers import PREFETCHED
+from crawler.pageanswers import PREFETCHED, STUB_BYTES
 from crawler.refusals import RefusalWatch
 
 logger = logging.getLogger(__name__)
@@ -355,6 +357,45 @@ class RedirectLoopMiddleware:
         if chain is not None:
             raise RedirectLoop("redirect loop: " + " -> ".join(chain[-6:]))
         return response
+
+
+class BrowserRedirects:
+    """Redirects as a browser follows them, before Scrapy's RedirectMiddleware sees the answer:
+    a ``Location`` with backslashes (``\\zwgk\\a.html``: slashes to a browser), and, for a
+    link's check or a page of the site, an answer that only sends the visitor on (a
+    ``Refresh`` header, or a blank page's meta refresh or script: a deleted article's stub
+    that goes to /404.html). Where the visitor lands is then what the link is judged by."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if request.meta.get("dont_redirect"):
+            return response
+        location = response.headers.get(b"Location")
+        if response.status in REDIRECT_STATUSES and location and b"\\" in location:
+            path, mark, rest = location.partition(b"?")
+            path, hash_mark, fragment = path.partition(b"#")
+            fixed = path.replace(b"\\", b"/") + hash_mark + fragment + mark + rest
+            return response.replace(headers=_with_location(response, fixed))
+        if response.status != 200 or request.meta.get("gw_role") not in ("page", "check"):
+            return response
+        target = header_refresh(response.headers.get(b"Refresh"), response.url)
+        if (
+            target is None
+            and isinstance(response, TextResponse)
+            and len(response.body) <= STUB_BYTES
+            and b"html" in (response.headers.get(b"Content-Type") or b"text/html").lower()
+        ):
+            target = stub_redirect(parse_html(response.text), response.url)
+        if target is None:
+            return response
+        return response.replace(status=302, headers=_with_location(response, target.encode()))
+
+
+def _with_location(response: Response, location: bytes) -> Headers:
+    headers = Headers(response.headers)
+    headers[b"Location"] = location
+    return headers
 
 
 class PrefetchedAnswers:

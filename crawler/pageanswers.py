@@ -30,6 +30,7 @@ from crawler.revalidate import Head, Origin
 # The request's meta key for an answer read ahead by the small client.
 PREFETCHED = "gw_prefetched"
 ACCEPT_ENCODING = "gzip, deflate"
+STUB_BYTES = 8 * 1024  # a page that only sends the visitor on is small
 _DECODED = {"", "identity", "gzip", "x-gzip", "deflate"}
 
 
@@ -57,13 +58,24 @@ def wants_body(head: Head) -> bool:
 
 
 def is_plain(head: Head) -> bool:
-    """An answer the download middlewares would pass on unchanged (but for its decoding)."""
+    """An answer the download middlewares would pass on unchanged (but for its decoding): not
+    one that sends the visitor on (crawler.middlewares.BrowserRedirects)."""
     headers = head.headers
     return (
         head.status == 200
         and "set-cookie" not in headers
+        and "refresh" not in headers
         and headers.get("content-encoding", "").strip().lower() in _DECODED
     )
+
+
+def may_send_on(body: bytes) -> bool:
+    """A small page that may only send the visitor on (a meta refresh, a script that sets the
+    location): the download middlewares judge it (crawler.middlewares.BrowserRedirects)."""
+    if len(body) > STUB_BYTES:
+        return False
+    lowered = body.lower()
+    return b"refresh" in lowered or b"location" in lowered
 
 
 def decoded(head: Head, body: bytes, limit: int) -> bytes | None:

@@ -44,7 +44,14 @@ from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError, Respons
 from scrapy.http import Response
 
 from crawler.downloader import Lent, PoliteDownloader
-from crawler.pageanswers import decoded, is_plain, make_response, page_request_bytes, wants_body
+from crawler.pageanswers import (
+    decoded,
+    is_plain,
+    make_response,
+    may_send_on,
+    page_request_bytes,
+    wants_body,
+)
 from crawler.revalidate import (
     Answer,
     Candidate,
@@ -422,7 +429,7 @@ class QuickChecks:
         plain = is_plain(head)
         if plain:
             plain_body = decoded(head, body, self.max_body)
-            if plain_body is None:
+            if plain_body is None or may_send_on(plain_body):
                 plain = False
             else:
                 body = plain_body

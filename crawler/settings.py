@@ -90,6 +90,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # Sees a redirect before Scrapy's RedirectMiddleware (600), after the cookies (700).
     "crawler.middlewares.RedirectLoopMiddleware": 650,
+    # Before both: redirects as a browser follows them (a Refresh, a stub page's refresh).
+    "crawler.middlewares.BrowserRedirects": 660,
     # Host names resolved before the download's timeout starts; "no such host" is definite.
     "crawler.dns.ResolveFirst": 760,
     # Last: an answer the small client already read is this request's download.

@@ -361,3 +361,35 @@ def test_the_links_of_a_page_that_says_it_is_missing_are_not_the_sites(tmp_path:
     dead = _dead(findings, server)
     assert {url: f["error"] for url, f in dead.items()} == {"/news/2019/deleted.html": "soft_404"}
     assert not any(path.startswith("/news/2019/sub") for path in asked)
+
+
+def test_a_page_that_only_sends_the_visitor_on_is_judged_where_it_lands(tmp_path: Path) -> None:
+    """A deleted article's stub that refreshes (a meta tag, a script) to the site's "页面不存在"
+    page is that link's soft-404, named by its own anchor; a Refresh header and a backslashed
+    Location go where a browser goes, a page that is there."""
+    missing = _html("<p>抱歉，您访问的页面不存在。</p>", "<title>某某市人民政府</title>")
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/art/1.html'>已删除的文章一</a><a href='/art/2.html'>已删除的文章二</a>"
+                "<a href='/moved.php'>迁移的页面</a><a href='/old.asp'>旧地址</a>"
+            ),
+        ),
+        "/404.html": Route(200, missing),
+        "/art/1.html": Route(
+            200, _html("", "<meta http-equiv='refresh' content='0;url=/404.html'>")
+        ),
+        "/art/2.html": Route(200, _html("<script>window.location.href='/404.html';</script>")),
+        "/moved.php": Route(200, b"", {"Content-Type": "text/html", "Refresh": "0; url=/new.html"}),
+        "/old.asp": Route(301, headers={"Location": "\\new.html"}),
+        "/new.html": Route(200, _html("<h1>新的页面</h1><p>正文</p>")),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    dead = _dead(findings, server)
+    assert {url: (f["error"], f["definite"]) for url, f in dead.items()} == {
+        "/art/1.html": ("soft_404", False),
+        "/art/2.html": ("soft_404", False),
+    }
+    assert [o["text"] for o in dead["/art/1.html"]["occurrences"]] == ["已删除的文章一"]

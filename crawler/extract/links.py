@@ -293,6 +293,48 @@ _LOCATION = re.compile(
 _BLANK_TEXT = 20
 
 
+def stub_redirect(doc: HtmlElement, page_url: str) -> str | None:
+    """Where a page with nothing of its own sends the visitor (a deleted article's stub that
+    refreshes to /404.html, a moved page's script): no link and next to no text, and a meta
+    refresh or a script that goes to a literal URL. None for any other page."""
+    body = doc.find("body")
+    if body is not None and (
+        body.find(".//a[@href]") is not None or len(_shown_text(body)) >= _BLANK_TEXT
+    ):
+        return None
+    return refresh_url(doc, page_url)
+
+
+def header_refresh(value: bytes | None, page_url: str) -> str | None:
+    """Where a ``Refresh: 0; url=…`` response header sends the browser (PHP's
+    ``header("refresh:0;url=…")``), if it does so soon; absolute, without its fragment."""
+    if not value:
+        return None
+    text = value.decode("latin-1")
+    delay = _REFRESH_DELAY.match(text)
+    if delay and float(delay.group(1)) > REDIRECT_REFRESH_SECONDS:
+        return None
+    match = _REFRESH.match(text)
+    href = clean_href(match.group(1)).strip("'\"") if match else ""
+    if not href:
+        return None
+    try:
+        target = _without_fragment(browser_url(page_url, href))
+    except ValueError:
+        return None
+    if target.split(":", 1)[0].lower() not in ("http", "https"):
+        return None
+    return None if target == _without_fragment(page_url) else target
+
+
+def _shown_text(body: HtmlElement) -> str:
+    return squash(
+        " ".join(
+            str(t) for t in body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+        )
+    )
+
+
 def script_redirect(doc: HtmlElement) -> str:
     """The literal URL a blank page's script sends the browser to (a homepage that is only
     ``<script>window.location.href="/portal/";</script>``), or "". A page with text or links
@@ -301,10 +343,7 @@ def script_redirect(doc: HtmlElement) -> str:
     if body is not None:
         if body.find(".//a[@href]") is not None:
             return ""
-        shown = " ".join(
-            str(t) for t in body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-        )
-        if len(squash(shown)) >= _BLANK_TEXT:
+        if len(_shown_text(body)) >= _BLANK_TEXT:
             return ""
     found = ""
     for script in doc.iter("script"):
