@@ -261,12 +261,14 @@ def test_files_guarded_against_hotlinking_answer_the_crawl_as_a_visitor(tmp_path
             200,
             _html(
                 "<img src='/uploads/p.jpg'><a href='/uploads/f.pdf'>附件</a>"
-                "<a href='/uploads/gone.pdf'>失效附件</a>"
+                "<a href='/uploads/gone.pdf'>失效附件</a><a href='/uploads/h.pdf'>附件二</a>"
             ),
         ),
         "/uploads/logo.png": Route(200, b"PNG", PNG, referers=guarded),
         "/uploads/p.jpg": Route(200, b"JPG", PNG, referers=guarded),
         "/uploads/f.pdf": Route(200, b"%PDF", PDF, referers=guarded),
+        # HEAD refused: asked again by GET, from the same page
+        "/uploads/h.pdf": Route(200, b"%PDF", PDF, referers=guarded, head_status=405),
     }
     with RouteServer(routes) as server:
         first = _crawl(tmp_path, server)
@@ -280,6 +282,9 @@ def test_files_guarded_against_hotlinking_answer_the_crawl_as_a_visitor(tmp_path
         assert {url: f["status"] for url, f in dead.items()} == {"/uploads/gone.pdf": 404}
     # the linking page's URL, as a browser sends it (the homepage's for the homepage's links)
     assert ("/uploads/p.jpg", f"{server.url}zwgk/a.html") in sent
+    assert {r for _, p, r in server.referers if p == "/uploads/h.pdf"} == {
+        f"{server.url}zwgk/a.html"
+    }
     assert ("/uploads/logo.png", server.url) in sent
 
 

@@ -310,6 +310,7 @@ class SiteSpider(Spider):
         self.timeout_retries = 1
         self.retry_backoff = 1.0
         self.quick_pending = False  # a request is on its way to take their outcomes
+        self.quick_referers: dict[str, str | None] = {}  # checks under way there: their Referer
         self.quick_timer: asyncio.TimerHandle | None = None  # ...or will be, at this time
         self.quick_pages = False  # pages of servers the crawl knows read by that small client
         self.hedges_stuck = False  # GOVWATCH_HEDGE_STUCK
@@ -561,7 +562,10 @@ class SiteSpider(Spider):
             return False
         if self.previous is not None and key in self.previous.clean and self.revalidates:
             return False
-        return self.quick.submit(key, url, origin_of(key), host_of(key), referer)
+        if not self.quick.submit(key, url, origin_of(key), host_of(key), referer):
+            return False
+        self.quick_referers[key] = referer  # the crawl's own check, if one follows, sends it too
+        return True
 
     def _read_quickly(self, request: Request) -> bool:
         """Hand a page's GET to the small client (crawler.quickcheck), if it takes it: not a
@@ -1678,10 +1682,11 @@ class SiteSpider(Spider):
         downloader = self._downloader()
         refusals = downloader.refusals if downloader is not None else None
         for key, shown, answer, status in self.quick.take():
+            referer = self.quick_referers.pop(key, None)
             if refusals is not None and answer is not None:
                 refusals.answered_quickly(host_of(key), key)
             if answer is None:
-                request = self._request(key, shown, "check", "utf-8", method="HEAD")
+                request = self._request(key, shown, "check", "utf-8", "HEAD", referer)
                 if status is not None and (status in self.head_fallback or status < 300):
                     # Its HEAD answer would send the crawl's HEAD to a GET: that GET at once.
                     request = self._get_instead_of_head(request)
