@@ -216,3 +216,47 @@ def test_a_post_dated_after_the_fetch_never_counts() -> None:
     read = read_feed(body, "http://feeds.example/x", FETCHED)
     assert read.newest is not None
     assert read.newest.title == "real"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # a 名录 table: 序号 | 账号名称 | 平台类型 | 主办单位
+        (
+            "matrix_table.html",
+            "龙南发布 wechat, 龙南发布 weibo, 龙南市场监管 wechat, 龙南文旅 douyin, 龙南交警 toutiao",
+        ),
+        # cards: "平台：名称" captions beside 主办单位 fields; a footer's links are no accounts
+        (
+            "matrix_cards.html",
+            "龙南发布 wechat, 龙南发布 weibo, 龙南融媒 douyin, 龙南发布 kuaishou, 龙南头条 toutiao",
+        ),
+        # links to the accounts: the platform by the link's host, not the icon before it
+        (
+            "matrix_links.html",
+            "龙南发布 weibo, 龙南发布 wechat, 龙南文旅 douyin, 龙南交警 toutiao, 龙南融媒 bilibili",
+        ),
+        # sections headed by divs; a name with a platform's word in it (龙南头条)
+        (
+            "matrix_grouped.html",
+            (
+                "龙南发布 wechat, 龙南微报 wechat, 掌上龙南 wechat, 龙南发布 weibo, 今日龙南 app, "
+                "龙南头条 toutiao"
+            ),
+        ),
+        # div captions; platforms the config has no name for are "other"
+        (
+            "matrix_misc.html",
+            (
+                "龙南发布 wechat, 龙南市场监管 wechat, 龙南文旅 douyin, 龙南发布 other, 龙南融媒 other, "
+                "龙南文旅 other"
+            ),
+        ),
+        # captions styled as titles
+        ("matrix_title.html", "龙南发布 wechat, 龙南发布 weibo, 龙南文旅 douyin"),
+    ],
+)
+def test_matrix_pages_of_other_shapes(name: str, expected: str) -> None:
+    doc = parse_html(feed(name).decode())
+    found = suggest_accounts(doc, "http://x.gov.cn/m/")
+    assert ", ".join(f"{a.name} {a.platform}" for a in found) == expected

@@ -5,24 +5,47 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.html import HtmlElement, base_url, squash, tag_of
 
 # Longer names first: "微信公众号" before "微信", "今日头条" before "头条".
 PLATFORM_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("wechat", ("微信公众号", "微信公众平台", "公众号", "微信", "wechat")),
+    ("wechat", ("微信公众号", "微信公众平台", "公众号", "政务微信", "微信", "wechat")),
     ("weibo", ("新浪微博", "政务微博", "微博", "weibo")),
-    ("douyin", ("抖音号", "抖音", "douyin")),
-    ("toutiao", ("今日头条", "头条号", "头条")),
+    ("douyin", ("抖音号", "政务抖音", "抖音", "douyin")),
+    ("toutiao", ("今日头条号", "今日头条", "头条号", "头条", "toutiao")),
     ("kuaishou", ("快手号", "快手")),
     ("bilibili", ("哔哩哔哩", "bilibili", "b站")),
     ("miniprogram", ("微信小程序", "小程序")),
-    ("app", ("客户端", "app")),
+    ("app", ("移动客户端", "客户端", "app")),
+    # platforms the config has no name for
+    ("other", ("视频号", "百家号", "小红书", "人民号", "澎湃号", "学习强国", "网易号", "企鹅号")),
+)
+# Where a link to an account goes: its platform by its host.
+PLATFORM_HOSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("wechat", ("mp.weixin.qq.com", "weixin.qq.com")),
+    ("weibo", ("weibo.com", "weibo.cn")),
+    ("douyin", ("douyin.com", "iesdouyin.com")),
+    ("toutiao", ("toutiao.com",)),
+    ("kuaishou", ("kuaishou.com",)),
+    ("bilibili", ("bilibili.com",)),
 )
 _CAPTION_MAX = 40
 _STRIP = re.compile(r"[：:（）()\[\]【】「」“”\"'·•\-—|/\s]+")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "dt", "th"})
+_CAPTIONS = frozenset({"li", "figcaption", "p", "td", "span", "a", "dd", "div", "em", "strong"})
+_BLOCKS = frozenset({"li", "p", "td", "div", "ul", "ol", "table", "dl", "figure"})
+# What a heading says besides a platform ("政务微信", "新媒体矩阵"): no account's name.
+_HEADING_WORDS = re.compile(
+    r"^(?:政务|官方|新媒体|矩阵|账号|平台|移动|二维码|扫码关注|列表|名录)*$"
+)
+_NOISE = ("二维码", "扫码关注", "扫一扫", "官方账号", "账号名称", "政务新媒体")
+# Furniture around the list: its footer's 主办单位, its menus' 网站地图.
+_FURNITURE = re.compile(r"foot|copyright|banquan|bottom|header|menu|nav", re.I)
+_COLON = re.compile(r"[：:]")
+_NAME_LABEL = re.compile(r"名称|账号|名字")
+_PLATFORM_LABEL = re.compile(r"平台|类型|类别|渠道")
 
 
 @dataclass(frozen=True)
@@ -34,38 +57,140 @@ class SuggestedAccount:
 
 
 def platform_of(text: str) -> str | None:
+    """The platform a text names anywhere in it (mini-programs before WeChat)."""
     lowered = text.lower()
-    # Mini-programs mention 微信 too: check them before WeChat.
     for platform, words in sorted(PLATFORM_WORDS, key=lambda p: p[0] != "miniprogram"):
         if any(word in lowered for word in words):
             return platform
     return None
 
 
+def platform_of_url(url: str | None) -> str | None:
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    for platform, hosts in PLATFORM_HOSTS:
+        if any(host == h or host.endswith("." + h) for h in hosts):
+            return platform
+    return None
+
+
+def split_caption(caption: str) -> tuple[str | None, str]:
+    """A caption's platform, when it names one apart from the name ("微信公众号：龙南发布",
+    "龙南头条（今日头条号）", "龙南发布微信公众号二维码"), and the name; (None, the caption)
+    when its platform words are part of the name ("龙南头条")."""
+    text = caption
+    for noise in _NOISE:
+        text = text.replace(noise, " ")
+    text = squash(text)
+    if any(text.lower() == word for _, words in PLATFORM_WORDS for word in words):
+        return platform_of(text), ""  # a platform's name alone: a heading, an icon
+    label, colon, rest = (
+        re.split(r"([：:])", text, maxsplit=1) if _COLON.search(text) else (text, "", "")
+    )
+    if colon:
+        platform = platform_of(label)
+        return (platform, _first_word(rest)) if platform else (None, "")  # 主办单位：… is no name
+    bracket = re.search(r"[（(【\[]([^）)】\]]*)[）)】\]]", text)
+    if bracket and platform_of(bracket.group(1)):
+        return platform_of(bracket.group(1)), _first_word(text[: bracket.start()])
+    lowered = text.lower()
+    for platform, words in sorted(PLATFORM_WORDS, key=lambda p: p[0] != "miniprogram"):
+        for word in words:
+            # a long platform word, or one set apart, at either end: not part of the name
+            apart = len(word) >= 3
+            if lowered.startswith(word) and (apart or text[len(word) : len(word) + 1] == " "):
+                return platform, _first_word(text[len(word) :])
+            if lowered.endswith(word) and (apart or text[-len(word) - 1 : -len(word)] == " "):
+                return platform, _first_word(text[: -len(word)])
+    return None, _first_word(text)
+
+
+def _first_word(text: str) -> str:
+    return _STRIP.sub(" ", text).strip().split(" ")[0] if text.strip() else ""
+
+
 def suggest_accounts(doc: HtmlElement, page_url: str) -> list[SuggestedAccount]:
-    """Accounts named on the page, each with its platform (from its caption or its section's
-    heading), in page order, without duplicates."""
+    """Accounts named on the page, each with its platform (from a table's 平台 column, its
+    link's host, its caption, or its section's heading), in page order, without duplicates."""
     base = base_url(doc, page_url)
     found: dict[tuple[str, str], SuggestedAccount] = {}
+
+    def add(name: str, platform: str | None, href: str | None, evidence: str) -> None:
+        if not name or platform is None or _HEADING_WORDS.match(name):
+            return
+        url = urljoin(base, href) if href and not href.startswith(("#", "javascript:")) else None
+        found.setdefault((platform, name), SuggestedAccount(name, platform, url, evidence))
+
+    done: set[HtmlElement] = set()
+    for table in doc.iter("table"):
+        for name, platform, href, evidence in _table_accounts(table):
+            add(name, platform, href, evidence)
+            done.add(table)
     heading_platform: str | None = None
     for element in doc.iter():
+        if not isinstance(element.tag, str) or _inside(element, done) or _in_furniture(element):
+            continue
         tag = tag_of(element)
-        if tag in _HEADINGS or "title" in (element.get("class") or ""):
-            platform = platform_of(squash(element.text_content()))
-            if platform and len(squash(element.text_content())) <= _CAPTION_MAX:
+        if tag == "a" and (host_platform := platform_of_url(element.get("href"))):
+            shown = squash(element.text_content()) or _image_text(element)
+            add(split_caption(shown)[1] if shown else "", host_platform, element.get("href"), shown)
+            continue
+        text = _caption(element)
+        if text is None or any(platform_of_url(a.get("href")) for a in element.iter("a")):
+            continue  # nothing to read, or a card whose link to the account is read instead
+        platform, name = split_caption(text)
+        if not name or _HEADING_WORDS.match(name):
+            # names no account: a section's heading (政务微信, 头条号), a field (主办单位：…);
+            # a platform's icon (<img alt="微博">) heads nothing
+            if (platform is not None and tag != "img") or tag in _HEADINGS:
                 heading_platform = platform
             continue
-        caption = _caption(element)
-        if caption is None:
+        if platform is None and tag in _HEADINGS:
+            heading_platform = None  # a heading of something else (友情链接)
             continue
-        platform = platform_of(caption) or heading_platform
-        name = _name(caption)
-        if platform is None or not name:
-            continue
-        href = _link_of(element)
-        url = urljoin(base, href) if href and not href.startswith(("#", "javascript:")) else None
-        found.setdefault((platform, name), SuggestedAccount(name, platform, url, caption))
+        add(name, platform or heading_platform or platform_of(text), _link_of(element), text)
     return list(found.values())
+
+
+def _table_accounts(table: HtmlElement) -> list[tuple[str, str | None, str | None, str]]:
+    """Rows of a 名录 table with a name column and a platform column (序号 | 账号名称 | 平台类型
+    | 主办单位): each row's name, platform and link."""
+    rows = [[c for c in row if tag_of(c) in ("th", "td")] for row in table.iter("tr")]
+    for number, cells in enumerate(rows):
+        labels = [squash(c.text_content()) for c in cells]
+        name_at = next((n for n, label in enumerate(labels) if _NAME_LABEL.search(label)), None)
+        kind_at = next((n for n, label in enumerate(labels) if _PLATFORM_LABEL.search(label)), None)
+        if name_at is None or kind_at is None or name_at == kind_at:
+            continue
+        accounts = []
+        for row in rows[number + 1 :]:
+            if len(row) != len(cells):
+                continue
+            name = _first_word(squash(row[name_at].text_content()))
+            kind = squash(row[kind_at].text_content())
+            link = next(iter(row[name_at].iter("a")), None)
+            href = link.get("href") if link is not None else None
+            platform = platform_of(kind) or platform_of_url(href) or ("other" if kind else None)
+            accounts.append((name, platform, href, f"{labels[name_at]}：{name} {kind}"))
+        return accounts
+    return []
+
+
+def _inside(element: HtmlElement, containers: set[HtmlElement]) -> bool:
+    return bool(containers) and any(a in containers for a in element.iterancestors())
+
+
+def _in_furniture(element: HtmlElement) -> bool:
+    for node in (element, *element.iterancestors()):
+        if tag_of(node) in ("footer", "nav", "header"):
+            return True
+        if _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def _image_text(element: HtmlElement) -> str:
+    image = next(iter(element.iter("img")), None)
+    return squash(image.get("alt") or image.get("title")) if image is not None else ""
 
 
 def _link_of(element: HtmlElement) -> str | None:
@@ -84,13 +209,14 @@ def _link_of(element: HtmlElement) -> str | None:
 
 
 def _caption(element: HtmlElement) -> str | None:
-    """The short text that names one account: an image's alt or a small block's own text."""
+    """The short text that names one account (or heads a section): an image's alt, or a small
+    block's own text."""
     tag = tag_of(element)
     if tag == "img":
         text = squash(element.get("alt") or element.get("title"))
         return text if 0 < len(text) <= _CAPTION_MAX and not _is_generic(text) else None
-    if tag in ("li", "figcaption", "p", "td", "span", "a", "dd"):
-        if any(tag_of(child) in ("li", "p", "td", "div") for child in element):
+    if tag in _CAPTIONS or tag in _HEADINGS:
+        if any(tag_of(child) in _BLOCKS for child in element):
             return None
         text = squash(element.text_content())
         return text if 0 < len(text) <= _CAPTION_MAX else None
@@ -98,14 +224,4 @@ def _caption(element: HtmlElement) -> str | None:
 
 
 def _is_generic(text: str) -> bool:
-    return text in ("二维码", "扫码关注", "logo", "图片") or text.endswith(".jpg")
-
-
-def _name(caption: str) -> str:
-    name = caption
-    for _, words in PLATFORM_WORDS:
-        for word in words:
-            name = re.sub(re.escape(word), " ", name, flags=re.IGNORECASE)
-    for noise in ("二维码", "扫码关注", "扫一扫", "官方", "账号", "名称", "政务新媒体"):
-        name = name.replace(noise, " ")
-    return _STRIP.sub(" ", name).strip().split(" ")[0] if name.strip() else ""
+    return text in ("二维码", "扫码关注", "logo", "图片") or text.endswith((".jpg", ".png"))
