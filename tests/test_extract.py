@@ -551,3 +551,27 @@ def test_a_left_menu_of_columns_is_no_list_of_the_column() -> None:
     assert [item.url for item in found.items] == [
         f"http://x.gov.cn/xwzx/zwyw/c_{n}.html" for n in (1, 2, 3)
     ]
+
+
+def test_a_box_headed_by_another_columns_name_is_not_the_columns_list() -> None:
+    """新闻动态's page shows a 通知公告 box first, as long and as dated as its own list, and all
+    its items in one folder: the column is dated by its own list, not the box's newer items."""
+    box = "".join(
+        f"<li><a href='/content/post_10{n}.html'>关于开展第{n}次安全检查工作的通知</a>"
+        f"<span>2026-11-2{n}</span></li>"
+        for n in range(3)
+    )
+    own = "".join(
+        f"<li><a href='/content/post_20{n}.html'>新闻动态第{n}条关于推进重点工作的情况</a>"
+        f"<span>2026-10-1{n}</span></li>"
+        for n in range(3)
+    )
+    html = (
+        "<html><head><title>新闻动态_示范市人民政府</title></head><body>"
+        f"<div class='l-box'><div class='hd'>通知公告 更多>></div><ul>{box}</ul></div>"
+        f"<div class='r-main'><div class='hd'>信息列表</div><ul class='list'>{own}</ul></div>"
+        "</body></html>"
+    )
+    found = main_list(parse_html(html), "http://x.gov.cn/xwdt/")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-10-10", "2026-10-11", "2026-10-12"]

@@ -116,6 +116,7 @@ class ItemList:
     items: tuple[ListItem, ...]
     furniture: bool
     widget: bool = False  # headed as a box of the site's, not the page's (最新更新, 热点…)
+    elsewhere: bool = False  # headed by another name than the page's (a 通知公告 box on 新闻动态)
 
     @property
     def dated_count(self) -> int:
@@ -138,7 +139,7 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
 
     groups: dict[tuple[object, ...], list[ListItem]] = {}
     furniture: dict[tuple[object, ...], bool] = {}
-    widget: dict[tuple[object, ...], bool] = {}
+    headings: dict[tuple[object, ...], str | None] = {}
     page_title = squash(doc.findtext(".//title") or "")
     for item, anchors in by_item.items():
         container = item.getparent()
@@ -148,9 +149,17 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         main = max(anchors, key=lambda a: len(_anchor_title(a)))
         groups.setdefault(key, []).append(_list_item(item, main, base))
         furniture[key] = furniture.get(key, False) or is_furniture(item)
-        if key not in widget:
-            widget[key] = _headed_as_widget(container, page_title)
-    return [ItemList(tuple(items), furniture[key], widget[key]) for key, items in groups.items()]
+        if key not in headings:
+            headings[key] = _heading_before(container)
+    return [
+        ItemList(
+            tuple(items),
+            furniture[key],
+            _names_a_widget(headings[key], page_title),
+            _names_elsewhere(headings[key], page_title),
+        )
+        for key, items in groups.items()
+    ]
 
 
 # The headings of boxes a site puts on every page: the newest or most read of other columns.
@@ -160,26 +169,41 @@ _WIDGET_HEADINGS = re.compile(
 _HEADING_MAX = 12  # characters of a box's heading ("热点信息更多>>")
 
 
-def _headed_as_widget(container: HtmlElement, page_title: str) -> bool:
-    """Whether the list's heading (the short text just before it, or before one of its two
-    nearest ancestors) names a box of the site's (最新更新, 热点信息…) rather than the column the
-    page is: a heading the page's <title> also says is the column's own (a column 热点专题)."""
+def _heading_before(container: HtmlElement) -> str | None:
+    """The list's heading: the short text just before it, or before one of its two nearest
+    ancestors; None when there is none (or other text comes first: another block)."""
     node: HtmlElement | None = container
     for _ in range(3):
         if node is None or tag_of(node) in ("body", "html"):
-            return False
+            return None
         sibling = node.getprevious()
         while sibling is not None and not isinstance(sibling.tag, str):
             sibling = sibling.getprevious()  # comments
         if sibling is not None:
             heading = _short_text(sibling, _HEADING_MAX)
-            if heading:
-                found = _WIDGET_HEADINGS.search(heading)
-                return found is not None and found.group(0) not in page_title
-            if heading is None:
-                return False  # text before it that is no heading: another block
+            if heading is None or heading:
+                return heading  # a block of text (another block), or the heading
         node = node.getparent()
-    return False
+    return None
+
+
+def _names_a_widget(heading: str | None, page_title: str) -> bool:
+    """Whether the heading names a box of the site's (最新更新, 热点信息…) rather than the column
+    the page is: a heading the page's <title> also says is the column's own (a column 热点专题)."""
+    found = _WIDGET_HEADINGS.search(heading) if heading else None
+    return found is not None and found.group(0) not in page_title
+
+
+# What a heading says besides a name ("更多>>"), and headings that name no column (信息列表).
+_HEADING_NOISE = re.compile(r"更多|more|[>»+＋\s]", re.I)
+_GENERIC_HEADINGS = re.compile(r"^(?:信息|文章|内容|新闻)?(?:列表|目录|正文)?$")
+
+
+def _names_elsewhere(heading: str | None, page_title: str) -> bool:
+    """Whether the heading names something the page is not (a 通知公告 box on the page of
+    新闻动态): neither in its <title> nor a heading any list may have (信息列表)."""
+    name = _HEADING_NOISE.sub("", heading or "")
+    return not _GENERIC_HEADINGS.match(name) and name not in page_title
 
 
 def _short_text(element: HtmlElement, limit: int) -> str | None:
@@ -217,7 +241,10 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
     own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]
-    best = max(own or candidates, key=lambda lst: (lst.dated_count, len(lst.items)))
+    # Even, a list headed by another name (a 通知公告 box beside 新闻动态's list) is not it.
+    best = max(
+        own or candidates, key=lambda lst: (lst.dated_count, len(lst.items), not lst.elsewhere)
+    )
     if best.dated_count == 0 and len(best.items) < 2:
         return None
     if says_empty(doc) and not any(_under(item.url, page_url) for item in best.items):
