@@ -10,6 +10,7 @@ from crawler.extract.html import browser_url, parse_html
 from crawler.extract.links import (
     _resolved,
     extract_links,
+    fragment_links,
     head_believed,
     referer_for,
     refresh_url,
@@ -40,6 +41,9 @@ def _links(body: str, page: str = PAGE) -> set[tuple[str, str, str]]:
         ("http:a.html", "http://www.x.gov.cn/zwgk/tzgg/a.html"),
         ("//www.y.gov.cn/p.html", "http://www.y.gov.cn/p.html"),
         ("HTTP://WWW.Y.GOV.CN/A.html", "http://WWW.Y.GOV.CN/A.html"),
+        # Empty path segments are kept: a server that does not merge slashes has no /a/b.html.
+        ("a//b.html", "http://www.x.gov.cn/zwgk/tzgg/a//b.html"),
+        ("../a//b.html?x=1#s", "http://www.x.gov.cn/zwgk/a//b.html?x=1#s"),
     ],
 )
 def test_links_resolve_as_a_browser_resolves_them(href: str, expected: str) -> None:
@@ -284,3 +288,16 @@ def test_the_referer_is_the_one_a_browser_sends() -> None:
     assert referer_for("http://u:p@www.x.gov.cn:8080/a", "http://y.cn/") == (
         "http://www.x.gov.cn:8080/"
     )
+
+
+def test_a_place_named_after_a_base_of_another_page_is_that_pages() -> None:
+    """``<a href="#part1">`` goes to a place in this page; under ``<base href="/gone/">`` a
+    browser goes to /gone/#part1: that page is checked, and its place."""
+    body = "<a href='#part1'>第一部分</a>"
+    assert _links(body) == set()
+    based = f"<base href='/gone/'>{body}"
+    assert _links(based) == {("http://www.x.gov.cn/gone/", "a", "href")}
+    doc = parse_html(f"<html><head></head><body>{based}</body></html>")
+    assert [(f.page, f.fragment) for f in fragment_links(doc, PAGE)] == [
+        ("http://www.x.gov.cn/gone/", "part1")
+    ]

@@ -78,15 +78,33 @@ def browser_url(base: str, href: str) -> str:
     if scheme is not None:
         rest = href[len(scheme) + 1 :]
         if scheme == base_scheme and not rest.startswith("//"):
-            return _without_dots(urljoin(base, rest))  # "http:page.html": relative
+            return _without_dots(_join(base, rest))  # "http:page.html": relative
         absolute = f"{scheme}://{rest.lstrip('/')}"
     elif href.startswith("//"):
         absolute = f"{base_scheme}://{href.lstrip('/')}"
     else:
-        return _without_dots(urljoin(base, href))
+        return _without_dots(_join(base, href))
     if not urlsplit(absolute).netloc:
         raise ValueError(f"no host in {href!r}")
     return _without_dots(absolute)
+
+
+def _join(base: str, href: str) -> str:
+    """A relative reference resolved against an absolute http(s) base (RFC 3986), keeping
+    empty path segments as browsers do: ``a//b.html`` is not ``a/b.html`` (urljoin drops
+    them; a server that does not merge slashes answers 404 for the latter)."""
+    path_end = min((i for i in (href.find("?"), href.find("#")) if i >= 0), default=len(href))
+    if "//" not in href[:path_end] and "//" not in urlsplit(base).path:
+        return urljoin(base, href)
+    parts, ref = urlsplit(base), urlsplit(href)
+    if ref.path.startswith("/"):
+        path, query = ref.path, ref.query
+    elif not ref.path:
+        path, query = parts.path, ref.query if "?" in href else parts.query
+    else:
+        folder = parts.path[: parts.path.rfind("/") + 1] or "/"
+        path, query = folder + ref.path, ref.query
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ref.fragment))
 
 
 def _without_dots(url: str) -> str:

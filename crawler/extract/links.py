@@ -84,11 +84,13 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
     """Every URL the page makes a browser fetch or offer: href/src attributes, ``srcset``
     candidates, ``poster`` images and CSS ``url()`` in style attributes."""
     base = base_url(doc, page_url)
+    # "#part" is a place in this page, unless a <base> names another (a browser goes there)
+    elsewhere = _without_fragment(base) != _without_fragment(page_url)
     links: list[LinkRef] = []
     not_fetched = 0
     for element, tag, attr, raw in _raw_links(doc):
         href = clean_href(raw)
-        if not href or href.startswith("#"):
+        if not href or (href.startswith("#") and not elsewhere):
             continue
         if href.lower().startswith(_NOT_FETCHED):
             not_fetched += 1
@@ -132,7 +134,7 @@ def fragment_links(doc: HtmlElement, page_url: str) -> tuple[FragmentRef, ...]:
             if "#" not in href or href.lower().startswith(_NOT_FETCHED):
                 continue
             try:
-                absolute = browser_url(page_url if href.startswith("#") else base, href)
+                absolute = browser_url(base, href)
             except ValueError:
                 continue  # a malformed URL is reported by extract_links
             fragment = urlsplit(absolute).fragment
