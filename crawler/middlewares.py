@@ -36,7 +36,7 @@ from crawler.downloader import (
 from crawler.extract.html import parse_html
 from crawler.extract.links import header_refresh, stub_redirect
 from crawler.outcomes import RedirectLoop, is_timeout
-from crawler.pageanswers import PREFETCHED, STUB_BYTES
+from crawler.pageanswers import PREFETCHED, may_send_on
 from crawler.refusals import RefusalWatch
 
 logger = logging.getLogger(__name__)
@@ -383,7 +383,7 @@ class BrowserRedirects:
         if (
             target is None
             and isinstance(response, TextResponse)
-            and len(response.body) <= STUB_BYTES
+            and may_send_on(response.body)
             and b"html" in (response.headers.get(b"Content-Type") or b"text/html").lower()
         ):
             target = stub_redirect(parse_html(response.text), response.url)
