@@ -198,6 +198,8 @@ def test_links_of_every_kind() -> None:
         ("http://other.gov.cn/p.html", "a", "外链"),
         ("http://x.gov.cn/sub/img/a.png", "img", "图片"),
         ("http://x.gov.cn/frame.html", "iframe", ""),
+        # "#top" under a <base> of another page goes to that page, as a browser goes
+        ("http://x.gov.cn/sub/", "a", "顶部"),
     }
     assert found.not_fetched == 3
 

@@ -301,3 +301,17 @@ def test_a_place_named_after_a_base_of_another_page_is_that_pages() -> None:
     assert [(f.page, f.fragment) for f in fragment_links(doc, PAGE)] == [
         ("http://www.x.gov.cn/gone/", "part1")
     ]
+
+
+def test_a_templates_links_are_not_the_pages_and_a_clickable_span_is_named() -> None:
+    """A browser neither shows nor fetches what a <template> holds; a <span onclick> that
+    opens a page is a link the visitor knows by its text."""
+    links = _links(
+        "<template><a href='/t.html'>模板</a><img src='/t.png'></template>"
+        """<span onclick="window.open('/bs/index.html')">在线办事</span>"""
+    )
+    assert links == {("http://www.x.gov.cn/bs/index.html", "span", "onclick")}
+    doc = parse_html(
+        """<html><body><span onclick="window.open('/bs/')">在线办事</span></body></html>"""
+    )
+    assert [link.text for link in extract_links(doc, PAGE).links] == ["在线办事"]

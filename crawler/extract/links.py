@@ -96,7 +96,7 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
             not_fetched += 1
             continue
         if ON_AN_EDITORS_COMPUTER.match(href):
-            links.append(LinkRef(href, tag, attr, _anchor_text(element)))
+            links.append(LinkRef(href, tag, attr, _anchor_text(element, attr)))
             continue
         absolute = _link_target(base, href)
         if absolute is None:  # a malformed URL: kept, so that it is reported with its reason
@@ -104,7 +104,7 @@ def extract_links(doc: HtmlElement, page_url: str) -> PageLinks:
         if absolute.split(":", 1)[0].lower() not in ("http", "https"):
             not_fetched += 1
             continue
-        links.append(LinkRef(absolute, tag, attr, _anchor_text(element)))
+        links.append(LinkRef(absolute, tag, attr, _anchor_text(element, attr)))
     return PageLinks(tuple(links), not_fetched)
 
 
@@ -164,6 +164,15 @@ def has_anchor(names: frozenset[str], fragment: str) -> bool:
 
 
 def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
+    """Every (element, tag, attribute, URL as written) outside a ``<template>`` (a browser
+    neither shows nor fetches what is in one), in document order."""
+    inert = {node for template in doc.iter("template") for node in template.iter()}
+    for found in _every_link(doc):
+        if not inert or found[0] not in inert:
+            yield found
+
+
+def _every_link(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
     """Every (element, tag, attribute, URL as written), in document order: one walk over the
     elements that can make a link, then the style attributes and a blank page's script."""
     for element in doc.iter(*_SCANNED_TAGS):
@@ -480,8 +489,11 @@ def _without_fragment(url: str) -> str:
 _TEXT_TAGS = frozenset({"a", "area", "option", "button"})  # links whose text says where to
 
 
-def _anchor_text(element: HtmlElement) -> str:
-    text = squash(element.text_content()) if element.tag in _TEXT_TAGS else ""
+def _anchor_text(element: HtmlElement, attr: str = "") -> str:
+    """What the visitor sees of the link: its text (a clickable <span onclick=…>'s too), else
+    its title or alt, else its picture's."""
+    shown = element.tag in _TEXT_TAGS or attr == "onclick"
+    text = squash(element.text_content()) if shown else ""
     if not text:
         text = squash(element.get("title") or element.get("alt") or "")
     if not text and element.tag == "a":  # an image link: its picture's description

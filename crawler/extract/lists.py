@@ -528,14 +528,24 @@ def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
         return published
     dates = _dates_outside(item, anchor)
     full = [d for d in dates if d.year is not None]
+    if full and tag_of(item) != "tr":
+        # a date labelled as another (更新时间, 截止日期) only when the item has no other: not
+        # over the 【2026-05-10】 its link's text gives
+        text = without_clocks(" ".join(_texts_outside(item, anchor)))
+        others = {found.text for found, label in _labelled(text) if _OTHER_DATE.search(label)}
+        plain = [d for d in full if d.text not in others]
+        if not plain and others:
+            return _date_inside_anchor(anchor) or _bracketed_date(anchor) or full[0]
+        full = plain or full
     if full:
         return full[0]
     return dates[0] if dates else None
 
 
-# A date's label that names its publication, and one that names another date of the document.
-_PUBLISHED = re.compile(r"发布|公开|更新|上网")
-_OTHER_DATE = re.compile(r"成文|印发|发文|签发|生效|施行|实施|截止|有效")
+# A date's label that names its publication, and one that names another date of the document
+# (an 更新时间 is when it was last edited, not when it was published).
+_PUBLISHED = re.compile(r"发布|公开|上网")
+_OTHER_DATE = re.compile(r"成文|印发|发文|签发|生效|施行|实施|截止|有效|更新|修改|报名")
 _A_DATE = re.compile(r"日期|时间|日$")
 _LABEL_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6})\s*(?:日期|时间)?\s*[:：]\s*$")
 
@@ -544,19 +554,27 @@ def _labelled_publication(item: HtmlElement, anchor: HtmlElement) -> DateMatch |
     if tag_of(item) == "tr":
         return _column_publication(item)
     text = without_clocks(" ".join(_texts_outside(item, anchor)))
-    dates = find_dates(text)
-    if len(dates) < 2:
+    labelled = _labelled(text)
+    if len(labelled) < 2:
         return None
+    for found, label in labelled:
+        if _PUBLISHED.search(label) and not _OTHER_DATE.search(label):
+            return found
+    return None
+
+
+def _labelled(text: str) -> list[tuple[DateMatch, str]]:
+    """Each date in ``text`` with the label before it ("发布时间：" → "发布时间"; "" if none)."""
+    found_dates: list[tuple[DateMatch, str]] = []
     position = 0
-    for found in dates:
+    for found in find_dates(text):
         at = text.find(found.text, position)
         if at < 0:
             continue
         position = at + len(found.text)
         label = _LABEL_BEFORE.search(text[max(0, at - 12) : at])
-        if label and _PUBLISHED.search(label.group(1)) and not _OTHER_DATE.search(label.group(1)):
-            return found
-    return None
+        found_dates.append((found, label.group(1) if label else ""))
+    return found_dates
 
 
 # The header labels of the tables of the page being read (its rows ask, one by one).
@@ -614,6 +632,16 @@ def _column_publication(row: HtmlElement) -> DateMatch | None:
         return None
     dates = find_dates(squash(cells[wanted[0]].text_content()))
     return dates[0] if dates else None
+
+
+_BRACKETED = re.compile(r"[【\[（(]\s*([^】\]）)]{6,12})\s*[】\]）)]\s*$")
+
+
+def _bracketed_date(anchor: HtmlElement) -> DateMatch | None:
+    """A full date in brackets that ends the link's text ("…政策解读【2026-05-10】")."""
+    found = _BRACKETED.search(_anchor_title(anchor))
+    dates = find_dates(found.group(1)) if found else []
+    return dates[0] if len(dates) == 1 and dates[0].year is not None else None
 
 
 def _date_inside_anchor(anchor: HtmlElement) -> DateMatch | None:

@@ -190,6 +190,54 @@ def hub_columns(
     return list(found.values()) if len(found) >= HUB_MIN else []
 
 
+_MORE = re.compile(r"^(?:更多|查看更多|more)?\s*[>»+＋]*$", re.I)
+_BOX_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_BOX_HEAD = re.compile(r"tit|hd|head", re.I)
+
+
+def box_hub_columns(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """The sub-columns of a landing page made of boxes (新闻中心: a box of 政务要闻's newest
+    items, one of 部门动态's…, each headed by its column's name and a "更多" link to it): at
+    least two columns below the page that box headings lead to. Such a page's dated items are
+    its sub-columns', not its own. [] for any other page."""
+    folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
+    if folder == "/":
+        return []
+    base = base_url(doc, page_url)
+    own = column_key(page_url)
+    found: dict[str, NavLink] = {}
+    for anchor in doc.iter("a"):
+        name = _box_name(anchor)
+        link = _named_link(name, (anchor.get("href") or "").strip(), base, home) if name else None
+        if link is None:
+            continue
+        key, path = column_key(link.url), urlsplit(link.url).path
+        if (
+            key != own
+            and path.startswith(folder)
+            and (path.endswith("/") or INDEX_PAGE.search(path))
+        ):
+            found.setdefault(key, link)
+    return list(found.values()) if len(found) >= 2 else []
+
+
+def _box_name(anchor: HtmlElement) -> str:
+    """The column a box's heading names by this link: the heading's text for its "更多>>"
+    link, the link's own text in a heading; "" for any other link."""
+    parent = anchor.getparent()
+    if parent is None:
+        return ""
+    text = squash(anchor.text_content())
+    if text and _MORE.match(text):  # "更多>>", ">>", "+": the name is the heading's other text
+        return squash(parent.text_content().replace(anchor.text_content(), " "))
+    for node in (parent, parent.getparent()):
+        if node is not None and (
+            tag_of(node) in _BOX_HEADINGS or _BOX_HEAD.search(node.get("class") or "")
+        ):
+            return text
+    return ""
+
+
 def _id_shape(key: str) -> str | None:
     """A column key with its numbers blanked (/col/col100/ → /col/col#/), when it has any."""
     parts = urlsplit(key)

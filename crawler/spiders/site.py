@@ -61,6 +61,7 @@ from crawler.extract.lists import (
 )
 from crawler.extract.navigation import (
     NavLink,
+    box_hub_columns,
     frame_urls,
     hub_columns,
     navigation_links,
@@ -1806,6 +1807,11 @@ class SiteSpider(Spider):
                         yield from self._add_columns(state, hub)
                 else:
                     yield from self._unreadable_or_data(state, doc, response.url, response.encoding)
+            elif first and (boxes := box_hub_columns(doc, response.url, self.home_url)):
+                # a landing page of its sub-columns' boxes (新闻中心): their items, not its own
+                state.hub, items = True, []
+                if self.discovers and state.depth < MAX_DEPTH:
+                    yield from self._add_columns(state, boxes)
         state.items.extend(items)
         next_url = None if state.is_home else next_page_url(doc, response.url)
         if first and next_url and oldest_first(items):
