@@ -577,3 +577,19 @@ def test_a_box_headed_by_another_columns_name_is_not_the_columns_list() -> None:
     found = main_list(parse_html(html), "http://x.gov.cn/xwdt/")
     assert found is not None
     assert [i.date_text for i in found.items] == ["2026-10-10", "2026-10-11", "2026-10-12"]
+
+
+def test_an_update_time_is_not_when_an_item_was_published() -> None:
+    """更新时间 is when a page was last edited: the 【date】 its link gives, or a labelled
+    发布时间, dates the item; an 更新时间 alone still does."""
+    rows = {
+        "bracket": "<a href='/zcjd/1.html'>政策解读【2026-05-10】</a><span>更新时间：2026-06-30</span>",
+        "labelled": "<a href='/zcjd/1.html'>政策解读</a><span>更新时间：2026-06-30</span>"
+        "<span>发布时间：2026-05-10</span>",
+        "alone": "<a href='/zcjd/1.html'>政策解读</a><span>更新时间：2026-05-10</span>",
+    }
+    for row in rows.values():
+        items = "".join(f"<li>{row.replace('1.html', f'{n}.html')}</li>" for n in range(3))
+        found = main_list(parse_html(f"<ul>{items}</ul>"), "http://x.gov.cn/zcjd/")
+        assert found is not None
+        assert [i.date_text for i in found.items] == ["2026-05-10"] * 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -417,3 +417,38 @@ def test_a_list_loaded_from_a_data_url_without_dates_is_dated_from_its_articles(
     column = next(c for c in columns if c["name"] == "人事信息")
     assert (column["state"], column["newest_date"]) == ("fresh", day.isoformat())
     assert not [f for f in findings if f["kind"] == "empty_column"]
+
+
+def test_a_landing_page_of_its_sub_columns_boxes_is_their_parent(tmp_path: Path) -> None:
+    """新闻中心 shows a box of each sub-column's newest items, headed by its name and a 更多
+    link to it: its dated items are theirs. It is a parent, not a column judged by them
+    (a stale box would have counted twice toward the veto); its sub-columns are judged."""
+    today = today_local()
+    old, new = today - timedelta(days=40), today - timedelta(days=2)
+
+    def items(folder: str, day: date) -> str:
+        return "".join(
+            f"<li><a href='/xwzx/{folder}/{n}.html'>{folder}第{n}条工作信息标题</a>"
+            f"<span>{day.isoformat()}</span></li>"
+            for n in range(3)
+        )
+
+    boxes = "".join(
+        f"<div class='box'><div class='box-hd'><span>{name}</span>"
+        f"<a href='/xwzx/{folder}/'>更多>></a></div><ul>{items(folder, day)}</ul></div>"
+        for name, folder, day in (("政务要闻", "zwyw", new), ("部门动态", "bmdt", old))
+    )
+    routes = {
+        "/": _page("<div class='nav'><a href='/'>首页</a><a href='/xwzx/'>新闻中心</a></div>"),
+        "/xwzx/": _page(f"<h2>新闻中心</h2>{boxes}"),
+        "/xwzx/zwyw/": _page(f"<ul class='list'>{items('zwyw', new)}</ul>"),
+        "/xwzx/bmdt/": _page(f"<ul class='list'>{items('bmdt', old)}</ul>"),
+    }
+    with RouteServer(routes) as server:
+        findings, columns = _judged(tmp_path, server.url)
+    states = {c["name"]: (c["state"], c["parent"]) for c in columns}
+    assert states["新闻中心"][0] == "parent"
+    assert states["政务要闻"] == ("fresh", "新闻中心")
+    assert states["部门动态"] == ("stale", "新闻中心")
+    stale = [f["column"] for f in findings if f["kind"] == "stale_column"]
+    assert stale == ["部门动态"]
