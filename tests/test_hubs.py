@@ -54,7 +54,9 @@ def test_sub_columns_make_a_hub_and_siblings_or_articles_do_not() -> None:
     assert hub_columns(_links(articles), "http://x.gov.cn/zwgk/", HOME) == []
     pages = [(f"第{n}页", f"http://x.gov.cn/zwgk/index_{n}.html") for n in range(1, 5)]
     assert hub_columns(_links(pages), "http://x.gov.cn/zwgk/", HOME) == []  # its own pages
-    assert hub_columns(_links(grid[:2]), "http://x.gov.cn/zwgk/", HOME) == []  # too few
+    # two are enough when both sit below it (互动交流 → 在线访谈, 征集调查); one is too few
+    assert len(hub_columns(_links(grid[:2]), "http://x.gov.cn/zwgk/", HOME)) == 2
+    assert hub_columns(_links(grid[:1]), "http://x.gov.cn/zwgk/", HOME) == []
     assert hub_columns(_links(grid), "http://x.gov.cn/list.jsp?id=3", HOME) == []  # no folder
     # a 专题 page's grid of banners: each picture names its topic
     banners = parse_html(

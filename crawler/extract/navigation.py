@@ -146,14 +146,15 @@ def navigation_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink
 
 
 HUB_MIN = 3  # sub-column links that make a page without dated items a hub
+BELOW_MIN = 2  # ... when all are in folders below its own (/hdjl/ → /hdjl/zxft/, /hdjl/zjdc/)
 
 
 def hub_columns(
     doc: HtmlElement, page_url: str, home: str, site_menu: frozenset[str] = frozenset()
 ) -> list[NavLink]:
     """The sub-columns of a hub: a column page without dated items that links at least
-    ``HUB_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
-    /zwgk/zcwj/, /zwgk/rsxx/index.html…). Such a page is no empty column; its sub-columns are
+    ``BELOW_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
+    /zwgk/zcwj/, /zwgk/rsxx/index.html…), or ``HUB_MIN`` of its flat CMS's. Such a page is no empty column; its sub-columns are
     judged. [] for any other page: links to sibling columns (/xwdt/, /tzgg/ beside /zwgk/) or to
     articles do not make one, and an empty column stays empty.
 
@@ -187,7 +188,9 @@ def hub_columns(
             and not _group_names(anchor, base, {own, column_key(home)})
         ):
             found.setdefault(key, link)
-    return list(found.values()) if len(found) >= HUB_MIN else []
+    below = sum(1 for link in found.values() if urlsplit(link.url).path.startswith(folder))
+    enough = len(found) >= HUB_MIN or (folder != "/" and below == len(found) >= BELOW_MIN)
+    return list(found.values()) if enough else []
 
 
 _MORE = re.compile(r"^(?:更多|查看更多|more)?\s*[>»+＋]*$", re.I)
