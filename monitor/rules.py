@@ -62,9 +62,8 @@ class ColumnVerdict:
     observation: ColumnObservation | None
     window: Window | None
     cutoff: date | None
-    state: (
-        str  # fresh, stale, empty, unreachable, unreadable, parent, content, unchecked, no-window
-    )
+    # fresh, stale, empty, unreachable, unreadable, parent, content, external, unchecked, no-window
+    state: str
     reason: str = "配置指定"  # why it has its category
     discovered: bool = False
 
@@ -144,7 +143,7 @@ def judge_column(
         state, kind = "unreachable", COLUMN_UNREACHABLE
     elif observation.status == "unreadable":
         state, kind = "unreadable", COLUMN_UNREADABLE
-    elif observation.status in ("parent", "content"):
+    elif observation.status in ("parent", "content", "external"):
         state, kind = observation.status, None
     elif observation.newest_date is None:
         state, kind = "empty", EMPTY_COLUMN

@@ -454,3 +454,28 @@ def test_a_landing_page_of_its_sub_columns_boxes_is_their_parent(tmp_path: Path)
     assert states["部门动态"] == ("stale", "新闻中心")
     stale = [f["column"] for f in findings if f["kind"] == "stale_column"]
     assert stale == ["部门动态"]
+
+
+def test_a_column_that_sends_the_visitor_to_another_site_is_not_judged(tmp_path: Path) -> None:
+    """政务服务 in the menu redirects to the province's platform: that is not this site's
+    column (it was "unreachable: not HTML"); the site's own columns are judged as before."""
+    recent = (today_local() - timedelta(days=1)).isoformat()
+    with RouteServer({"/jxzw/": _page("<h2>江西政务服务网</h2><p>办事服务</p>")}) as province:
+        routes = {
+            "/": _page(
+                "<div class='nav'><a href='/'>首页</a><a href='/zwfw/'>政务服务</a>"
+                "<a href='/xwdt/'>新闻动态</a></div>"
+            ),
+            "/zwfw/": Route(302, headers={"Location": f"{province.url}jxzw/"}),
+            "/xwdt/": _page(
+                "".join(
+                    f"<li><a href='/xwdt/{n}.html'>新闻动态第{n}条标题</a><span>{recent}</span></li>"
+                    for n in range(3)
+                )
+            ),
+        }
+        with RouteServer(routes) as server:
+            findings, columns = _judged(tmp_path, server.url)
+    states = {c["name"]: c["state"] for c in columns}
+    assert states == {"政务服务": "external", "新闻动态": "fresh"}
+    assert not [f for f in findings if f["kind"].startswith("column_")]

@@ -154,9 +154,10 @@ def hub_columns(
 ) -> list[NavLink]:
     """The sub-columns of a hub: a column page without dated items that links at least
     ``BELOW_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
-    /zwgk/zcwj/, /zwgk/rsxx/index.html…), or ``HUB_MIN`` of its flat CMS's. Such a page is no empty column; its sub-columns are
-    judged. [] for any other page: links to sibling columns (/xwdt/, /tzgg/ beside /zwgk/) or to
-    articles do not make one, and an empty column stays empty.
+    /zwgk/zcwj/, /zwgk/rsxx/index.html…), or ``HUB_MIN`` of its flat CMS's. Such a page is no
+    empty column; its sub-columns are judged. [] for any other page: links to sibling columns
+    (/xwdt/, /tzgg/ beside /zwgk/) or to articles do not make one, and an empty column stays
+    empty.
 
     A CMS that numbers its columns in one flat folder (大汉's /col/col100/ → /col/col101/) says
     nothing of the tree in its URLs: there the sub-columns are links of the page's own URL shape

@@ -161,6 +161,7 @@ class ColumnState:
     text_chars: int = 0  # prose on the first page: a content page, not a list
     public_form: bool = False  # a form to write in on the first page (县长信箱): not a list
     people: bool = False  # cards of people (领导信息) on the first page: not a list
+    external: bool = False  # its page is on another site (a province's 政务服务 platform)
     done: bool = False  # its observation is out: never twice
 
 
@@ -1756,7 +1757,14 @@ class SiteSpider(Spider):
             state.final_url = response.url
             self.column_keys.add(column_key(response.url))  # where a redirect took it
         if doc is None:
-            if first:
+            if first and response.status < 400 and not self.internal(response.url):
+                # Sent to another site: a discovered column there is not this site's to judge;
+                # a configured one is unreachable where it was configured.
+                if state.discovered:
+                    state.external = True
+                else:
+                    state.error = f"left the site for {response.url}"[:255]
+            elif first:
                 state.error = f"HTTP {response.status}" if response.status >= 400 else "not HTML"
             yield from self._settle(state)
             return
@@ -2010,7 +2018,9 @@ class SiteSpider(Spider):
         ]
         best = newest(dated)
         dated_count = sum(1 for entry in dated if entry.date is not None)
-        if state.error is not None:
+        if state.external:
+            status = "external"
+        elif state.error is not None:
             status = "error"
         elif best is not None:
             status = "ok"
