@@ -479,3 +479,25 @@ def test_a_column_that_sends_the_visitor_to_another_site_is_not_judged(tmp_path:
     states = {c["name"]: c["state"] for c in columns}
     assert states == {"政务服务": "external", "新闻动态": "fresh"}
     assert not [f for f in findings if f["kind"].startswith("column_")]
+
+
+def test_a_column_linked_only_by_a_homepage_boxs_more_link_is_found(tmp_path: Path) -> None:
+    """部门动态 is in no menu: only its box on the homepage, headed by its name and 更多>>,
+    links it. It is a column all the same, named by its box, and judged."""
+    old = (today_local() - timedelta(days=30)).isoformat()
+    items = "".join(
+        f"<li><a href='/bmdt/{n}.html'>部门动态第{n}条工作信息</a><span>{old}</span></li>"
+        for n in range(3)
+    )
+    routes = {
+        "/": _page(
+            "<div class='nav'><a href='/'>首页</a></div><div class='box'><div class='box-hd'>"
+            f"<span>部门动态</span><a class='more' href='/bmdt/'>更多&gt;&gt;</a></div>"
+            f"<ul>{items}</ul></div>"
+        ),
+        "/bmdt/": _page(f"<ul class='list'>{items}</ul>"),
+    }
+    with RouteServer(routes) as server:
+        findings, columns = _judged(tmp_path, server.url)
+    assert [(c["name"], c["state"]) for c in columns] == [("部门动态", "stale")]
+    assert [f["column"] for f in findings if f["kind"] == "stale_column"] == ["部门动态"]

@@ -207,22 +207,28 @@ def box_hub_columns(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]
     folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
     if folder == "/":
         return []
+    below = [
+        link
+        for link in box_links(doc, page_url, home)
+        if urlsplit(link.url).path.startswith(folder)
+        and (urlsplit(link.url).path.endswith("/") or INDEX_PAGE.search(urlsplit(link.url).path))
+    ]
+    return below if len(below) >= 2 else []
+
+
+def box_links(doc: HtmlElement, page_url: str, home: str) -> list[NavLink]:
+    """The columns the page's boxes are headed by: a heading's "更多>>" link, named by the
+    heading (a homepage's 部门动态 box may be the only place that links its column), or a
+    heading that is itself the link; not the page itself nor the homepage."""
     base = base_url(doc, page_url)
-    own = column_key(page_url)
+    skip = {column_key(page_url), column_key(home)}
     found: dict[str, NavLink] = {}
     for anchor in doc.iter("a"):
         name = _box_name(anchor)
         link = _named_link(name, (anchor.get("href") or "").strip(), base, home) if name else None
-        if link is None:
-            continue
-        key, path = column_key(link.url), urlsplit(link.url).path
-        if (
-            key != own
-            and path.startswith(folder)
-            and (path.endswith("/") or INDEX_PAGE.search(path))
-        ):
-            found.setdefault(key, link)
-    return list(found.values()) if len(found) >= 2 else []
+        if link is not None and column_key(link.url) not in skip:
+            found.setdefault(column_key(link.url), link)
+    return list(found.values())
 
 
 def _box_name(anchor: HtmlElement) -> str:

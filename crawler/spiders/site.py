@@ -62,6 +62,7 @@ from crawler.extract.lists import (
 from crawler.extract.navigation import (
     NavLink,
     box_hub_columns,
+    box_links,
     frame_urls,
     hub_columns,
     navigation_links,
@@ -1842,7 +1843,9 @@ class SiteSpider(Spider):
         menu = navigation_links(doc, url, home)
         if state.is_home:
             self.home_menu = frozenset(column_key(link.url) for link in menu)
-        yield from self._add_columns(state, menu + tree_links(doc, url, home))
+        # from the homepage, the columns its boxes are headed by ("部门动态 更多>>") too
+        boxes = box_links(doc, url, home) if state.is_home else []
+        yield from self._add_columns(state, menu + tree_links(doc, url, home) + boxes)
         extra = [(frame, "navframe") for frame in frame_urls(doc, url, home)]
         state.frames_asked = True
         sitemap = sitemap_url(doc, url) if state.is_home else None
