@@ -289,11 +289,15 @@ def test_files_guarded_against_hotlinking_answer_the_crawl_as_a_visitor(tmp_path
 
 
 def test_a_link_sent_to_its_sites_homepage_is_a_soft_404(tmp_path: Path) -> None:
-    """A deleted article redirected home (on this site or another, which answers a made-up URL
-    with a 404 all the same): not the page linked. A homepage spelling that goes home, or a
-    folder's redirect to its index, is fine."""
+    """A deleted article or attachment redirected home (on this site or another, which answers
+    a made-up URL with a 404 all the same): not the page linked. A homepage spelling that goes
+    home, or a folder's redirect to its index, is fine."""
     with RouteServer(
-        {"/news/old.html": Route(302, headers={"Location": "/"}), "/": Route(200, _html("外站"))}
+        {
+            "/news/old.html": Route(302, headers={"Location": "/"}),
+            "/files/old.doc": Route(302, headers={"Location": "/"}),
+            "/": Route(200, _html("外站")),
+        }
     ) as other:
         routes = {
             "/": Route(
@@ -302,9 +306,12 @@ def test_a_link_sent_to_its_sites_homepage_is_a_soft_404(tmp_path: Path) -> None
                     "<a href='/art/2019/1/1/art_99_1.html'>已删除的文章</a>"
                     "<a href='/index.htm'>首页</a><a href='/zwgk'>政务公开</a>"
                     f"<a href='{other.url}news/old.html'>外站旧闻</a>"
+                    f"<a href='{other.url}files/old.doc'>外站附件</a>"
+                    "<a href='/files/gone.pdf'>已删除的附件</a>"
                 ),
             ),
             "/art/2019/1/1/art_99_1.html": Route(302, headers={"Location": "/"}),
+            "/files/gone.pdf": Route(302, headers={"Location": "/"}),
             "/index.htm": Route(301, headers={"Location": "/"}),
             "/zwgk": Route(301, headers={"Location": "/zwgk/"}),
             "/zwgk/": Route(200, _html("<p>政务公开</p>")),
@@ -319,6 +326,8 @@ def test_a_link_sent_to_its_sites_homepage_is_a_soft_404(tmp_path: Path) -> None
     assert dead == {
         "art/2019/1/1/art_99_1.html": (200, "soft_404", False),
         f"{other.url}news/old.html": (200, "soft_404", False),
+        f"{other.url}files/old.doc": (200, "soft_404", False),
+        "files/gone.pdf": (200, "soft_404", False),
     }
 
 

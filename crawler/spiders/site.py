@@ -1170,11 +1170,14 @@ class SiteSpider(Spider):
                 yield self._get_check(key, shown)
 
     def _get_instead_of_head(self, request: Request) -> Request:
-        """Servers that refuse or mishandle HEAD get a GET that stops after the headers."""
+        """Servers that refuse or mishandle HEAD get a GET that stops after the headers. A HEAD
+        that was redirected is asked again from its first URL: the GET follows the redirects
+        itself, and where they lead (the homepage, a 404 landing page) is judged with them."""
         meta = {k: v for k, v in request.meta.items() if k.startswith("gw_")}
         meta.update(gw_fallback=True, gw_headers_only=True)
         meta["download_slot"] = request.meta.get("download_slot", host_of(request.url))
-        return request.replace(method="GET", meta=meta)
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        return request.replace(url=first, method="GET", meta=meta)
 
     def _headers_only(
         self, headers: Any, body_length: int, request: Request, spider: Spider
