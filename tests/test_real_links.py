@@ -407,3 +407,26 @@ def test_a_page_that_only_sends_the_visitor_on_is_judged_where_it_lands(tmp_path
         "/art/2.html": ("soft_404", False),
     }
     assert [o["text"] for o in dead["/art/1.html"]["occurrences"]] == ["已删除的文章一"]
+
+
+def test_a_picture_answered_with_a_web_page_is_a_broken_picture(tmp_path: Path) -> None:
+    """A hotlink guard's placeholder page ("禁止盗链"), or any web page, where a picture was
+    linked: the visitor sees a broken picture. A picture, and a page linked as a page, are fine."""
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<img src='/img/hot.jpg' alt='占位'><img src='/img/ok.png' alt='图片'>"
+                "<a href='/zwgk/a.html'>页面</a>"
+            ),
+        ),
+        "/img/hot.jpg": Route(200, _html("<p>禁止盗链</p>", "<title>禁止盗链</title>")),
+        "/img/ok.png": Route(200, b"\x89PNG", PNG),
+        "/zwgk/a.html": Route(200, _html("<p>正文</p>")),
+    }
+    with RouteServer(routes) as server:
+        findings = _crawl(tmp_path, server)
+    dead = _dead(findings, server)
+    assert {url: (f["error"], f["definite"]) for url, f in dead.items()} == {
+        "/img/hot.jpg": ("soft_404", False)
+    }

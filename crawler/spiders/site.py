@@ -881,6 +881,9 @@ class SiteSpider(Spider):
                 # A file answered with a web page: the site's "页面不存在" or a firewall's page.
                 missing = self.missing if self.internal(response.url) else None
                 found = soft_verdict(page, missing)
+                if found is None and status < 300 and _is_picture(response.meta["gw_url"]):
+                    # whatever the page says (禁止盗链, a placeholder), no picture is shown
+                    return "soft_404", f"HTTP {status} web page where a picture was linked"
             else:
                 found = None
         else:
@@ -2137,6 +2140,15 @@ def _with_referer(request: Request, referer: str | None) -> Request:
     if referer:
         request.headers[b"Referer"] = referer
     return request
+
+
+_PICTURES = frozenset("jpg jpeg png gif bmp webp ico tif tiff".split())
+
+
+def _is_picture(url: str) -> bool:
+    """A link to a picture by its file name (``/img/a.JPG?v=2``)."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    return name.rpartition(".")[2].lower() in _PICTURES if "." in name else False
 
 
 def _blank_page(response: Response) -> bool:
