@@ -471,7 +471,9 @@ def report(config_path: Path, out_dir: Path, db_url: str | None, as_of: Any, lan
     accounts = assess_accounts(engine, config, _as_of(as_of))
     from reports.render import write_reports  # noqa: PLC0415 - Jinja2 and openpyxl only here
 
-    written = write_reports(assessments, config.rule_preset, out_dir, lang=lang, accounts=accounts)
+    written = write_reports(
+        assessments, config.rule_preset, out_dir, lang=lang, accounts=accounts, as_of=_as_of(as_of)
+    )
     click.echo(f"报告已生成 / reports written: {written[0].resolve().as_uri()}")
     for path in written[1:]:
         click.echo(f"  {path}")

@@ -306,7 +306,7 @@ def _write_dated_reports(config: Config, db_url: str, assessments: list[Any], da
     dated = root / day.isoformat()
     with engine_scope(db_url) as engine:
         accounts = assess_accounts(engine, config, day)
-    write_reports(assessments, config.rule_preset, dated, accounts=accounts)
+    write_reports(assessments, config.rule_preset, dated, accounts=accounts, as_of=day)
     latest = root / "latest"
     staging = root / ".latest.new"
     shutil.rmtree(staging, ignore_errors=True)

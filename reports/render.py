@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
@@ -82,11 +82,12 @@ def write_reports(
     generated_at: datetime | None = None,
     template_dir: Path | None = None,
     accounts: Sequence[AccountVerdict] = (),
+    as_of: date | None = None,
 ) -> list[Path]:
     """Write index.html (overview), columns.html, links.html, links-by-page.html,
-    newmedia.html, and each table as CSV and XLSX. Returns the written paths, the overview
-    first."""
-    view = build_view(assessments, preset, lang, generated_at or datetime.now(UTC), accounts)
+    newmedia.html, and each table as CSV and XLSX, judged at ``as_of`` (the assessments'
+    date, if not given). Returns the written paths, the overview first."""
+    view = build_view(assessments, preset, lang, generated_at or datetime.now(UTC), accounts, as_of)
     env = environment(template_dir)
     labels = LABELS[lang]
     out_dir.mkdir(parents=True, exist_ok=True)

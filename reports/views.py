@@ -196,7 +196,9 @@ class ReportView:
 
     @property
     def has_data(self) -> bool:
-        return any(site.verdict != "unknown" for site in self.sites)
+        """Anything crawled to report on: a site's complete crawl, or an account's fetch."""
+        sites = any(site.verdict != "unknown" for site in self.sites)
+        return sites or any(a.state != "unchecked" for a in self.accounts)
 
 
 def build_view(
@@ -205,8 +207,10 @@ def build_view(
     lang: str,
     generated_at: datetime,
     accounts: Sequence[AccountVerdict] = (),
+    as_of: date | None = None,
 ) -> ReportView:
-    as_of = assessments[0].as_of if assessments else generated_at.date()
+    if as_of is None:
+        as_of = assessments[0].as_of if assessments else generated_at.astimezone(LOCAL_TZ).date()
     columns = [row for a in assessments for row in _column_rows(a, preset, lang)]
     order = {"unreachable": 0, "unreadable": 1, "stale": 2, "empty": 3}
     columns.sort(key=lambda row: order.get(row.state, 9))
@@ -242,7 +246,7 @@ def build_view(
             for f in a.fixes
         ),
         accounts=tuple(
-            _account_row(v, assessments, preset, lang)
+            _account_row(v, assessments, preset, lang, as_of)
             for v in sorted(accounts, key=lambda v: ACCOUNT_ORDER.get(v.state, 9))
         ),
     )
@@ -252,7 +256,7 @@ ACCOUNT_ORDER = {"silent": 0, "unreachable": 1, "not_daily": 2, "ok": 3, "unchec
 
 
 def _account_row(
-    v: AccountVerdict, assessments: list[SiteAssessment], preset: Preset, lang: str
+    v: AccountVerdict, assessments: list[SiteAssessment], preset: Preset, lang: str, as_of: date
 ) -> AccountRow:
     obs = v.observation
     newest = (
@@ -261,7 +265,6 @@ def _account_row(
         else None
     )
     sites = {a.site.id: a.site.name for a in assessments}
-    as_of = assessments[0].as_of if assessments else (newest.date() if newest else None)
     window = v.account.max_age or preset.newmedia.max_age
     return AccountRow(
         name=v.account.name,
@@ -273,8 +276,8 @@ def _account_row(
         newest_post=newest.strftime("%Y-%m-%d %H:%M") if newest else "—",
         newest_title=(obs.newest_title or "") if obs else "",
         newest_url=(obs.newest_url or "") if obs else "",
-        days_silent=(as_of - newest.date()).days if newest and as_of else None,
-        max_age_days=(as_of - window.calendar_cutoff(as_of)).days if as_of else 14,
+        days_silent=(as_of - newest.date()).days if newest else None,
+        max_age_days=(as_of - window.calendar_cutoff(as_of)).days,
         source_url=v.account.source_url,
         error=(obs.error or "") if obs else "",
     )

@@ -271,3 +271,32 @@ def test_accounts_suggest(tmp_path: Path) -> None:
         "miniprogram",
     ]
     assert len({e["id"] for e in entries}) == 5
+
+
+def test_a_report_of_accounts_alone_counts_days_from_its_as_of_date(tmp_path: Path) -> None:
+    """A config with accounts and no site: the report is judged at --as-of like the findings
+    (it counted 0 days silent for every account, dated itself in UTC, and said no data)."""
+    now = datetime.now(UTC)
+    atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        f"<title>很久以前</title><updated>{(now - timedelta(days=20)).isoformat()}</updated>"
+        "</entry></feed>"
+    ).encode()
+    with RouteServer({"/atom": Route(200, atom, {"Content-Type": "application/atom+xml"})}) as srv:
+        config = tmp_path / "accounts.yaml"
+        config.write_text(
+            "accounts:\n"
+            f"  - {{id: silent, name: 龙南文旅, platform: douyin, feed: '{srv.url}atom'}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+    out = tmp_path / "out"
+    later = TODAY + timedelta(days=2)
+    govwatch("report", "-c", str(config), "--db", db, "--out", str(out), "--as-of", str(later))
+    page = lxml_html.fromstring((out / "newmedia.html").read_bytes())
+    row = page.xpath("//table[@class='accounts']/tr[td]")[0]
+    cells = [c.text_content().strip() for c in row.xpath("td")]
+    assert "22 天" in cells  # days silent at the as-of date
+    assert later.isoformat() in page.text_content()
+    assert not page.xpath("//p[@class='alert']")
