@@ -278,7 +278,7 @@ def _columns_to_judge(
     chosen = [(column, "配置指定", False) for column in site.columns]
     configured = {c.name for c in site.columns} | {column_key(c.url) for c in site.columns}
     excluded = set(site.exclude) | {column_key(x) for x in site.exclude if "://" in x}
-    parents = {o.column_name: o.parent_name for o in observations if o.discovered}
+    parents = column_parents(observations)
     for observation in observations:
         if not observation.discovered or observation.is_homepage:
             continue
@@ -286,7 +286,7 @@ def _columns_to_judge(
         if {observation.column_name, key} & configured or {observation.column_name, key} & excluded:
             continue
         lineage: list[str] = []
-        parent = observation.parent_name
+        parent = parents.get(observation.column_name)
         while parent and parent not in lineage and len(lineage) < 5:
             lineage.append(parent)
             parent = parents.get(parent)
@@ -296,6 +296,44 @@ def _columns_to_judge(
         )
         chosen.append((column, found.reason, True))
     return chosen
+
+
+def column_parents(observations: Sequence[ColumnObservation]) -> dict[str, str | None]:
+    """Each discovered column's parent: the one the crawl found it under, unless the site's
+    folders say otherwise. A column in a folder below another's (县域影像 /xwzx/xyyx/ below
+    新闻中心 /xwzx/) is under the deepest such, whichever page's menu named it first (a left
+    menu of siblings read first made them its children, or left them at the top); never under
+    a column in a folder below its own."""
+    discovered = [o for o in observations if o.discovered and not o.is_homepage]
+    folders: dict[str, str] = {}
+    for o in discovered:
+        folder = column_key(o.url).rsplit("/", 1)[0] + "/"
+        if folder.count("/") > 3:  # "//host/x/": a folder of the site, not its root
+            folders[o.column_name] = folder
+    parents: dict[str, str | None] = {}
+    for o in discovered:
+        parent, mine = o.parent_name, folders.get(o.column_name)
+        if mine is not None:
+            theirs = folders.get(parent) if parent else None
+            if theirs is not None and theirs != mine and theirs.startswith(mine):
+                parent = theirs = None  # found under a column below it
+            above = [
+                (len(folder), name)
+                for name, folder in folders.items()
+                if folder != mine and mine.startswith(folder)
+            ]
+            if above and not (theirs is not None and theirs != mine and mine.startswith(theirs)):
+                parent = max(above)[1]
+        parents[o.column_name] = parent
+    for name, first in list(parents.items()):  # a loop (menus naming each other) is cut
+        seen, node = {name}, first
+        while node is not None and node in parents:
+            if node in seen:
+                parents[name] = None
+                break
+            seen.add(node)
+            node = parents[node]
+    return parents
 
 
 def _site_checks(

@@ -14,7 +14,7 @@ from monitor.findings import (
     finding_to_json,
 )
 from monitor.records import LinkFix, RunRecord
-from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment
+from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment, column_parents
 from reports.labels import STATES
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
@@ -176,13 +176,14 @@ STATE_LABELS = STATES["zh"]
 def columns_tree(assessment: SiteAssessment, preset_labels: dict[str, str]) -> list[dict[str, Any]]:
     """The site's columns as a tree (parents before children), each with its evidence."""
     rows = []
+    parents = column_parents([v.observation for v in assessment.columns if v.observation])
     for verdict in assessment.columns:
         obs = verdict.observation
         rows.append(
             {
                 "name": verdict.column.name,
                 "url": verdict.column.url,
-                "parent": obs.parent_name if obs else None,
+                "parent": parents.get(obs.column_name, obs.parent_name) if obs else None,
                 "category": verdict.column.category,
                 "category_label": preset_labels.get(verdict.column.category, ""),
                 "reason": verdict.reason,

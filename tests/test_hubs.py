@@ -501,3 +501,42 @@ def test_a_column_linked_only_by_a_homepage_boxs_more_link_is_found(tmp_path: Pa
         findings, columns = _judged(tmp_path, server.url)
     assert [(c["name"], c["state"]) for c in columns] == [("部门动态", "stale")]
     assert [f["column"] for f in findings if f["kind"] == "stale_column"] == ["部门动态"]
+
+
+def test_a_left_menu_of_its_siblings_makes_an_empty_column_no_parent(tmp_path: Path) -> None:
+    """Only 财政资金 is linked from the homepage; its page shows an empty list beside a left
+    menu of 法定主动公开内容 that lists it among its siblings. It is an empty column (it was
+    their 上级栏目, and nothing was reported); the siblings are columns beside it."""
+    recent = (today_local() - timedelta(days=2)).isoformat()
+    menu = "".join(
+        f"<li><a href='/zwgk/{slug}/'>{name}</a></li>"
+        for slug, name in (("zcwj", "政策文件"), ("czzj", "财政资金"), ("rsxx", "人事信息"))
+    )
+    left = f"<div class='left'><h2>法定主动公开内容</h2><ul class='leftnav'>{menu}</ul></div>"
+
+    def listed(slug: str) -> Route:
+        return _page(
+            left
+            + "<ul class='list'>"
+            + "".join(
+                f"<li><a href='/zwgk/{slug}/{n}.html'>第{n}条公开信息标题</a><span>{recent}</span></li>"
+                for n in range(2)
+            )
+            + "</ul>"
+        )
+
+    routes = {
+        "/": _page("<div class='nav'><a href='/'>首页</a><a href='/zwgk/czzj/'>财政资金</a></div>"),
+        "/zwgk/czzj/": _page(left + "<h3>财政资金</h3><div class='list'><ul></ul></div>"),
+        "/zwgk/zcwj/": listed("zcwj"),
+        "/zwgk/rsxx/": listed("rsxx"),
+    }
+    with RouteServer(routes) as server:
+        findings, columns = _judged(tmp_path, server.url)
+    states = {c["name"]: (c["state"], c["parent"]) for c in columns}
+    assert states == {
+        "财政资金": ("empty", None),
+        "政策文件": ("fresh", None),
+        "人事信息": ("fresh", None),
+    }
+    assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["财政资金"]

@@ -12,7 +12,7 @@ from monitor.classify import classify
 from monitor.config import ColumnConfig, Preset, SiteConfig, load_preset
 from monitor.durations import Window, parse_window, subtract_months
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence, LinkProblem, RunRecord
-from monitor.rules import assess_site, is_definite
+from monitor.rules import assess_site, column_parents, is_definite
 from monitor.workdays import WorkdayCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,3 +288,37 @@ def test_column_names_classify_by_the_longest_keyword(
     preset: Preset, name: str, parents: tuple[str, ...], category: str
 ) -> None:
     assert classify(name, preset, parents).category == category
+
+
+def test_a_columns_parent_is_the_column_whose_folder_holds_it() -> None:
+    """The crawl names a column's parent by the first page whose menu named it: a sibling's
+    left menu (县域影像 under 通知公告), or the top (a homepage box). A column in a folder below
+    another's is under the deepest such; one found under a column below its own is not; flat
+    URLs keep what the crawl found."""
+
+    def column(name: str, path: str, parent: str | None) -> ColumnObservation:
+        return replace(
+            observed(name, date(2024, 7, 1)),
+            url=f"{HOME}{path}",
+            discovered=True,
+            parent_name=parent,
+        )
+
+    found = column_parents(
+        [
+            column("新闻中心", "xwzx/", "通知公告"),  # named first by a page below it
+            column("通知公告", "xwzx/tzgg/", None),  # a homepage box's 更多
+            column("县域影像", "xwzx/xyyx/", "通知公告"),  # its sibling's left menu
+            column("图片新闻", "xwzx/tpxw/index.html", "新闻中心"),  # right already
+            column("工作动态", "col/col101/", "领导信息"),  # flat URLs: as found
+            column("领导信息", "col/col100/", None),
+        ]
+    )
+    assert found == {
+        "新闻中心": None,
+        "通知公告": "新闻中心",
+        "县域影像": "新闻中心",
+        "图片新闻": "新闻中心",
+        "工作动态": "领导信息",
+        "领导信息": None,
+    }

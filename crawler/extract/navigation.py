@@ -255,6 +255,46 @@ def _id_shape(key: str) -> str | None:
     return shape if "#" in shape else None
 
 
+def sibling_keys(doc: HtmlElement, page_url: str, home: str) -> set[str]:
+    """The columns a column page's menus list beside it, not under it: those of a menu that
+    lists the page itself among its links (a left menu of 法定主动公开内容: 政策文件, 人事信息,
+    财政资金…) or of the site's menu (it names 首页), unless they sit in folders below the
+    page's own (its sub-columns, however they are listed). Their column keys."""
+    base = base_url(doc, page_url)
+    own = column_key(page_url)
+    folder = urlsplit(page_url).path.rsplit("/", 1)[0] + "/"
+    found: set[str] = set()
+    for anchor in doc.iter("a"):
+        if not _in_navigation(anchor):
+            continue
+        link = _column_link(anchor, base, home)
+        if link is None or (folder != "/" and urlsplit(link.url).path.startswith(folder)):
+            continue
+        if _beside(anchor, base, own):
+            found.add(column_key(link.url))
+    return found
+
+
+def _beside(anchor: HtmlElement, base: str, own: str) -> bool:
+    """Whether the anchor's menu lists the page itself (its nearest group of links does), or
+    is the site's menu (a group around it, a dropdown's, names 首页)."""
+    node, nearest = anchor.getparent(), True
+    for _ in range(6):
+        if node is None or tag_of(node) in ("body", "html"):
+            return False
+        anchors = [a for a in node.iter("a") if a.get("href")]
+        if len(anchors) >= 2:
+            for other in anchors:
+                if squash(other.text_content()) in ("首页", "首 页", "网站首页"):
+                    return True
+                href = (other.get("href") or "").strip()
+                if nearest and href and column_key(urljoin(base, href)) == own:
+                    return True
+            nearest = False
+        node = node.getparent()
+    return False
+
+
 def _group_names(anchor: HtmlElement, base: str, keys: set[str]) -> bool:
     """Whether the group of links the anchor sits in (its nearest ancestor with another link)
     links one of these columns, or the homepage by its name."""

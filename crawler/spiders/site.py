@@ -66,6 +66,7 @@ from crawler.extract.navigation import (
     frame_urls,
     hub_columns,
     navigation_links,
+    sibling_keys,
     sitemap_links,
     sitemap_url,
     tree_links,
@@ -1849,9 +1850,17 @@ class SiteSpider(Spider):
         menu = navigation_links(doc, url, home)
         if state.is_home:
             self.home_menu = frozenset(column_key(link.url) for link in menu)
-        # from the homepage, the columns its boxes are headed by ("部门动态 更多>>") too
-        boxes = box_links(doc, url, home) if state.is_home else []
-        yield from self._add_columns(state, menu + tree_links(doc, url, home) + boxes)
+        if state.is_home:
+            # the columns its boxes are headed by ("部门动态 更多>>") too
+            menu += box_links(doc, url, home)
+        else:
+            # a menu of the columns beside it (its siblings, the site's menu): not under it
+            beside = sibling_keys(doc, url, home)
+            yield from self._add_columns(
+                state, [link for link in menu if column_key(link.url) in beside], beside=True
+            )
+            menu = [link for link in menu if column_key(link.url) not in beside]
+        yield from self._add_columns(state, menu + tree_links(doc, url, home))
         extra = [(frame, "navframe") for frame in frame_urls(doc, url, home)]
         state.frames_asked = True
         sitemap = sitemap_url(doc, url) if state.is_home else None
@@ -1887,7 +1896,11 @@ class SiteSpider(Spider):
         """The homepage where it really is (after a redirect to another host)."""
         return self.home_final or self.site.home
 
-    def _add_columns(self, parent: ColumnState, links: list[NavLink]) -> Iterator[Request]:
+    def _add_columns(
+        self, parent: ColumnState, links: list[NavLink], beside: bool = False
+    ) -> Iterator[Request]:
+        """Columns under ``parent`` not yet known; ``beside``: columns beside it, under its
+        own parent (a menu of its siblings)."""
         for link in links:
             if request_key(link.url, "utf-8") is None:
                 continue
@@ -1901,15 +1914,15 @@ class SiteSpider(Spider):
                 continue
             self.column_keys.add(key)
             self.columns_started += 1
-            if not parent.is_home:
+            if not parent.is_home and not beside:
                 parent.sub_columns += 1
             child = ColumnState(
                 link.name,
                 link.url,
                 is_home=False,
                 discovered=True,
-                parent=None if parent.is_home else parent.name,
-                depth=parent.depth + 1,
+                parent=parent.parent if beside else None if parent.is_home else parent.name,
+                depth=parent.depth + (0 if beside else 1),
             )
             yield self._list_request(child, link.url)
 
