@@ -40,15 +40,16 @@ def plan_for(
     columns: tuple[str, ...] = (),
     url: str | None = None,
     recheck: tuple[tuple[str, str, str], ...] = (),
+    discovered: tuple[tuple[str, str, str | None], ...] = (),
 ) -> CrawlPlan:
     if kind == "freshness":
         return CrawlPlan("freshness")
     if kind == "recheck":
         return CrawlPlan("recheck", recheck=recheck)
     if url:
-        return CrawlPlan("url", url=url)
+        return CrawlPlan("url", url=url, discovered=discovered)
     if columns:
-        return CrawlPlan("columns", columns=columns)
+        return CrawlPlan("columns", columns=columns, discovered=discovered)
     return CrawlPlan("full")
 
 
@@ -77,7 +78,13 @@ def crawl_site(
                 for p in view.problems
                 if not p.check.url_key.startswith("malformed:")
             )
-        plan = plan_for(kind, columns, url, recheck)
+        discovered: tuple[tuple[str, str, str | None], ...] = ()
+        if columns or url:  # a scan of a column the last crawl discovered reads it as found
+            discovered = tuple(
+                (o.column_name, o.url, o.parent_name)
+                for o in store.discovered_columns(session, site_id)
+            )
+        plan = plan_for(kind, columns, url, recheck, discovered)
         scope = "full" if plan.mode == "full" else "partial"
         previous = store.previous_crawl(session, site_id) if plan.follows_pages else None
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)

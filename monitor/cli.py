@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from monitor import __version__, database, warmstart
+from monitor import __version__, database, store, warmstart
 from monitor.accounts import accounts_yaml, suggest
 from monitor.assessments import assess, assess_accounts, today_local
 from monitor.config import DEFAULT_PRESET, Config, load_config, load_preset
@@ -281,6 +281,9 @@ def scan(
     if sum(bool(x) for x in (columns, url, recheck_dead)) > 1:
         raise click.UsageError("choose one of --column, --url and --recheck-dead")
     known = {c.name for c in config.site(site).columns}
+    if columns:  # and those the last full crawl discovered
+        with database.session_scope(_engine(_db_url(db_url, config))) as session:
+            known |= {o.column_name for o in store.discovered_columns(session, site)}
     for name in columns:
         if name not in known:
             raise click.BadParameter(

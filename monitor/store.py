@@ -500,6 +500,15 @@ def column_observations(session: Session, run_id: int) -> list[ColumnObservation
     return [_column_record(row) for row in rows]
 
 
+def discovered_columns(session: Session, site_id: str) -> list[ColumnObservation]:
+    """The columns the latest complete full crawl of the site discovered (not configured):
+    what a scan of one of them (by name or by its page's URL) reads again."""
+    base = latest_complete_run(session, site_id, scope="full")
+    if base is None:
+        return []
+    return [o for o in column_observations(session, base.id) if o.discovered and not o.is_homepage]
+
+
 def site_view(session: Session, site_id: str, before: datetime | None = None) -> SiteView:
     """The site as its runs saw it up to ``before``: the latest complete full run, with every
     later complete partial run laid over it (their column dates and link outcomes win)."""

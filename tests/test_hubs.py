@@ -540,3 +540,44 @@ def test_a_left_menu_of_its_siblings_makes_an_empty_column_no_parent(tmp_path: P
         "人事信息": ("fresh", None),
     }
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["财政资金"]
+
+
+def test_a_discovered_column_is_scanned_by_its_name_or_its_page(tmp_path: Path) -> None:
+    """ "Is it fixed?" for a column govwatch discovered (none is configured): scan --column by
+    its name, or --url its page, reads it again and says so (the name was refused, and the
+    page was read without dating its column)."""
+    old = (today_local() - timedelta(days=30)).isoformat()
+    new = today_local().isoformat()
+
+    def listed(day: str) -> Route:
+        return _page(
+            "<ul class='list'>"
+            + "".join(
+                f"<li><a href='/bmdt/{n}.html'>部门动态第{n}条工作信息</a><span>{day}</span></li>"
+                for n in range(2)
+            )
+            + "</ul>"
+        )
+
+    routes = {
+        "/": _page("<div class='nav'><a href='/'>首页</a><a href='/bmdt/'>部门动态</a></div>"),
+        "/bmdt/": listed(old),
+        "/bmdt/0.html": _page("<p>正文</p>"),
+        "/bmdt/1.html": _page("<p>正文</p>"),
+    }
+    with RouteServer(routes) as server:
+        findings, _ = _judged(tmp_path, server.url)
+        assert [f["column"] for f in findings if f["kind"] == "stale_column"] == ["部门动态"]
+        config, db = str(tmp_path / "sites.yaml"), f"sqlite:///{tmp_path / 'g.db'}"
+        scan = ("scan", "-c", config, "--db", db, "--site", "t", *FAST)
+        still = govwatch(*scan, "--column", "部门动态", check=False)
+        assert still.returncode == 1, still.stdout + still.stderr
+        assert "部门动态" in still.stdout
+        server.routes["/bmdt/"] = listed(new)
+        assert govwatch(*scan, "--column", "部门动态", check=False).returncode == 0
+        server.routes["/bmdt/"] = listed(old)
+        assert govwatch(*scan, "--url", f"{server.url}bmdt/", check=False).returncode == 1
+        server.routes["/bmdt/"] = listed(new)
+        assert govwatch(*scan, "--url", f"{server.url}bmdt/", check=False).returncode == 0
+    unknown = govwatch(*scan, "--column", "没有的栏目", check=False)
+    assert unknown.returncode == 2 and "部门动态" in unknown.stderr

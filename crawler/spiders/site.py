@@ -181,6 +181,8 @@ class CrawlPlan:
     columns: tuple[str, ...] = ()
     url: str | None = None
     recheck: tuple[tuple[str, str, str], ...] = ()  # (url key, URL as linked, method)
+    # columns the last full crawl discovered, for a scan of one: (name, URL, parent's name)
+    discovered: tuple[tuple[str, str, str | None], ...] = ()
 
     @property
     def follows_pages(self) -> bool:
@@ -427,8 +429,13 @@ class SiteSpider(Spider):
                 ),
                 None,
             )
+            found = next(
+                (d for d in plan.discovered if column_key(d[1]) == column_key(plan.url)), None
+            )
             if column is not None:
                 yield self._list_request(ColumnState(column.name, column.url, False), column.url)
+            elif found is not None:  # a column the last crawl discovered: dated again
+                yield self._list_request(_discovered_state(*found), found[1])
             elif request_key(plan.url, "utf-8") == request_key(self.site.home, "utf-8"):
                 yield self._list_request(ColumnState(HOMEPAGE_NAME, plan.url, True), plan.url)
             else:
@@ -443,6 +450,11 @@ class SiteSpider(Spider):
             yield self._list_request(
                 ColumnState(column.name, column.url, is_home=False), column.url
             )
+        if plan.mode == "columns":
+            configured = {column.name for column in self.site.columns}
+            for name, url, parent in plan.discovered:
+                if name in plan.columns and name not in configured:
+                    yield self._list_request(_discovered_state(name, url, parent), url)
 
     # ---------------------------------------------------------------- requests
 
@@ -2153,6 +2165,12 @@ def _with_referer(request: Request, referer: str | None) -> Request:
     if referer:
         request.headers[b"Referer"] = referer
     return request
+
+
+def _discovered_state(name: str, url: str, parent: str | None) -> ColumnState:
+    """A column the last full crawl discovered, read again by a scan as it was found (its
+    observation then replaces that crawl's)."""
+    return ColumnState(name, url, is_home=False, discovered=True, parent=parent)
 
 
 _PICTURES = frozenset("jpg jpeg png gif bmp webp ico tif tiff".split())
