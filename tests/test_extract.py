@@ -553,6 +553,11 @@ def test_a_left_menu_of_columns_is_no_list_of_the_column() -> None:
     assert [item.url for item in found.items] == [
         f"http://x.gov.cn/xwzx/zwyw/c_{n}.html" for n in (1, 2, 3)
     ]
+    # the menu beside an empty list: no list at all (not six items of an empty column)
+    empty = parse_html(
+        f"<html><body><div class='leftnav'><ul>{menu}</ul></div><ul></ul></body></html>"
+    )
+    assert main_list(empty, "http://x.gov.cn/xwzx/zwyw/index.html") is None
 
 
 def test_a_box_headed_by_another_columns_name_is_not_the_columns_list() -> None:

@@ -234,10 +234,12 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     if widgets and any(len(lst.items) >= max(widgets) for lst in others):
         candidates = others
     # A menu of columns (a left sub-menu beside the list) links the page itself; a list of the
-    # column's items never does. Both undated, the longer menu would win.
+    # column's items never does. Both undated, the longer menu would win; alone, it would make
+    # an empty column's items.
     here = column_key(page_url)
-    lists = [lst for lst in candidates if all(column_key(i.url) != here for i in lst.items)]
-    candidates = lists or candidates
+    candidates = [lst for lst in candidates if all(column_key(i.url) != here for i in lst.items)]
+    if not candidates:
+        return None
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
     own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]
