@@ -260,3 +260,20 @@ def test_matrix_pages_of_other_shapes(name: str, expected: str) -> None:
     doc = parse_html(feed(name).decode())
     found = suggest_accounts(doc, "http://x.gov.cn/m/")
     assert ", ".join(f"{a.name} {a.platform}" for a in found) == expected
+
+
+def test_a_feeds_charset_comes_from_its_http_answer_when_its_xml_does_not_say_it_right() -> None:
+    """A GBK feed served "charset=gbk" without an XML declaration, and a UTF-8 feed that
+    declares gb2312 (a template copied from an old site): read as the answer says."""
+    item = "<item><title>周二文章</title><pubDate>Thu, 21 Nov 2024 10:00:00 +0800</pubDate></item>"
+    gbk = f'<rss version="2.0"><channel>{item}</channel></rss>'.encode("gbk")
+    utf8 = (
+        f'<?xml version="1.0" encoding="gb2312"?><rss version="2.0"><channel>{item}</channel></rss>'
+    )
+    for body, charset in ((gbk, "gbk"), (utf8.encode("utf-8"), "utf-8")):
+        read = read_feed(body, "http://feeds.example/x", FETCHED, charset)
+        assert read.error is None
+        assert read.newest is not None and read.newest.title == "周二文章"
+    # a header that does not fit the bytes is not believed over a declaration that does
+    declared = utf8.replace("gb2312", "utf-8").encode("utf-8")
+    assert read_feed(declared, "http://feeds.example/x", FETCHED, "gbk").error is None

@@ -44,11 +44,15 @@ class SourceRead:
         return max(dated, key=lambda p: p.published) if dated else None  # type: ignore[arg-type,return-value]
 
 
-def read_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
-    """Detect the feed format from the content and read its posts."""
+def read_feed(
+    body: bytes, url: str, fetched_at: datetime, charset: str | None = None
+) -> SourceRead:
+    """Detect the feed format from the content and read its posts. ``charset``: the one the
+    HTTP answer names, for XML that declares none or whose declaration does not fit it."""
     text = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith((b"{", b"[")):
         return _json_feed(text, url, fetched_at)
+    text = _as_declared(text, charset)
     try:
         root = _xml(text)
     except etree.XMLSyntaxError as exc:
@@ -71,6 +75,31 @@ def read_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
         entries = root.findall(f"{ns}entry")
         return _finish("atom", [_atom_entry(e, ns, url, fetched_at) for e in entries], fetched_at)
     return SourceRead("unknown", (), f"not_a_feed: root element <{etree.QName(root).localname}>")
+
+
+_DECLARED = re.compile(rb"^(<\?xml[^>]*?)\s+encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _as_declared(text: bytes, charset: str | None) -> bytes:
+    """The XML as its parser should read it: as declared when its bytes are in that encoding
+    (or it declares none and no header says one); else in the header's charset, re-encoded as
+    UTF-8 without a declared encoding (a GBK feed served "charset=gbk" without a declaration,
+    a UTF-8 feed that declares gb2312)."""
+    declared = _DECLARED.match(text)
+    if charset is None or (declared and _decodes(text, declared.group(2).decode())):
+        return text
+    if not _decodes(text, charset):
+        return text
+    plain = text.decode(charset).encode("utf-8")
+    return _DECLARED.sub(rb"\1", plain, count=1)
+
+
+def _decodes(text: bytes, encoding: str) -> bool:
+    try:
+        text.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return True
 
 
 # Named references XML does not define; its own five (and numeric ones) are left as they are.

@@ -6,6 +6,7 @@ malformed or empty feed all become an observation with its error, never a crash.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,7 +67,7 @@ class NewMediaSpider(Spider):
                 text, response.url, fetched, page.item, page.date, page.title, page.link
             )
         else:
-            read = read_feed(response.body, response.url, fetched)
+            read = read_feed(response.body, response.url, fetched, _charset(response))
         self.progress.pages += 1
         yield self._observation(account, fetched, response.status, read.error, read)
 
@@ -105,3 +106,10 @@ class NewMediaSpider(Spider):
             newest_title=newest.title if newest else None,
             newest_url=newest.url if newest else None,
         )
+
+
+def _charset(response: Response) -> str | None:
+    """The charset the answer's Content-Type names, if any."""
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    found = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", content_type, re.I)
+    return found.group(1) if found else None
