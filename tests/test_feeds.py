@@ -254,6 +254,36 @@ def test_a_post_dated_after_the_fetch_never_counts() -> None:
         ),
         # captions styled as titles
         ("matrix_title.html", "龙南发布 wechat, 龙南发布 weibo, 龙南文旅 douyin"),
+        # a carousel: each slide's platform label after its name, not heading the next slide
+        ("matrix_swiper.html", "龙南发布 wechat, 龙南微报 weibo, 龙南文旅 douyin"),
+        # tabs of platforms, then their panes in order
+        (
+            "matrix_tabs.html",
+            "龙南发布 wechat, 龙南市场监管 wechat, 龙南微报 weibo, 龙南文旅 douyin",
+        ),
+        # 账号类型 before 账号名称; a 平台 cell that spans rows
+        ("matrix_table_type.html", "龙南发布 wechat, 龙南微报 weibo, 龙南文旅 douyin"),
+        (
+            "matrix_rowspan.html",
+            "龙南发布 wechat, 龙南市场监管 wechat, 龙南税务 wechat, 龙南微报 weibo",
+        ),
+        # a platform's icon beside the name in each item
+        ("matrix_icons.html", "龙南发布 wechat, 龙南微报 weibo, 龙南文旅 douyin"),
+        # a 政府网站 section after the accounts: no accounts
+        ("matrix_govsites.html", "龙南发布 weibo, 龙南发布 wechat"),
+        # platforms the config has no name for, each apart; 视频号 is not a 公众号
+        (
+            "matrix_names.html",
+            (
+                "龙南发布 other, 龙南发布 other, 龙南发布 toutiao, 龙南发布 other, 龙南发布 douyin, "
+                "龙南融媒 other, longnanfabu wechat"
+            ),
+        ),
+        # one name on two platforms
+        (
+            "matrix_multi.html",
+            "龙南发布 wechat, 龙南发布 weibo, 龙南文旅 douyin, 龙南文旅 kuaishou",
+        ),
     ],
 )
 def test_matrix_pages_of_other_shapes(name: str, expected: str) -> None:
