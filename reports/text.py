@@ -15,7 +15,7 @@ from monitor.findings import (
 )
 from monitor.records import LinkFix, RunRecord
 from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment, column_parents
-from reports.labels import STATES
+from reports.labels import CHECKS, STATES
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
 KINDS = {
@@ -65,7 +65,7 @@ def _describe(f: Finding) -> str:
             return (
                 f"{f.column}: 最新 {f.newest_date} ({f.age_days} 天 > {f.max_age_days} 天) {f.url}"
             )
-        return f"{f.column}: {f.error or ''} {f.url}".strip()
+        return f"{f.column}: {f.error} {f.url}" if f.error else f"{f.column}: {f.url}"
     if isinstance(f, DeadLinkFinding):
         outcome = " ".join(str(part) for part in (f.status, f.error) if part is not None) or "?"
         where = "首页" if f.on_homepage else f"{len(f.sources)} 个页面"
@@ -79,7 +79,7 @@ def _describe(f: Finding) -> str:
         )
     if isinstance(f, AccountFinding):
         return account_line(f)
-    return f"{f.check}: {f.detail}"
+    return f"{CHECKS['zh'].get(f.check, f.check)}: {f.detail}"
 
 
 def account_line(f: AccountFinding) -> str:

@@ -15,11 +15,12 @@ from monitor import store
 from monitor.assessments import SiteAssessment, assess
 from monitor.config import Config, load_config
 from monitor.database import engine_scope, session_scope
-from monitor.findings import DeadLinkFinding
+from monitor.findings import ColumnFinding, DeadLinkFinding, SiteFinding
 from monitor.models import Run
 from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
 from reports.labels import reason_text
 from reports.render import write_reports
+from reports.text import _describe
 from reports.views import _chain
 
 AS_OF = date(2024, 7, 20)
@@ -268,3 +269,29 @@ def test_a_redirected_dead_link_shows_where_it_went() -> None:
     assert _chain(finding(home, ("http://x.gov.cn/a.html",))) == ("http://x.gov.cn/a.html", home)
     assert _chain(finding(home, ())) == ("http://x.gov.cn/a.html", home)
     assert _chain(finding(None, ())) == ()
+
+
+def test_findings_as_text_say_each_check_in_chinese() -> None:
+    """`findings --format text`: a veto names its check as the reports do, and an empty
+    column's line has no gap where an error would be."""
+    veto = SiteFinding("site_veto", "t", "columns_not_updated", 5, 5, "5 ≥ 5")
+    assert _describe(veto) == "栏目不更新: 5 ≥ 5"
+    empty = ColumnFinding(
+        kind="empty_column",
+        site="t",
+        column="财政资金",
+        url="http://x/czzj/",
+        category="finance",
+        newest_date=None,
+        age_days=None,
+        max_age_days=None,
+        window=None,
+        newest_title=None,
+        newest_url=None,
+        newest_date_text=None,
+        newest_date_source=None,
+        item_count=0,
+        status=200,
+        error=None,
+    )
+    assert _describe(empty) == "财政资金: http://x/czzj/"
