@@ -57,7 +57,12 @@ def test_relative_links_in_atom_are_absolute() -> None:
         (feed("broken.xml"), "malformed_xml"),
         (feed("broken.json"), "malformed_json"),
         (b"<html><body>Not a feed</body></html>", "not_a_feed"),
-        (b"<html><body><p>unclosed</body></html>", "malformed_xml"),
+        (b"<html><body><p>unclosed</body></html>", "not_a_feed"),  # a login or error page
+        (
+            b"<!DOCTYPE html>\n<html lang='zh'><head><meta charset='utf-8'></head></html>",
+            "not_a_feed",
+        ),
+        (b"<?xml version='1.0'?><rss><channel><item>", "malformed_xml"),
         (b"<?xml version='1.0'?><html><body/></html>", "not_a_feed"),
         (b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>', "empty"),
         (b'{"items": [{"title": "x"}]}', "no_dates"),
@@ -216,6 +221,11 @@ def test_a_post_dated_after_the_fetch_never_counts() -> None:
     read = read_feed(body, "http://feeds.example/x", FETCHED)
     assert read.newest is not None
     assert read.newest.title == "real"
+    # only a typo's date: the error says so, not that no date could be read
+    only = body.replace(b"Wed, 20 Nov 2024", b"Wed, 20 Nov 2099")
+    assert read_feed(only, "http://feeds.example/x", FETCHED).error == (
+        "no_dates: every date is after the fetch"
+    )
 
 
 @pytest.mark.parametrize(
@@ -307,3 +317,19 @@ def test_a_feeds_charset_comes_from_its_http_answer_when_its_xml_does_not_say_it
     # a header that does not fit the bytes is not believed over a declaration that does
     declared = utf8.replace("gb2312", "utf-8").encode("utf-8")
     assert read_feed(declared, "http://feeds.example/x", FETCHED, "gbk").error is None
+
+
+def test_a_post_that_holds_another_is_dated_by_its_own_time() -> None:
+    """A repost shows the original post inside it, with its own time: each is dated by its
+    own, the outer one not by the repost's older time."""
+    html = (
+        "<div class='post'><p>转发微博</p><div class='post repost'><p>原文</p>"
+        "<span class='time'>2024-10-01 09:00</span></div><span class='time'>2024-11-21 10:00</span>"
+        "</div><div class='post'><p>更早</p><span class='time'>2024-11-10 09:00</span></div>"
+    )
+    read = read_page(html, "https://weibo.example/u/1", FETCHED, "div.post", ".time")
+    assert [p.time_text for p in read.posts] == [
+        "2024-11-21 10:00",
+        "2024-10-01 09:00",
+        "2024-11-10 09:00",
+    ]

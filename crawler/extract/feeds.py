@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html.entities import name2codepoint
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -53,6 +54,8 @@ def read_feed(
     if text.startswith((b"{", b"[")):
         return _json_feed(text, url, fetched_at)
     text = _as_declared(text, charset)
+    if _HTML_START.match(text):
+        return SourceRead("unknown", (), "not_a_feed: an HTML page (a login or error page?)")
     try:
         root = _xml(text)
     except etree.XMLSyntaxError as exc:
@@ -77,6 +80,7 @@ def read_feed(
     return SourceRead("unknown", (), f"not_a_feed: root element <{etree.QName(root).localname}>")
 
 
+_HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
 _DECLARED = re.compile(rb"^(<\?xml[^>]*?)\s+encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
 
@@ -136,18 +140,28 @@ def read_page(
         return SourceRead("page", (), f"selector: {exc}")
     doc = lxml.html.document_fromstring(html or "<html></html>")
     posts = []
-    for element in select_item(doc):
-        date_text = _first_text(select_date, element)
+    items = select_item(doc)
+    members = set(items)
+    # A post may hold another (a repost, a quoted post): each reads its own fields only.
+    nested = any(a in members for e in items for a in e.iterancestors())
+
+    def own(selector: CSSSelector | None, element: lxml.html.HtmlElement) -> list[Any]:
+        found = list(selector(element)) if selector is not None else []
+        if not nested:
+            return found
+        return [n for n in found if _post_of(n, members) is element]
+
+    for element in items:
+        date_text = _first_text(own(select_date, element))
         if parse_time(date_text, fetched_at) is None:
             # a clock alone ("10:00") on the page, the whole time in an attribute
-            date_text = _time_attribute(select_date, element) or date_text
-        title_text = _first_text(select_title, element) if select_title else ""
+            date_text = _time_attribute(own(select_date, element)) or date_text
+        title_text = _first_text(own(select_title, element))
         href = None
-        if select_link is not None:
-            found = select_link(element)
-            raw_href = found[0].get("href") if found else None
-            if raw_href:
-                href = web_url(url, raw_href)
+        found_links = own(select_link, element)
+        raw_href = found_links[0].get("href") if found_links else None
+        if raw_href:
+            href = web_url(url, raw_href)
         posts.append(Post(title_text, href, date_text or None, parse_time(date_text, fetched_at)))
     if not posts:
         return SourceRead("page", (), f"empty: no element matches {item!r}")
@@ -157,6 +171,7 @@ def read_page(
 def _finish(kind: str, posts: list[Post], fetched_at: datetime) -> SourceRead:
     # A post dated after the fetch (a typo, a pinned "future" post) never counts as newest.
     limit = fetched_at + FUTURE_TOLERANCE
+    future = any(p.published is not None and p.published > limit for p in posts)
     posts = [
         p if p.published is None or p.published <= limit else replace(p, published=None)
         for p in posts
@@ -164,6 +179,8 @@ def _finish(kind: str, posts: list[Post], fetched_at: datetime) -> SourceRead:
     if not posts:
         return SourceRead(kind, (), "empty: the feed has no items")
     if all(p.published is None for p in posts):
+        if future:
+            return SourceRead(kind, tuple(posts), "no_dates: every date is after the fetch")
         return SourceRead(kind, tuple(posts), "no_dates: no item has a readable date")
     return SourceRead(kind, tuple(posts), None)
 
@@ -241,17 +258,18 @@ def _child_text(element: etree._Element, tag: str) -> str | None:
     return child.text.strip() or None
 
 
-def _first_text(selector: CSSSelector | None, element: lxml.html.HtmlElement) -> str:
-    if selector is None:
-        return ""
-    found = selector(element)
+def _post_of(node: Any, posts: set[Any]) -> Any:
+    """The nearest post around ``node``."""
+    return next((a for a in node.iterancestors() if a in posts), None)
+
+
+def _first_text(found: list[Any]) -> str:
     return squash(found[0].text_content()) if found else ""
 
 
-def _time_attribute(selector: CSSSelector | None, element: lxml.html.HtmlElement) -> str | None:
-    """The machine-readable time of the first element ``selector`` finds: its own ``datetime``
+def _time_attribute(found: list[Any]) -> str | None:
+    """The machine-readable time of the first element found: its own ``datetime``
     (``<time>``), ``data-time`` or ``title``, or that of a ``<time>`` inside it."""
-    found = selector(element) if selector is not None else []
     if not found:
         return None
     for node in (found[0], *found[0].iter("time")):
