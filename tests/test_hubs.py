@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.extract.html import HtmlElement, column_key, parse_html
-from crawler.extract.navigation import frame_urls, hub_columns, navigation_links
+from crawler.extract.navigation import frame_urls, hub_columns, navigation_links, sibling_keys
 from monitor.assessments import today_local
 from tests.conftest import FAST, findings_json, govwatch
 from tests.httpkit import Route, RouteServer
@@ -581,3 +581,23 @@ def test_a_discovered_column_is_scanned_by_its_name_or_its_page(tmp_path: Path) 
         assert govwatch(*scan, "--url", f"{server.url}bmdt/", check=False).returncode == 0
     unknown = govwatch(*scan, "--column", "没有的栏目", check=False)
     assert unknown.returncode == 2 and "部门动态" in unknown.stderr
+
+
+def test_menus_beside_a_column_and_menus_under_it() -> None:
+    """A menu that lists the page among its items, or the site's menu (首页 among its own
+    items, a dropdown's too), names columns beside it; a 大汉 parent's menu of its children
+    under a heading that links it, beside a breadcrumb's 首页, and anything below its folder
+    name columns under it."""
+    page = "http://x.gov.cn/col/col100/index.html"
+    doc = parse_html(
+        "<html><body><div class='nav'><ul><li><a href='/'>首页</a></li>"
+        "<li><a href='/col/col200/'>新闻中心</a><ul class='sub'><li><a href='/col/col201/'>"
+        "政务要闻</a></li><li><a href='/col/col202/'>部门动态</a></li></ul></li></ul></div>"
+        "<div class='main'><div class='crumb'><a href='/'>首页</a> &gt; <a href='/col/col100/'>"
+        "政务公开</a></div><div class='leftnav'><h3><a href='/col/col100/'>政务公开</a></h3><ul>"
+        "<li><a href='/col/col101/'>政策文件</a></li><li><a href='/col/col102/'>人事信息</a></li>"
+        "</ul></div><div class='side-menu'><ul><li><a href='/col/col100/'>政务公开</a></li>"
+        "<li><a href='/col/col300/'>互动交流</a></li></ul></div></div></body></html>"
+    )
+    beside = sibling_keys(doc, page, HOME)
+    assert beside == {column_key(f"http://x.gov.cn/col/col{n}/") for n in (200, 201, 202, 300)}

@@ -277,21 +277,37 @@ def sibling_keys(doc: HtmlElement, page_url: str, home: str) -> set[str]:
 
 def _beside(anchor: HtmlElement, base: str, own: str) -> bool:
     """Whether the anchor's menu lists the page itself (its nearest group of links does), or
-    is the site's menu (a group around it, a dropdown's, names 首页)."""
+    is the site's menu: a list around it (a dropdown's too) with 首页 among its own items (not
+    a breadcrumb's 首页 in a block that also holds the menu)."""
     node, nearest = anchor.getparent(), True
     for _ in range(6):
         if node is None or tag_of(node) in ("body", "html"):
             return False
-        anchors = [a for a in node.iter("a") if a.get("href")]
-        if len(anchors) >= 2:
-            for other in anchors:
-                if squash(other.text_content()) in ("首页", "首 页", "网站首页"):
+        if nearest:
+            anchors = [a for a in node.iter("a") if a.get("href")]
+            if len(anchors) >= 2:
+                nearest = False
+                if any(
+                    column_key(urljoin(base, (a.get("href") or "").strip())) == own for a in anchors
+                ):
                     return True
-                href = (other.get("href") or "").strip()
-                if nearest and href and column_key(urljoin(base, href)) == own:
-                    return True
-            nearest = False
+        if tag_of(node) in ("ul", "ol", "nav", "div") and _lists_home(node):
+            return True
         node = node.getparent()
+    return False
+
+
+_HOME_NAMES = frozenset({"首页", "首 页", "网站首页"})
+
+
+def _lists_home(menu: HtmlElement) -> bool:
+    """Whether one of the list's own items is its link to 首页 (the site's menu)."""
+    for item in menu:
+        if tag_of(item) not in ("li", "a"):
+            continue
+        links = [item] if tag_of(item) == "a" else item.findall("a") + item.findall("*/a")
+        if any(squash(link.text_content()) in _HOME_NAMES for link in links):
+            return True
     return False
 
 
