@@ -243,7 +243,7 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
     # longer box of another column's items beside it (热点, 最新动态).
     own = [lst for lst in candidates if lst.dated_count and is_own(lst, page_url)]
-    # Even, a list headed by another name (a 通知公告 box beside 新闻动态's list) is not it.
+    # On a tie, a list headed by another name (a 通知公告 box beside 新闻动态's) loses.
     best = max(
         own or candidates, key=lambda lst: (lst.dated_count, len(lst.items), not lst.elsewhere)
     )
@@ -530,10 +530,10 @@ def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
         return published
     dates = _dates_outside(item, anchor)
     full = [d for d in dates if d.year is not None]
-    if full and tag_of(item) != "tr":
+    text = without_clocks(" ".join(_texts_outside(item, anchor))) if full else ""
+    if tag_of(item) != "tr" and _OTHER_DATE.search(text):
         # a date labelled as another (更新时间, 截止日期) only when the item has no other: not
         # over the 【2026-05-10】 its link's text gives
-        text = without_clocks(" ".join(_texts_outside(item, anchor)))
         others = {found.text for found, label in _labelled(text) if _OTHER_DATE.search(label)}
         plain = [d for d in full if d.text not in others]
         if not plain and others:
