@@ -49,6 +49,12 @@ def test_relative_links_in_atom_are_absolute() -> None:
     read = read_feed(feed("atom.xml"), "http://a.example/feed.xml", FETCHED)
     assert read.newest is not None
     assert read.newest.url == "http://a.example/a/1"
+    based = feed("atom.xml").replace(
+        b'<feed xmlns="http://www.w3.org/2005/Atom"',
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://www.x.gov.cn/xmt/"',
+    )
+    read = read_feed(based, "http://a.example/feed.xml", FETCHED)
+    assert read.newest is not None and read.newest.url == "http://www.x.gov.cn/a/1"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html.entities import name2codepoint
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -211,7 +212,9 @@ def _atom_entry(entry: etree._Element, ns: str, base: str, fetched_at: datetime)
     href = None
     for link in entry.findall(f"{ns}link"):
         if link.get("rel") in (None, "alternate") and link.get("href"):
-            href = web_url(base, link.get("href"))
+            # relative to the feed's (or the entry's) xml:base, if it says one
+            where = urljoin(base, link.base) if link.base else base
+            href = web_url(where, link.get("href"))
             break
     return Post(
         squash(_child_text(entry, f"{ns}title")),
