@@ -601,3 +601,25 @@ def test_menus_beside_a_column_and_menus_under_it() -> None:
     )
     beside = sibling_keys(doc, page, HOME)
     assert beside == {column_key(f"http://x.gov.cn/col/col{n}/") for n in (200, 201, 202, 300)}
+
+
+def test_a_list_that_cannot_be_dated_is_unreadable_not_empty(tmp_path: Path) -> None:
+    """公示公告 lists items in a date form govwatch does not read, and so do their pages: the
+    column has content and cannot be dated. It is column_unreadable, never a 空白栏目."""
+    items = "".join(
+        f"<li><a href='/gsgg/{n}.html'>关于第{n}批项目的公示</a><span>11/2{n}/2026</span></li>"
+        for n in range(3)
+    )
+    routes = {
+        "/": _page("<div class='nav'><a href='/'>首页</a><a href='/gsgg/'>公示公告</a></div>"),
+        "/gsgg/": _page(f"<ul class='list'>{items}</ul>"),
+    }
+    for n in range(3):
+        routes[f"/gsgg/{n}.html"] = _page(
+            f"<h1>关于第{n}批项目的公示</h1><p>日期：11/2{n}/2026</p>"
+        )
+    with RouteServer(routes) as server:
+        findings, columns = _judged(tmp_path, server.url)
+    assert [(c["name"], c["state"]) for c in columns] == [("公示公告", "unreadable")]
+    kinds = {f["kind"] for f in findings if f.get("column") == "公示公告"}
+    assert kinds == {"column_unreadable"}

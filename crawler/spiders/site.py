@@ -2070,6 +2070,10 @@ class SiteSpider(Spider):
             and (state.text_chars >= PROSE_CHARS or state.public_form or state.people)
         ):
             status = "content"  # a page of text (机构职能, 联系我们…), a form or leaders: no list
+        elif len(state.items) >= 2 and not state.empty_marker:
+            # a list whose dates neither it nor its pages give: not an empty column (空白 with
+            # 8 items), but one that cannot be dated
+            status = "unreadable"
         else:
             status = "empty"
         yield ColumnObservation(
