@@ -14,7 +14,7 @@ from crawler.extract.html import parse_html
 from crawler.extract.links import extract_links, same_site
 from crawler.extract.lists import content_items, main_list, newest, resolve_date, says_empty
 from crawler.extract.pagination import next_page_url
-from crawler.extract.scripts import column_list, data_items, script_list
+from crawler.extract.scripts import column_list, data_items, list_signals, script_list
 
 PAGES = Path(__file__).resolve().parent / "pages"
 CRAWL_DAY = date(2024, 7, 20)
@@ -598,3 +598,47 @@ def test_an_update_time_is_not_when_an_item_was_published() -> None:
         found = main_list(parse_html(f"<ul>{items}</ul>"), "http://x.gov.cn/zcjd/")
         assert found is not None
         assert [i.date_text for i in found.items] == ["2026-05-10"] * 3
+
+
+def test_a_json_lists_publication_date_is_its_date() -> None:
+    """集约化 platforms' JSON: a publishedTime beats a createTime; of unknown fields, one named
+    as a publication beats a modifyTime (a bulk re-save); an ISO time with its zone is dated
+    in Beijing; a page's state with its menu's links before its list gives the list."""
+
+    def dates(records: list[dict[str, object]], key: str = "rows") -> list[str | None]:
+        found = data_items(json.dumps({key: records}), "http://x.gov.cn/api/list")
+        assert found is not None
+        return [
+            i.list_date.value.isoformat() if i.list_date and i.list_date.value else None
+            for i in found.items
+        ]
+
+    row = {"title": "市政府召开常务会议研究部署工作", "url": "/xwzx/1.html"}
+    assert dates([row | {"createTime": "2026-10-28", "publishedTime": "2026-11-20"}]) == [
+        "2026-11-20"
+    ]
+    assert dates([row | {"modifyTime": "2026-11-24", "firstPubTime": "2026-10-15"}]) == [
+        "2026-10-15"
+    ]
+    assert dates([row | {"publishTime": "2026-11-10T16:30:00.000+0000"}]) == ["2026-11-11"]
+    state = (
+        "window.__INITIAL_STATE__ = "
+        + json.dumps(
+            {
+                "menus": [
+                    {"title": "首页栏目导航", "url": "/"},
+                    {"title": "新闻中心栏目", "url": "/xwzx/"},
+                ],
+                "articlePage": {"content": [row | {"publishedTime": 1795500000000}]},
+            }
+        )
+        + ";"
+    )
+    found = data_items(state, "http://x.gov.cn/xwzx/")
+    assert found is not None and [i.url for i in found.items] == ["http://x.gov.cn/xwzx/1.html"]
+    page = parse_html(
+        "<html><head><script>$.getJSON('/api/site/menu?siteId=1', drawMenu);</script></head><body>"
+        "<div id='list'></div><script>$.getJSON('/api/article/list?channelId=110', show);"
+        "</script></body></html>"
+    )
+    assert list_signals(page, "http://x.gov.cn/gzdt/").data_urls[0].endswith("channelId=110")

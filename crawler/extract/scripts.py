@@ -55,35 +55,39 @@ _URL_KEY = re.compile(r"\burl\s*:\s*[\"']([^\"']+)[\"']")
 _TITLE_KEYS = ("title", "doctitle", "name", "subject", "biaoti", "docTitle", "DOCTITLE")
 _URL_KEYS = ("url", "link", "href", "docurl", "docpuburl", "DOCPUBURL", "docUrl", "linkurl")
 _DATE_KEYS = (
-    "date",
-    "time",
+    # a publication's, first
     "pubdate",
     "pubtime",
     "publishtime",
+    "publishedtime",
+    "publishdate",
+    "publisheddate",
+    "publish_date",
+    "publish_time",
+    "published_at",
+    "pub_date",
     "docreltime",
     "docpubtime",
     "releasedate",
-    "createtime",
-    "fbsj",
-    "DOCRELTIME",
-    "publishDate",
-    "pubDate",
-    "publish_date",
-    "publish_time",
-    "pub_date",
     "releasetime",
+    "fbsj",
     "fbrq",
     "showtime",
-    "crtime",  # TRS: when the document was made, after its publication keys
+    "date",
+    "time",
+    # then when it was made or entered (TRS's crtime), when nothing says published
+    "createtime",
+    "crtime",
     "addtime",
     "inputtime",
     "created",
     "created_at",
 )
 # Any other field whose name says it is a date (…Time, …Date, …rq, …sj), when no known one is
-# there; not one that names an end (截止, 有效期).
+# there, a publication's first; not one that names an end (截止, 有效期) or an edit.
 _DATE_NAME = re.compile(r"(?:time|date|rq|sj)$", re.I)
-_NOT_PUBLISHED = re.compile(r"end|deadline|expire|valid|jz|yxq|stop|close", re.I)
+_NOT_PUBLISHED = re.compile(r"end|deadline|expire|valid|jz|yxq|stop|close|modif|updat|edit", re.I)
+_PUBLICATION_NAME = re.compile(r"pub|release|fb|issue", re.I)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,10 @@ def data_items(body: str, url: str) -> ItemList | None:
 
 
 def json_items(text: str, base: str) -> list[ListItem]:
-    """Objects with a title, a link and a date, in any JSON array found in ``text``."""
+    """Objects with a title, a link and a date, in a JSON array found in ``text``: the first
+    whose objects are all dated, else the one with most dated (a page's state may hold its
+    menu's links before its list)."""
+    best: list[ListItem] = []
     for start in [m.start() for m in re.finditer(r"[\[{]", text)][:200]:
         try:
             value, _ = json.JSONDecoder().raw_decode(text[start:])
@@ -159,9 +166,12 @@ def json_items(text: str, base: str) -> list[ListItem]:
             continue
         records = _records(value)
         items = [item for record in records if (item := _json_item(record, base))]
-        if items:
+        dated = sum(1 for item in items if item.list_date)
+        if items and dated == len(items):
             return items
-    return []
+        if (dated, len(items)) > (sum(1 for item in best if item.list_date), len(best)):
+            best = items
+    return best
 
 
 def list_signals(doc: HtmlElement, page_url: str) -> ListSignals:
@@ -181,7 +191,11 @@ def list_signals(doc: HtmlElement, page_url: str) -> ListSignals:
         scripted = scripted or writes or _builds_content(script, code)
         writing = writing or (any(m in code for m in _WRITES) and not is_furniture(script))
     scripted = scripted or bool(urls) or doc.find(".//iframe") is not None
+    urls.sort(key=lambda url: bool(_MENU_URL.search(url)))  # a menu's data after the list's
     return ListSignals(marker, tuple(dict.fromkeys(urls)), scripted, writing or bool(urls))
+
+
+_MENU_URL = re.compile(r"menu|nav|daohang|(?:channel|column|catalog)s?/?(?:tree|list)\b", re.I)
 
 
 # What a script that writes a page's content calls (a menu's hover effect calls none of them).
@@ -318,24 +332,40 @@ def _json_item(record: dict[str, object], base: str) -> ListItem | None:
     lowered = {str(k).lower(): v for k, v in record.items()}
     title = next((str(lowered[k.lower()]) for k in _TITLE_KEYS if lowered.get(k.lower())), None)
     link = next((str(lowered[k.lower()]) for k in _URL_KEYS if lowered.get(k.lower())), None)
-    date_text = next((str(lowered[k.lower()]) for k in _DATE_KEYS if lowered.get(k.lower())), None)
+    date_text = next((str(lowered[k]) for k in _DATE_KEYS if lowered.get(k)), None)
     if date_text is None:
-        date_text = next(
-            (
-                str(value)
-                for key, value in lowered.items()
-                if value and _DATE_NAME.search(key) and not _NOT_PUBLISHED.search(key)
-            ),
-            None,
-        )
+        named = [
+            key
+            for key, value in lowered.items()
+            if value and _DATE_NAME.search(key) and not _NOT_PUBLISHED.search(key)
+        ]
+        named.sort(key=lambda key: not _PUBLICATION_NAME.search(key))
+        date_text = str(lowered[named[0]]) if named else None
     url = web_url(base, link)
     if not title or not url:
         return None
     found = find_dates(date_text) if date_text else []
-    date = next((d for d in found if d.year is not None), found[0] if found else None)
+    date = _zoned_date(date_text) if date_text else None
+    date = date or next((d for d in found if d.year is not None), found[0] if found else None)
     if date is None and date_text:
         date = _epoch_date(date_text)
     return ListItem(squash(title), url, date.text if date else None, date, url_date(url))
+
+
+# An ISO time with its zone ("2026-11-10T16:30:00.000+0000"): its date in Beijing.
+_ZONED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def _zoned_date(text: str) -> DateMatch | None:
+    value = text.strip()
+    if not _ZONED.match(value):
+        return None
+    normal = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value.replace("Z", "+00:00"))
+    try:
+        when = datetime.fromisoformat(normal).astimezone(LOCAL).date()
+    except ValueError:
+        return None
+    return DateMatch(value, when.year, when.month, when.day)
 
 
 _EPOCH = re.compile(r"\d{10}(?:\d{3})?")
