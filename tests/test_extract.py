@@ -642,3 +642,17 @@ def test_a_json_lists_publication_date_is_its_date() -> None:
         "</script></body></html>"
     )
     assert list_signals(page, "http://x.gov.cn/gzdt/").data_urls[0].endswith("channelId=110")
+
+
+def test_a_summary_citing_an_earlier_date_does_not_date_its_item() -> None:
+    """An item's summary cites the document it is about (（2026年10月10日印发）) before the
+    item's own date in an element of its own: the item is dated by the latter."""
+    items = "".join(
+        f"<li><h4><a href='/bdyw/{n}.html'>市政府召开常务会议研究部署第{n}项工作</a></h4>"
+        f"<p class='summary'>根据《重点工作安排》（2026年10月1{n}日印发），……</p>"
+        f"<span class='date'>2026-11-1{n}</span></li>"
+        for n in range(3)
+    )
+    found = main_list(parse_html(f"<ul>{items}</ul>"), "http://x.gov.cn/bdyw/")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-11-10", "2026-11-11", "2026-11-12"]

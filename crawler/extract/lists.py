@@ -539,9 +539,29 @@ def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
         if not plain and others:
             return _date_inside_anchor(anchor) or _bracketed_date(anchor) or full[0]
         full = plain or full
+    if len(full) > 1 and tag_of(item) != "tr":
+        # a summary may cite an earlier date (（2026年10月10日印发）) before the item's own,
+        # which has an element of its own (<span class="date">)
+        alone = _date_alone(item, anchor)
+        if alone is not None:
+            return alone
     if full:
         return full[0]
     return dates[0] if dates else None
+
+
+def _date_alone(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
+    """A full date that is the whole text of an element of the item, outside its link."""
+    for node in item.iter():
+        if not isinstance(node.tag, str) or node is anchor or node is item or len(node):
+            continue
+        if any(a is anchor for a in node.iterancestors()):
+            continue
+        text = squash(node.text_content())
+        found = find_dates(text) if len(text) <= 24 else []
+        if len(found) == 1 and found[0].year is not None and len(text) <= len(found[0].text) + 4:
+            return found[0]
+    return None
 
 
 # A date's label that names its publication, and one that names another date of the document
