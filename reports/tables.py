@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 
+from reports.urltext import readable_url
 from reports.views import ReportView
 
 Cell = str | int | float | None
@@ -77,7 +78,7 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
                 t[r.certainty],
                 t["internal" if r.internal else "external"],
                 t["homepage_yes" if r.on_homepage else "homepage_no"],
-                f"{o.page} ({o.text})",
+                f"{readable_url(o.page)} ({o.text})",
                 o.tag,
             )
             for r in view.links
@@ -105,7 +106,7 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
         tuple(
             (
                 p.site_name,
-                p.page,
+                readable_url(p.page),
                 t["yes" if p.homepage else "no"],
                 e.link.url,
                 e.link.outcome,

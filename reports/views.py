@@ -238,8 +238,10 @@ def build_view(
                 a.site.name,
                 f.url,
                 _local(f.fixed_at),
-                # Its error first: a fixed soft-404 or block page was a 200 all along.
-                f.was_error or (f"HTTP {f.was_status}" if f.was_status else ""),
+                # Its error first (in words): a fixed soft-404 or block page was a 200 all along.
+                ERRORS[lang].get(f.was_error, f.was_error)
+                if f.was_error
+                else (f"HTTP {f.was_status}" if f.was_status else ""),
                 LABELS[lang]["fix_removed" if f.removed else "fix_answers"],
             )
             for a in assessments
