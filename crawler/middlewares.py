@@ -355,7 +355,7 @@ class RedirectLoopMiddleware:
     ) -> Response:
         chain = redirect_loop(request, response)
         if chain is not None:
-            raise RedirectLoop("redirect loop: " + " -> ".join(chain[-6:]))
+            raise RedirectLoop("redirect loop: " + " -> ".join(chain[-6:]), chain)
         return response
 
 

@@ -10,7 +10,12 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 
 class RedirectLoop(IgnoreRequest):
-    """A redirect chain that came back to a URL it had already visited."""
+    """A redirect chain that came back to a URL it had already visited: ``chain`` is its
+    URLs, ending with the repeat."""
+
+    def __init__(self, message: str, chain: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.chain = chain or []
 
 
 def _types(*candidates: object) -> tuple[type[BaseException], ...]:

@@ -100,6 +100,11 @@ def test_link_outcomes(tmp_path: Path) -> None:
     # A loop ends at its first repeat; a chain past the limit is followed to the limit.
     assert dead["loop.html"]["error"] == "redirect_loop"
     assert dead["ping.html"]["error"] == "redirect_loop"
+    # its chain, as a redirect's is shown: where it went, and the URL it came back to
+    assert dead["ping.html"]["redirects"] == [
+        f"{server.url}ping.html",
+        f"{server.url}pong.html#top",
+    ]
     assert dead["long.html"]["error"] == "too_many_redirects"
     assert [p for _, p in server.requests].count("/loop.html") == 1
     assert [p for _, p in server.requests].count("/ping.html") == 1

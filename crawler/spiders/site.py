@@ -1051,7 +1051,11 @@ class SiteSpider(Spider):
             return
         if self._owns_fetched(request):
             yield from self._record(
-                request.meta["gw_key"], request.meta["gw_url"], request.method, error=(code, detail)
+                request.meta["gw_key"],
+                request.meta["gw_url"],
+                request.method,
+                error=(code, detail),
+                chain=getattr(failure.value, "chain", None),
             )
 
         yield from self._resolve_waiters(request.meta["gw_key"], None)
@@ -1229,13 +1233,17 @@ class SiteSpider(Spider):
         error: tuple[str, str] | None = None,
         revalidated: bool = False,
         answer: Answer | None = None,
+        chain: list[str] | None = None,
     ) -> Iterator[Any]:
+        """``chain``: a failed request's redirects (a loop's, to its repeat)."""
         if key in self.recorded:
             return
         self.recorded.add(key)
         self.progress.links += 1
-        redirects: list[str] = []
+        redirects: list[str] = list(chain or [])[:-1]
         status = content_type = final_url = etag = modified = None
+        if chain:
+            final_url = chain[-1]
         if response is not None:
             status = response.status
             redirects = [str(u) for u in response.meta.get("redirect_urls", [])]
