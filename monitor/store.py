@@ -784,16 +784,20 @@ def _referring_runs(
     return referred
 
 
+HISTORY_RUNS = 92  # complete full runs a failure streak is followed back (a quarter)
+
+
 def failure_history(
     session: Session,
     site_id: str,
     url_keys: Sequence[str],
     before: datetime | None = None,
-    runs: int = 10,
+    runs: int = HISTORY_RUNS,
 ) -> dict[str, FailureHistory]:
     """For each failing link: how many of the latest complete full runs in a row it failed in,
-    and since when (at most ``runs`` runs back). A partial run (a scan, a recheck) in between
-    that found it working ends the streak: it failed again after a fix, it is new again."""
+    and since when (at most ``runs`` runs back: a quarter of nightly crawls, so that a 台账's
+    首次发现 does not creep forward). A partial run (a scan, a recheck) in between that found it
+    working ends the streak: it failed again after a fix, it is new again."""
     query = select(Run).where(Run.site_id == site_id, Run.status == "complete", Run.kind != "probe")
     if before is not None:
         query = query.where(Run.started_at < before)

@@ -254,6 +254,12 @@ def test_a_link_that_fails_again_after_a_recheck_found_it_fixed_is_new(tmp_path:
         again = store.failure_history(session, "x", [url])[url]
     assert again.consecutive_runs == 1
     assert again.first_seen == datetime(2024, 7, 19, 4)
+    # twelve nights in a row: first seen stays the first of them (it crept forward after ten)
+    for hour in range(5, 16):
+        run("crawl", "full", 404, hour)
+    with engine_scope(db) as engine, session_scope(engine) as session:
+        long = store.failure_history(session, "x", [url])[url]
+    assert (long.consecutive_runs, long.first_seen) == (12, datetime(2024, 7, 19, 4))
 
 
 def test_a_redirected_dead_link_shows_where_it_went() -> None:
