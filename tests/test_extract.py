@@ -656,3 +656,25 @@ def test_a_summary_citing_an_earlier_date_does_not_date_its_item() -> None:
     found = main_list(parse_html(f"<ul>{items}</ul>"), "http://x.gov.cn/bdyw/")
     assert found is not None
     assert [i.date_text for i in found.items] == ["2026-11-10", "2026-11-11", "2026-11-12"]
+
+
+def test_links_that_are_whole_items_side_by_side_are_each_an_item() -> None:
+    """<a><h3>title</h3><span>date</span></a> one after another in a div: each link is an
+    item with its own date (they merged into one, dated by the next item's date)."""
+    items = "".join(
+        f"<a class='item' href='/kx/{n}.html'><h3>{title}</h3><span class='time'>{day}</span></a>"
+        for n, (title, day) in enumerate(
+            [
+                ("全市农村人居环境整治现场会暨重点项目集中开工仪式举行", "2026-11-20"),
+                ("全市安全生产工作会议召开", "2026-11-02"),
+                ("我市开展冬季森林防火专项检查", "2026-10-27"),
+            ]
+        )
+    )
+    found = main_list(parse_html(f"<div class='kx-list'>{items}</div>"), "http://x.gov.cn/kx/")
+    assert found is not None
+    assert [(i.url, i.date_text) for i in found.items] == [
+        ("http://x.gov.cn/kx/0.html", "2026-11-20"),
+        ("http://x.gov.cn/kx/1.html", "2026-11-02"),
+        ("http://x.gov.cn/kx/2.html", "2026-10-27"),
+    ]

@@ -422,6 +422,10 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
         parent = anchor.getparent()
         if parent is None or tag_of(parent) in _LIST_TAGS:
             return anchor
+        # links that are whole items side by side (<a><h3>…</h3><span>date</span></a>…)
+        others = (a for a in parent.findall("a") if a is not anchor)
+        if any(_date_inside_anchor(other) is not None for other in others):
+            return anchor
         return parent
     node = anchor
     for _ in range(_CONTAINER_LEVELS):
