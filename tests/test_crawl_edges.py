@@ -531,3 +531,30 @@ def test_the_homepage_where_it_really_is_is_never_missing(tmp_path: Path) -> Non
         findings = findings_json(config, db, today_local())
     dead = [f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"]
     assert dead == ["info/9999.htm"], findings
+
+
+def test_an_article_the_homepage_lists_under_both_schemes_is_read_once(tmp_path: Path) -> None:
+    """The homepage lists one article twice, by http and by https (a move to https halfway
+    done), without dates: it is read once to date both, under the spelling named first, and
+    its dead link is reported once, under that scheme, whichever process owns it."""
+    article = _html("<h1>标题</h1><p>发布时间：2026-11-20</p><a href='/gone.pdf'>附件</a>")
+    routes = {"/news/1.html": Route(200, article)}
+    with RouteServer(routes, tls=self_signed(tmp_path), plain_too=True) as server:
+        port = server.httpd.server_address[1]
+        plain, secure = f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{port}/"
+        items = "".join(
+            f"<li><a href='{base}news/1.html'>关于开展冬季安全生产检查的通知</a></li>"
+            for base in (plain, secure)
+        )
+        routes["/"] = Route(
+            200, _html(f"<ul>{items}<li><a href='/x.html'>其他通知标题</a></li></ul>")
+        )
+        routes["/x.html"] = Route(200, _html("<p>发布时间：2026-11-19</p>"))
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, plain)
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=2))
+        findings = findings_json(config, db, today_local())
+        gets = [p for m, p in server.requests if m == "GET"]
+    assert gets.count("/news/1.html") == 1, gets
+    dead = [f["url"] for f in findings if f["kind"] == "dead_link"]
+    assert dead == [f"{plain}gone.pdf"]

@@ -2031,6 +2031,13 @@ class SiteSpider(Spider):
         key = request_key(url, encoding)
         if key is None:
             return
+        twin = scheme_twin(key)
+        if (
+            key not in self.page_dates
+            and key not in self.getting
+            and (twin in self.page_dates or (twin in self.getting and twin not in self.recorded))
+        ):
+            key = twin  # the page under its other scheme, read or on its way: one page
         if key in self.page_dates:
             state.details[url] = self.page_dates[key]
         elif key in self.getting and key not in self.recorded:
