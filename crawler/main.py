@@ -86,7 +86,11 @@ def crawl_site(
             )
         plan = plan_for(kind, columns, url, recheck, discovered)
         scope = "full" if plan.mode == "full" else "partial"
-        previous = store.previous_crawl(session, site_id) if plan.follows_pages else None
+        previous = (
+            store.previous_crawl(session, site_id, _full_read_days(overrides))
+            if plan.follows_pages
+            else None
+        )
         run_id = store.start_run(session, site_id, kind=kind, scope=scope, command=command)
     engine.dispose()
     _announce(run_id)
@@ -251,6 +255,11 @@ def crawl_accounts(
 
 def _announce(run_id: int) -> None:
     print(f"@govwatch-run {run_id}", flush=True)
+
+
+def _full_read_days(overrides: dict[str, str] | None) -> int:
+    """GOVWATCH_FULL_READ_DAYS, as the crawl's settings will have it."""
+    return _settings("", 0, overrides).getint("GOVWATCH_FULL_READ_DAYS")
 
 
 def _settings(db_url: str, run_id: int, overrides: dict[str, str] | None) -> Settings:

@@ -160,6 +160,9 @@ GOVWATCH_HEAD_PROOF = True
 # A nightly crawl first asks the pages and links the last full crawl read cleanly whether they
 # changed (conditional GET / HEAD on a lean client); unchanged pages are read from that crawl.
 GOVWATCH_REVALIDATE = True
+# ...but a page is read in full again at least every this many days (each page between half
+# of it and all of it, spread by URL), whatever its server's validators say; 0: never.
+GOVWATCH_FULL_READ_DAYS = 14
 # Link targets asked by HEAD on the crawl's servers go through a small client of our own first;
 # only clean answers are kept there, the rest are asked by the crawl as usual (crawler.quickcheck).
 GOVWATCH_QUICK_CHECKS = True

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import zlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from monitor.models import (
     AccountObservationRow,
@@ -317,8 +318,26 @@ class PreviousCrawl:
     failed: tuple[tuple[str, str, str, str | None, int | None], ...] = ()
 
 
-def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
-    """The base for an incremental crawl, or None (no complete full crawl yet)."""
+def full_read_due(url_key: str, read_on: date, today: date, days: int) -> bool:
+    """Whether a page last read in full on ``read_on`` is read in full again ``today`` instead
+    of asked conditionally: a server may change a page and keep its ETag or Last-Modified (a
+    CMS that stamps the template's date, a weak ETag of the size), and would hide the change
+    for ever. Each page comes due once between half of ``days`` and ``days`` (by a hash of its
+    URL), so that a site first read in one night is read again over several; 0: never."""
+    if days <= 0:
+        return False
+    age, half = (today - read_on).days, days // 2
+    if age < days - half:
+        return False  # most pages: no need to hash them
+    return age >= days - half + (zlib.crc32(url_key.encode("utf-8")) % half if half else 0)
+
+
+def previous_crawl(
+    session: Session, site_id: str, full_read_days: int = 0, today: date | None = None
+) -> PreviousCrawl | None:
+    """The base for an incremental crawl, or None (no complete full crawl yet). A page whose
+    last full reading is due again (``full_read_due``) is clean without its validators: the
+    crawl reads it in full."""
     base = latest_complete_run(session, site_id, scope="full")
     if base is None:
         return None
@@ -342,6 +361,14 @@ def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
         key: CleanCheck(method, etag, modified, content_type)
         for key, method, etag, modified, content_type in rows
     }
+    if full_read_days > 0:
+        today = today or utcnow().date()
+        read_on = _pages_read_on(session, base)
+        for key, check in clean.items():
+            if check.method != "GET" or not (check.etag or check.last_modified):
+                continue
+            if full_read_due(key, read_on.get(key, base.started_at.date()), today, full_read_days):
+                clean[key] = dataclasses.replace(check, etag=None, last_modified=None)
     failed = session.execute(
         select(
             LinkCheckRow.url_key,
@@ -356,6 +383,18 @@ def previous_crawl(session: Session, site_id: str) -> PreviousCrawl | None:
         )
     )
     return PreviousCrawl(base.id, clean, tuple((k, u, m, e, s) for k, u, m, e, s in failed))
+
+
+def _pages_read_on(session: Session, base: RunRecord) -> dict[str, date]:
+    """The day each page ``base`` carried was last read in full (by the run it refers to); a
+    page ``base`` read itself is not in it."""
+    carried, reader = CarriedPageRow, aliased(Run)
+    rows = session.execute(
+        select(carried.source_url, reader.started_at)
+        .join(reader, reader.id == carried.from_run)
+        .where(carried.run_id == base.id)
+    )
+    return {url: started.date() for url, started in rows}
 
 
 StoredLink = tuple[str, str, str]  # a stored occurrence's target_key, target_url and tag

@@ -34,6 +34,7 @@ class Route:
     plain_status: int | None = None  # over plain HTTP (plain_too servers), this status instead
     # hotlink protection (nginx valid_referers): 403 unless the Referer names one of these hosts
     referers: tuple[str, ...] | None = None
+    etag: str | None = None  # with ``etags``: this ETag whatever the body (kept across edits)
 
 
 class RouteServer:
@@ -176,7 +177,7 @@ class RouteServer:
         if self.fresh_etags and status == 200:
             headers["ETag"] = f'"{next(self.answered)}"'
         elif self.etags and status == 200:
-            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            etag = route.etag or '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
             headers["ETag"] = etag
             asked = handler.headers.get("If-None-Match")
             if asked:

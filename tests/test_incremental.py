@@ -9,6 +9,7 @@ import json
 import socket
 import sqlite3
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -321,6 +322,68 @@ def test_links_sent_during_a_slow_pre_pass_wait_for_it(tmp_path: Path) -> None:
     assert slow  # (the hash splits the pages about evenly between the two)
     assert sorted(second) == sorted(pages)  # each once: no page asked again by the crawl
     assert sorted(set(server.conditional) & set(pages)) == sorted(pages)
+
+
+@pytest.mark.parametrize("days", [14, 0], ids=["within-two-weeks", "never"])
+def test_a_page_changed_under_the_same_etag_is_read_in_full_again(
+    tmp_path: Path, days: int
+) -> None:
+    """A server that keeps a page's ETag when the page changes (a CMS that tags the template's
+    version) answers 304 for ever: a page last read in full two weeks ago is read in full
+    again, and its new dead link found; then it is asked conditionally again."""
+    with (
+        RouteServer({"/closed.html": Route(404)}) as outside,
+        RouteServer(_site(outside.url), etags=True) as server,
+    ):
+        server.routes["/xwdt/a2.html"] = dataclasses.replace(_article(2), etag='"tpl-v1"')
+        config = _config(tmp_path, server.url)
+        db_path = tmp_path / "g.db"
+        db = f"sqlite:///{db_path}"
+        settings = [*FAST, "-s", f"GOVWATCH_FULL_READ_DAYS={days}"]
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        edited = _article(2, "<a href='/new-gone.html'>新加的链接</a>")
+        server.routes["/xwdt/a2.html"] = dataclasses.replace(edited, etag='"tpl-v1"')
+        with sqlite3.connect(db_path) as conn:  # the first night was three weeks ago
+            conn.execute("update runs set started_at = datetime(started_at, '-21 days')")
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+        second = findings_json(config, db, today_local())
+        govwatch("crawl", "-c", str(config), "--db", db, *settings)
+
+    dead = {f["url"].removeprefix(server.url) for f in second if f["kind"] == "dead_link"}
+    article = _run_rows(
+        db_path,
+        "select run_id, status, revalidated from link_checks where url like '%/xwdt/a2.html'",
+    )
+    if days:
+        assert "new-gone.html" in dead
+        assert article == [(1, 200, 0), (2, 200, 0), (3, 304, 1)]
+        # the third night refers to the second, which read it
+        assert _run_rows(
+            db_path,
+            "select from_run from carried_pages where run_id = 3 and source_url like '%a2.html'",
+        ) == [(2,)]
+    else:
+        assert "new-gone.html" not in dead
+        assert article == [(1, 200, 0), (2, 304, 1), (3, 304, 1)]
+
+
+def test_full_reads_come_due_spread_over_the_second_week() -> None:
+    read_on, days = date(2026, 11, 1), 14
+    keys = [f"http://127.0.0.1/xwdt/a{n}.html" for n in range(200)]
+
+    def first_due(key: str) -> int:
+        return next(
+            age
+            for age in range(days + 1)
+            if store.full_read_due(key, read_on, read_on + timedelta(days=age), days)
+        )
+
+    due = [first_due(key) for key in keys]
+    assert min(due) == 7 and max(due) == 13  # none before a week, all within two
+    assert len(set(due)) == 7  # spread over the days between
+    assert due == [first_due(key) for key in keys]  # the same page, the same day
+    assert not store.full_read_due(keys[0], read_on, read_on + timedelta(days=400), 0)
+    assert store.full_read_due(keys[0], read_on, read_on + timedelta(days=1), 1)
 
 
 def test_the_next_crawl_asks_ahead_only_what_answered_without_a_redirect(db_url: str) -> None:
