@@ -131,6 +131,37 @@ def test_dates_inside_the_link_and_dates_inside_titles() -> None:
     assert [d.date for d in dated] == [date(2024, 6, 3), date(2024, 5, 20), date(2024, 1, 8)]
 
 
+def test_a_date_written_into_the_links_text_dates_its_item() -> None:
+    """A list that writes each item's date into its link, apart from the title: the item is
+    dated by it and its title is the rest; a date inside a title is not the item's."""
+    doc = parse_html(
+        "<ul class='list'>"
+        "<li><a href='/gzdt/1.html'>全市推进营商环境优化提升大会召开 2026-11-18</a></li>"
+        "<li><a href='/gzdt/2.html'>[2026-11-15] 副市长带队督导秋冬季森林防火工作</a></li>"
+        "<li><a href='/gzdt/3.html'>市政府召开常务会议研究部署工作<span>2026-11-12</span></a></li>"
+        "<li><a href='/gzdt/4.html'>关于2026年11月30日起调整公交线路的通告 | 2026-11-10</a></li>"
+        "<li><a href='/gzdt/5.html'>关于2026-11-30停水的通知</a></li>"
+        "</ul>"
+    )
+    found = main_list(doc, "http://x.gov.cn/gzdt/")
+    assert found is not None
+    items = list(found.items)
+    assert [i.list_date.value if i.list_date else None for i in items] == [
+        date(2026, 11, 18),
+        date(2026, 11, 15),
+        date(2026, 11, 12),
+        date(2026, 11, 10),
+        None,
+    ]
+    assert [i.title for i in items] == [
+        "全市推进营商环境优化提升大会召开",
+        "副市长带队督导秋冬季森林防火工作",
+        "市政府召开常务会议研究部署工作",
+        "关于2026年11月30日起调整公交线路的通告",
+        "关于2026-11-30停水的通知",
+    ]
+
+
 def test_undated_list_uses_url_dates_and_asks_for_detail_pages() -> None:
     doc = parse_html(page("undated_list.html"))
     found = main_list(doc, "http://x.gov.cn/rsrm/")

@@ -20,6 +20,7 @@ from crawler.extract.dates import (
     UrlDate,
     find_dates,
     latest_not_after,
+    normalize,
     url_date,
     without_clocks,
 )
@@ -481,9 +482,11 @@ def _line_of(anchor: HtmlElement) -> list[str] | None:
 
 def _list_item(item: HtmlElement, anchor: HtmlElement, base: str) -> ListItem:
     url = web_url(base, anchor.get("href")) or base
-    found = _date_outside(item, anchor) or _date_inside_anchor(anchor)
+    outside = _date_outside(item, anchor)
+    inside = None if outside is not None else _date_in_link(anchor)
+    found = outside or inside
     return ListItem(
-        title=_anchor_title(anchor),
+        title=_title_without(_anchor_title(anchor), inside),
         url=url,
         date_text=found.text if found else None,
         list_date=found,
@@ -541,7 +544,7 @@ def _date_outside(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
         others = {found.text for found, label in _labelled(text) if _OTHER_DATE.search(label)}
         plain = [d for d in full if d.text not in others]
         if not plain and others:
-            return _date_inside_anchor(anchor) or _bracketed_date(anchor) or full[0]
+            return _date_in_link(anchor) or _bracketed_date(anchor) or full[0]
         full = plain or full
     if len(full) > 1 and tag_of(item) != "tr":
         # a summary may cite an earlier date (（2026年10月10日印发）) before the item's own,
@@ -668,6 +671,46 @@ def _bracketed_date(anchor: HtmlElement) -> DateMatch | None:
     found = _BRACKETED.search(_anchor_title(anchor))
     dates = find_dates(found.group(1)) if found else []
     return dates[0] if len(dates) == 1 and dates[0].year is not None else None
+
+
+_OPENING, _CLOSING = "[【(〔「", "]】)〕」"
+_APART = " |｜/—-:：" + _OPENING + _CLOSING
+
+
+def _date_ending_title(anchor: HtmlElement) -> DateMatch | None:
+    """A full date that ends or begins the link's own text, set apart from the title by a
+    space or brackets ("…推进大会召开 2026-11-18", "[2026-11-15] 副市长…"): where a list
+    writes each item's date into its link."""
+    text = normalize(_anchor_title(anchor))
+    dates = [found for found in find_dates(text) if found.year is not None]
+    if not dates:
+        return None
+    last, first = dates[-1], dates[0]
+    at = text.rfind(last.text)
+    if at > 0 and text[at - 1] in _APART and not text[at + len(last.text) :].strip(" " + _CLOSING):
+        return last
+    at = text.find(first.text)
+    rest = text[at + len(first.text) :]
+    if at >= 0 and rest and not text[:at].strip(" " + _OPENING) and rest[0] in _APART:
+        return first
+    return None
+
+
+def _date_in_link(anchor: HtmlElement) -> DateMatch | None:
+    """An item's date written inside its link: in an element of its own, or beside the title."""
+    return _date_inside_anchor(anchor) or _date_ending_title(anchor)
+
+
+def _title_without(title: str, found: DateMatch | None) -> str:
+    """The link's title without the date the list wrote into it ("标题 2026-11-18" → "标题")."""
+    if found is None:
+        return title
+    text = normalize(title)
+    at = text.rfind(found.text)
+    if at < 0:
+        return title
+    kept = (text[:at] + " " + text[at + len(found.text) :]).strip(_APART)
+    return squash(kept.replace("[]", "").replace("【】", "").replace("()", "")) or title
 
 
 def _date_inside_anchor(anchor: HtmlElement) -> DateMatch | None:
