@@ -48,6 +48,17 @@ def page(name: str, encoding: str = "utf-8") -> str:
         ("10:20", None),
         ("第3-5期", None),
         ("2024-02-30", None),
+        ("2025 11-20", (2025, 11, 20)),  # the year in an element of its own, then month-day
+        ("阅读 2025 11-20", (None, 11, 20)),  # a count, then a year-less date
+        ("11/20/2026", (2026, 11, 20)),  # an English-language template: month first
+        ("03-11-2026", (2026, 11, 3)),  # day first with a dash or a dot
+        ("20.11.2026", (2026, 11, 20)),
+        ("13/11/2026", (2026, 11, 13)),  # 13 is no month
+        ("Nov 20, 2026", (2026, 11, 20)),
+        ("20 November 2026", (2026, 11, 20)),
+        ("二〇二六年六月八日", (2026, 6, 8)),  # a document's signature date
+        ("二○二六年十一月二十一日", (2026, 11, 21)),
+        ("二〇二六年十月三十日", (2026, 10, 30)),
     ],
 )
 def test_date_forms(text: str, expected: tuple[int | None, int, int] | None) -> None:
@@ -160,6 +171,32 @@ def test_a_date_written_into_the_links_text_dates_its_item() -> None:
         "关于2026年11月30日起调整公交线路的通告",
         "关于2026-11-30停水的通知",
     ]
+
+
+def test_picture_cards_side_by_side_are_a_list() -> None:
+    """A 图片新闻 column's cards (<div class="pic"><a><img><p>标题</p></a></div>…), no list
+    element and no dates: each card is an item (dated from its page); a menu of such blocks
+    that links the page itself is no list."""
+    cards = "".join(
+        f"<div class='pic'><a href='/tpxw/{n}.html'><img src='/img/{n}.jpg'>"
+        f"<p>第{n}张图片新闻的标题</p></a></div>"
+        for n in range(4)
+    )
+    doc = parse_html(f"<html><body><div class='piclist'>{cards}</div></body></html>")
+    found = main_list(doc, "http://x.gov.cn/tpxw/")
+    assert found is not None
+    assert [i.title for i in found.items] == [f"第{n}张图片新闻的标题" for n in range(4)]
+    assert all(i.needs_detail for i in found.items)
+    menu = "".join(
+        f"<div class='item'><a href='/{path}/'>{name}</a></div>"
+        for path, name in (
+            ("tpxw", "图片新闻栏目"),
+            ("gzdt", "工作动态栏目"),
+            ("tzgg", "通知公告栏目"),
+        )
+    )
+    doc = parse_html(f"<html><body><div class='menu'>{menu}</div></body></html>")
+    assert main_list(doc, "http://x.gov.cn/tpxw/") is None
 
 
 def test_undated_list_uses_url_dates_and_asks_for_detail_pages() -> None:

@@ -54,9 +54,15 @@ def test_sub_columns_make_a_hub_and_siblings_or_articles_do_not() -> None:
     assert hub_columns(_links(articles), "http://x.gov.cn/zwgk/", HOME) == []
     pages = [(f"第{n}页", f"http://x.gov.cn/zwgk/index_{n}.html") for n in range(1, 5)]
     assert hub_columns(_links(pages), "http://x.gov.cn/zwgk/", HOME) == []  # its own pages
-    # two are enough when both sit below it (互动交流 → 在线访谈, 征集调查); one is too few
+    # two are enough when both sit below it (互动交流 → 在线访谈, 征集调查); one is too few in
+    # a menu, and enough when it is what the page holds (互动交流 → 县长信箱)
     assert len(hub_columns(_links(grid[:2]), "http://x.gov.cn/zwgk/", HOME)) == 2
-    assert hub_columns(_links(grid[:1]), "http://x.gov.cn/zwgk/", HOME) == []
+    menu = parse_html(
+        "<html><body><div class='leftnav'><a href='/zwgk/zcwj/'>政策文件</a></div>"
+        "<div class='main'><p>暂无信息</p></div></body></html>"
+    )
+    assert hub_columns(menu, "http://x.gov.cn/zwgk/", HOME) == []
+    assert len(hub_columns(_links(grid[:1]), "http://x.gov.cn/zwgk/", HOME)) == 1
     assert hub_columns(_links(grid), "http://x.gov.cn/list.jsp?id=3", HOME) == []  # no folder
     # a 专题 page's grid of banners: each picture names its topic
     banners = parse_html(
@@ -604,10 +610,10 @@ def test_menus_beside_a_column_and_menus_under_it() -> None:
 
 
 def test_a_list_that_cannot_be_dated_is_unreadable_not_empty(tmp_path: Path) -> None:
-    """公示公告 lists items in a date form govwatch does not read, and so do their pages: the
+    """公示公告 lists items in a date form govwatch does not read (3天前), and so do their pages: the
     column has content and cannot be dated. It is column_unreadable, never a 空白栏目."""
     items = "".join(
-        f"<li><a href='/gsgg/{n}.html'>关于第{n}批项目的公示</a><span>11/2{n}/2026</span></li>"
+        f"<li><a href='/gsgg/{n}.html'>关于第{n}批项目的公示</a><span>{n + 2}天前</span></li>"
         for n in range(3)
     )
     routes = {
@@ -615,11 +621,41 @@ def test_a_list_that_cannot_be_dated_is_unreadable_not_empty(tmp_path: Path) -> 
         "/gsgg/": _page(f"<ul class='list'>{items}</ul>"),
     }
     for n in range(3):
-        routes[f"/gsgg/{n}.html"] = _page(
-            f"<h1>关于第{n}批项目的公示</h1><p>日期：11/2{n}/2026</p>"
-        )
+        routes[f"/gsgg/{n}.html"] = _page(f"<h1>关于第{n}批项目的公示</h1><p>日期：{n + 2}天前</p>")
     with RouteServer(routes) as server:
         findings, columns = _judged(tmp_path, server.url)
     assert [(c["name"], c["state"]) for c in columns] == [("公示公告", "unreadable")]
     kinds = {f["kind"] for f in findings if f.get("column") == "公示公告"}
     assert kinds == {"column_unreadable"}
+
+
+def test_a_short_text_page_and_a_one_link_landing_page_are_not_empty(tmp_path: Path) -> None:
+    """机构职能 with a few lines of duties and an address is a content page; 互动交流 whose
+    content is one link to 县长信箱 below it is that column's parent; a column whose page has
+    nothing but the template's footer (in a <p> of an unnamed block) is still empty."""
+    footer = (
+        "<div class='bottom'><p>主办单位：测试县人民政府办公室 承办：测试县大数据中心 "
+        "网站标识码：3607000001 赣ICP备12345678号</p></div>"
+    )
+    routes = {
+        "/": _page(
+            "<div class='nav'><a href='/'>首页</a><a href='/jgzn/'>机构职能</a>"
+            "<a href='/hdjl/'>互动交流</a><a href='/bmgg/'>便民公告</a></div>" + footer
+        ),
+        "/jgzn/": _page(
+            "<div class='article'><h2>测试县人民政府办公室</h2><p>主要职责：负责县政府日常"
+            "工作。办公地址：测试县人民路1号。联系电话：0797-1234567</p></div>" + footer
+        ),
+        "/hdjl/": _page("<div class='article'><a href='/hdjl/xzxx/'>县长信箱</a></div>" + footer),
+        "/hdjl/xzxx/": _page(
+            "<form action='/hdjl/xzxx/submit'><input name='title'><textarea name='body'>"
+            "</textarea><input type='submit' value='提交'></form>" + footer
+        ),
+        "/bmgg/": _page("<div class='list'></div>" + footer),
+    }
+    with RouteServer(routes) as server:
+        findings, tree = _judged(tmp_path, server.url)
+    by_name = {row["name"]: row["state"] for row in tree}
+    assert by_name["机构职能"] == "content"
+    assert by_name["互动交流"] == "parent"
+    assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["便民公告"]

@@ -22,6 +22,26 @@ _COUNT_LABEL = re.compile(
     r"(?:阅读|浏览|点击|访问|次数|人次|评论|点赞|下载|共|第|[A-Za-z0-9_])[\s:：]*$"
 )
 _MONTH_THEN_DAY = re.compile(r"(?<![\w.:/-])((?:19|20)\d{2})[-/.](\d{1,2})\s+(\d{1,2})(?=\s|$)")
+# A year in an element of its own before the month and day (<span>2025</span><span>11-20</span>).
+_YEAR_APART = re.compile(r"(?<![\d.:/-])((?:19|20)\d{2})\s+(\d{1,2})[-/.](\d{1,2})(?![\d.:/-])")
+# The year last: 11/20/2026 as an English-language template writes it (month first), 20-11-2026
+# or 20.11.2026 day first; either way round when the first number cannot be a month.
+_YEAR_LAST = re.compile(r"(?<![\d.:/-])(\d{1,2})([-/.])(\d{1,2})\2((?:19|20)\d{2})(?![\d.:/-])")
+# Month names: Nov 20, 2026 / November 20th 2026 / 20 Nov 2026.
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTH_NAME = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_NAMED_MONTH = re.compile(
+    rf"(?<![a-z]){_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?!\d)", re.I
+)
+_NAMED_MONTH_AFTER = re.compile(
+    rf"(?<![\d.:/-])(\d{{1,2}})\s+{_MONTH_NAME},?\s+((?:19|20)\d{{2}})(?!\d)", re.I
+)
+# A date in Chinese numerals, as a document's signature writes it (二〇二六年六月八日).
+_CN_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0, "O": 0}
+_CN_NUMBER = "[一二三四五六七八九十]{1,3}"
+_CN_DATE = re.compile(
+    rf"([〇○零O一二三四五六七八九]{{4}})\s*年\s*({_CN_NUMBER})\s*月\s*({_CN_NUMBER})\s*日"
+)
 _MONTH_DAY_CN = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _MONTH_DAY = re.compile(r"(?<![\d.:/-])(\d{2})[-/](\d{2})(?![\d/-])")
 
@@ -105,11 +125,38 @@ def find_dates(text: str) -> list[DateMatch]:
             add(m, int(m.group(2)), int(m.group(3)), int(m.group(1)))
     for m in _MONTH_THEN_DAY.finditer(norm):
         add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _YEAR_APART.finditer(norm):
+        if not _COUNT_LABEL.search(norm, max(0, m.start() - 8), m.start()):  # 阅读 2025 11-20
+            add(m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _YEAR_LAST.finditer(norm):
+        first, second = int(m.group(1)), int(m.group(3))
+        month_first = m.group(2) == "/" if first <= 12 and second <= 12 else second > 12
+        month, day = (first, second) if month_first else (second, first)
+        add(m, int(m.group(4)), month, day)
+    for m in _NAMED_MONTH.finditer(norm):
+        add(m, int(m.group(3)), _MONTHS.index(m.group(1).lower()) + 1, int(m.group(2)))
+    for m in _NAMED_MONTH_AFTER.finditer(norm):
+        add(m, int(m.group(3)), _MONTHS.index(m.group(2).lower()) + 1, int(m.group(1)))
+    for m in _CN_DATE.finditer(norm):
+        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        if 1900 <= year < 2100:
+            add(m, year, _cn_number(m.group(2)), _cn_number(m.group(3)))
     for m in _MONTH_DAY_CN.finditer(norm):
         add(m, None, int(m.group(1)), int(m.group(2)))
     for m in _MONTH_DAY.finditer(norm):
         add(m, None, int(m.group(1)), int(m.group(2)))
     return [match for _, match in sorted(found, key=lambda pair: pair[0])]
+
+
+def _cn_number(text: str) -> int:
+    """一 … 三十一 as a number (0 for anything else: not a month or a day)."""
+    digits = {c: n for n, c in enumerate("〇一二三四五六七八九")}
+    tens, _, units = text.partition("十")
+    if "十" not in text:
+        return digits.get(text, 0) if len(text) == 1 else 0
+    if len(tens) > 1 or len(units) > 1:
+        return 0
+    return (digits.get(tens, 0) if tens else 1) * 10 + (digits.get(units, 0) if units else 0)
 
 
 def first_date(text: str) -> DateMatch | None:

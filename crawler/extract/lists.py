@@ -434,7 +434,7 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
         if parent is None or tag_of(parent) in _LIST_TAGS:
             return node if node is not anchor and tag_of(node) in _ITEM_TAGS else None
         node = parent
-        if tag_of(node) in _ITEM_TAGS:
+        if tag_of(node) in _ITEM_TAGS or _one_of_like_blocks(node):
             return node
         dates = _dates_outside(node, anchor)
         if len(dates) == 1:
@@ -446,6 +446,29 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
                 return anchor
             return None
     return None
+
+
+_LIKE_BLOCKS = 3  # cards of a picture list (<div class="pic"><a><img><p>标题</p></a></div>…)
+_BLOCK_TAGS = frozenset({"div", "section", "figure", "p", "span"})
+
+
+def _one_of_like_blocks(node: HtmlElement) -> bool:
+    """A block that is one of several alike side by side (same tag and class), each holding a
+    link: a card of a list laid out without list elements, dated or not."""
+    if tag_of(node) not in _BLOCK_TAGS:
+        return False
+    parent = node.getparent()
+    if parent is None:
+        return False
+    kind = (node.tag, node.get("class"))
+    alike = [
+        child
+        for child in parent
+        if isinstance(child.tag, str) and (child.tag, child.get("class")) == kind
+    ]
+    if len(alike) < _LIKE_BLOCKS:
+        return False
+    return all(child.find(".//a[@href]") is not None for child in alike)
 
 
 def dated_item(anchor: HtmlElement) -> bool:

@@ -12,7 +12,7 @@ from crawler.extract.dates import url_date
 from crawler.extract.detail import detail_metadata
 from crawler.extract.html import INDEX_PAGE, HtmlElement, base_url, column_key, squash, tag_of
 from crawler.extract.links import same_site
-from crawler.extract.lists import dated_item, main_list
+from crawler.extract.lists import dated_item, is_furniture, main_list
 
 _NAV_WORDS = frozenset(
     {
@@ -154,7 +154,8 @@ def hub_columns(
 ) -> list[NavLink]:
     """The sub-columns of a hub: a column page without dated items that links at least
     ``BELOW_MIN`` columns below it (a 政务公开 landing page's grid or sidebar: /zwgk/ →
-    /zwgk/zcwj/, /zwgk/rsxx/index.html…), or ``HUB_MIN`` of its flat CMS's. Such a page is no
+    /zwgk/zcwj/, /zwgk/rsxx/index.html…), or one when its content (not a menu) is that link
+    (互动交流 → 县长信箱), or ``HUB_MIN`` of its flat CMS's. Such a page is no
     empty column; its sub-columns are judged. [] for any other page: links to sibling columns
     (/xwdt/, /tzgg/ beside /zwgk/) or to articles do not make one, and an empty column stays
     empty.
@@ -170,6 +171,7 @@ def hub_columns(
     own = column_key(page_url)
     shape = _id_shape(own)
     found: dict[str, NavLink] = {}
+    in_content: set[str] = set()  # below it, linked outside the menus
     for anchor in doc.iter("a"):
         link = _column_link(anchor, base, home, pictures=True)
         if link is None:
@@ -181,6 +183,8 @@ def hub_columns(
         if folder != "/" and path.startswith(folder):
             if path.endswith("/") or INDEX_PAGE.search(path):
                 found.setdefault(key, link)
+                if not _in_navigation(anchor) and not is_furniture(anchor):
+                    in_content.add(key)
         elif (
             shape is not None
             and _id_shape(key) == shape
@@ -191,6 +195,8 @@ def hub_columns(
             found.setdefault(key, link)
     below = sum(1 for link in found.values() if urlsplit(link.url).path.startswith(folder))
     enough = len(found) >= HUB_MIN or (folder != "/" and below == len(found) >= BELOW_MIN)
+    # a landing page whose content is one link to the column below it (互动交流 → 县长信箱)
+    enough = enough or (folder != "/" and below == len(found) == 1 and set(found) == in_content)
     return list(found.values()) if enough else []
 
 

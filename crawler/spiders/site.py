@@ -54,6 +54,7 @@ from crawler.extract.lists import (
     ListItem,
     content_items,
     has_public_form,
+    is_furniture,
     newest,
     oldest_first,
     resolve_date,
@@ -117,7 +118,7 @@ RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl
 PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
-PROSE_CHARS = 200
+PROSE_CHARS = 40  # of a page's own paragraphs: a short 机构职能 page is content
 HOME_TEXT = 200  # characters of text a homepage has at least, unless a script builds it
 READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listdata"})
 PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
@@ -2242,8 +2243,20 @@ def _validators(response: Response) -> tuple[str | None, str | None]:
     return header(b"ETag", 255), header(b"Last-Modified", 64)
 
 
+# What a site's every page says in its footer or breadcrumb, wherever the template puts it.
+_BOILERPLATE = re.compile(
+    r"网站标识码|ICP备|公网安备|版权所有|主办单位|承办单位|技术支持|当前位置|您的位置|所在位置"
+)
+
+
 def _prose_chars(doc: HtmlElement) -> int:
-    return sum(len(squash(p.text_content())) for p in doc.iter("p"))
+    """The characters of the page's own paragraphs: not its header's, menus' or footer's."""
+    total = 0
+    for paragraph in doc.iter("p"):
+        text = squash(paragraph.text_content())
+        if text and not _BOILERPLATE.search(text) and not is_furniture(paragraph):
+            total += len(text)
+    return total
 
 
 def _column_meta(doc: HtmlElement) -> tuple[str | None, str | None]:
