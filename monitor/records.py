@@ -160,6 +160,8 @@ class LinkFix:
     # fixed by taking the link off the pages that had it (they were read again without it),
     # not by the target answering
     removed: bool = False
+    # closed because no page that had it was reached again (deleted, or no longer linked)
+    pages_gone: bool = False
 
 
 @dataclass(frozen=True)

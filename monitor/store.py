@@ -631,22 +631,33 @@ def _fixed_since_previous(session: Session, base: RunRecord) -> list[LinkFix]:
                     )
                 )
     unchecked = [key for key in failed_before if key not in checked]
-    for key in _taken_off(session, previous.id, base.id, unchecked):
+    taken_off, pages_gone = _taken_off(session, previous.id, base.id, unchecked)
+    fixed_at = base.finished_at or base.started_at
+    for key in taken_off:
         before = failed_before[key]
-        fixed_at = base.finished_at or base.started_at
         fixes.append(LinkFix(before.url, key, fixed_at, base.id, before.status, before.error, True))
+    for key in pages_gone:
+        before = failed_before[key]
+        fixes.append(
+            LinkFix(
+                before.url, key, fixed_at, base.id, before.status, before.error, pages_gone=True
+            )
+        )
     return sorted(fixes, key=lambda f: f.url)
 
 
-def _taken_off(session: Session, previous: int, base: int, keys: list[str]) -> list[str]:
-    """Of links ``previous`` saw failing and ``base`` never asked for, those taken off their
-    pages: a page that had the link was read again by ``base``, without it. A link whose pages
-    were not read again (gone, or past the page limit), or that a page still has (its recheck
-    never counted), is not called fixed; nor is a missing anchor (only misses are recorded)."""
+def _taken_off(
+    session: Session, previous: int, base: int, keys: list[str]
+) -> tuple[list[str], list[str]]:
+    """Of links ``previous`` saw failing and ``base`` never asked for: those taken off their
+    pages (a page that had the link was read again by ``base``, without it), and those whose
+    pages ``base`` did not reach at all (deleted, or no longer linked: the 台账 closes them too,
+    saying so). A link a page still has (its recheck never counted) is neither; nor is a missing
+    anchor (only misses are recorded)."""
     keys = [key for key in keys if "#" not in key]
     sources = _pages_linking(session, previous, keys)
     if not sources:
-        return []
+        return [], []
     still = _pages_linking(session, base, list(sources))
     pages = sorted(set().union(*sources.values()))
     read_again: set[str] = set()
@@ -659,7 +670,10 @@ def _taken_off(session: Session, previous: int, base: int, keys: list[str]) -> l
             carried.run_id == base, carried.source_url.in_(chunk)
         )
         read_again.update(session.scalars(union(read_now, carried_now)))
-    return [key for key in sources if key not in still and sources[key] & read_again]
+    gone = [key for key in sources if key not in still]
+    return [key for key in gone if sources[key] & read_again], [
+        key for key in gone if not sources[key] & read_again
+    ]
 
 
 def _pages_linking(session: Session, run_id: int, keys: list[str]) -> dict[str, set[str]]:

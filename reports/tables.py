@@ -69,6 +69,10 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
             t["on_homepage"],
             t["found_on"],
             t["tag"],
+            t["new_link"],
+            t["first_seen"],
+            t["last_seen"],
+            t["consecutive"],
         ),
         tuple(
             (
@@ -80,6 +84,10 @@ def report_tables(view: ReportView, t: dict[str, str]) -> list[Table]:
                 t["homepage_yes" if r.on_homepage else "homepage_no"],
                 f"{readable_url(o.page)} ({o.text})",
                 o.tag,
+                t["yes" if r.new else "no"],
+                r.first_seen,
+                r.last_seen,
+                r.consecutive,
             )
             for r in view.links
             for o in r.occurrences

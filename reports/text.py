@@ -110,7 +110,13 @@ def scan_summary_text(
     ]
     for fix in fixed:
         before = fix.was_error or (str(fix.was_status) if fix.was_status is not None else "?")
-        how = "已从页面删除 / taken off its pages, " if fix.removed else ""
+        how = (
+            "已从页面删除 / taken off its pages, "
+            if fix.removed
+            else "所在页面未再访问到 / its pages are gone, "
+            if fix.pages_gone
+            else ""
+        )
         lines.append(
             f"  [已修复 / fixed] {fix.url} (was {before}, {how}fixed {_local(fix.fixed_at)})"
         )
@@ -137,6 +143,7 @@ def scan_summary_json(run: RunRecord, found: list[Finding], fixed: list[LinkFix]
                 "was_status": f.was_status,
                 "was_error": f.was_error,
                 "removed": f.removed,
+                "pages_gone": f.pages_gone,
             }
             for f in fixed
         ],

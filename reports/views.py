@@ -32,6 +32,7 @@ from reports.labels import (
     VERDICTS,
     reason_text,
 )
+from reports.urltext import readable_url
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -242,7 +243,13 @@ def build_view(
                 ERRORS[lang].get(f.was_error, f.was_error)
                 if f.was_error
                 else (f"HTTP {f.was_status}" if f.was_status else ""),
-                LABELS[lang]["fix_removed" if f.removed else "fix_answers"],
+                LABELS[lang][
+                    "fix_removed"
+                    if f.removed
+                    else "fix_pages_gone"
+                    if f.pages_gone
+                    else "fix_answers"
+                ],
             )
             for a in assessments
             for f in a.fixes
@@ -385,19 +392,26 @@ def _column_row(
     )
 
 
+def outcome_text(f: DeadLinkFinding, lang: str) -> str:
+    """What a dead link answered, in the report's words: its status, and what it really is."""
+    named = ERRORS[lang].get(f.error, f.error) if f.error else None
+    if f.error == "soft_404" and f.redirects and f.final_url:
+        # sent elsewhere (home, the site's "/404.html"): it is there, not the page, that is
+        # shown, and it need not say "页面不存在"
+        named = ERRORS[lang]["soft_404_sent"].format(url=readable_url(f.final_url))
+    if f.status is None:
+        return named or ERRORS[lang]["error"]
+    if named:  # a 200 that is a soft-404, a 403 that is a firewall's page…
+        return f"HTTP {f.status}（{named}）" if lang == "zh" else f"HTTP {f.status} ({named})"
+    return f"HTTP {f.status}"
+
+
 def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
     homes = {_page_key(a.site.home)} | ({_page_key(a.homepage.url)} if a.homepage else set())
-    named = ERRORS[lang].get(f.error, f.error) if f.error else None
-    if f.status is None:
-        outcome = named or ERRORS[lang]["error"]
-    elif named:  # a 200 that is a soft-404, a 403 that is a firewall's page…
-        outcome = f"HTTP {f.status}（{named}）" if lang == "zh" else f"HTTP {f.status} ({named})"
-    else:
-        outcome = f"HTTP {f.status}"
     return LinkRow(
         site_name=a.site.name,
         url=f.url,
-        outcome=outcome,
+        outcome=outcome_text(f, lang),
         definite=f.definite,
         internal=f.internal,
         on_homepage=f.on_homepage,

@@ -522,8 +522,9 @@ def _closed_port() -> int:
 def test_a_dead_link_taken_off_its_page_is_listed_fixed(tmp_path: Path) -> None:
     """The usual repair: the editor takes the dead link off the page (or points it elsewhere).
     The next crawl never asks for the old URL; it is listed fixed, "taken off its pages", in the
-    report and its CSV/XLSX for the 台账. A dead link whose page is no longer read (the page was
-    unlinked) is not called fixed: nobody looked."""
+    report and its CSV/XLSX for the 台账. A dead link whose page is no longer reached (the page
+    was unlinked) is closed too, saying that its page was not reached again: it did not answer,
+    nobody looked; but it must not silently drop out of the 台账."""
     routes = {
         "/": _html(
             "首页", "<a href='/a.html'>甲</a><a href='/b.html'>乙</a><a href='/c.html'>丙</a>"
@@ -566,6 +567,7 @@ def test_a_dead_link_taken_off_its_page_is_listed_fixed(tmp_path: Path) -> None:
         "gone-a.pdf": ("HTTP 404", "已从页面删除"),
         # an error in the report's words, as in the dead links' table the night before
         next(url for url in fixed if url.endswith("/x.html")): ("连接被拒绝", "已从页面删除"),
+        "gone-b.pdf": ("HTTP 404", "所在页面未再访问到（已删除或不再被链接）"),
     }
     assert (out / "fixed-links.xlsx").stat().st_size > 0
     assert "已从页面删除" in (out / "links.html").read_text(encoding="utf-8")

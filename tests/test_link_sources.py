@@ -81,6 +81,17 @@ def test_a_default_port_written_out_is_the_same_url() -> None:
     assert request_key("https://www.x.gov.cn:80/a", "utf-8") == "https://www.x.gov.cn:80/a"
 
 
+def test_escapes_in_either_case_are_the_same_url() -> None:
+    """%e6%9d%90 and %E6%9D%90 are one byte each way (RFC 3986): one file, one finding."""
+    upper = request_key("http://www.x.gov.cn/files/材料清单.pdf", "utf-8")
+    assert upper == "http://www.x.gov.cn/files/%E6%9D%90%E6%96%99%E6%B8%85%E5%8D%95.pdf"
+    lower = "http://www.x.gov.cn/files/%e6%9d%90%e6%96%99%e6%b8%85%e5%8d%95.pdf"
+    assert request_key(lower, "utf-8") == upper
+    assert request_key("http://www.x.gov.cn/a%2fb?q=%3d&r=x", "utf-8") == (
+        "http://www.x.gov.cn/a%2Fb?q=%3D&r=x"
+    )
+
+
 def test_hosts_that_are_fine() -> None:
     assert request_key("http://[::1]:8080/a.html", "utf-8") == "http://[::1]:8080/a.html"
     assert request_key("http://政府.中国/a.html", "utf-8") == "http://xn--mxtq1m.xn--fiqs8s/a.html"

@@ -21,7 +21,7 @@ from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
 from reports.labels import reason_text
 from reports.render import write_reports
 from reports.text import _describe
-from reports.views import _chain
+from reports.views import _chain, outcome_text
 
 AS_OF = date(2024, 7, 20)
 HOSTILE = '<script>alert("x")</script>'
@@ -160,6 +160,9 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config, db_
         links_table = list(csv.reader(handle))
     assert links_table[1][1] == "http://x.gov.cn/f.pdf"
     assert links_table[1][6] == f"http://x.gov.cn/ ({HOSTILE})"
+    # the 台账 by target says what is new and how long it has failed, as the by-page one does
+    assert links_table[0][-4:] == ["本次新增", "首次发现", "最近发现", "连续失败次数"]
+    assert links_table[1][-4] == "是" and links_table[1][-1] == "1"
 
 
 def test_english_reports(tmp_path: Path, config: Config, db_url: str) -> None:
@@ -275,6 +278,10 @@ def test_a_redirected_dead_link_shows_where_it_went() -> None:
     assert _chain(finding(home, ("http://x.gov.cn/a.html",))) == ("http://x.gov.cn/a.html", home)
     assert _chain(finding(home, ())) == ("http://x.gov.cn/a.html", home)
     assert _chain(finding(None, ())) == ()
+    # a deleted article sent home is no page saying "页面不存在": the report says where it went
+    sent = outcome_text(finding(home, ("http://x.gov.cn/a.html",)), "zh")
+    assert sent == "HTTP 200（软404：被跳转至 http://x.gov.cn/）"
+    assert outcome_text(finding(None, ()), "zh") == "HTTP 200（软404：页面不存在）"
 
 
 def test_findings_as_text_say_each_check_in_chinese() -> None:

@@ -2357,7 +2357,13 @@ def request_key(url: str, encoding: str) -> str | None:
         # "http://x.gov.cn:80/a" is "http://x.gov.cn/a", as a browser says: one URL, one check
         # (and one crawl of the site, not a second under the other spelling).
         key = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
+    if "%" in key and _LOWER_ESCAPE.search(key):
+        # %e6%9d%90 is %E6%9D%90 (RFC 3986 6.2.2.1): one file, not two dead links
+        key = _LOWER_ESCAPE.sub(lambda escape: escape.group(0).upper(), key)
     return key
+
+
+_LOWER_ESCAPE = re.compile(r"%(?:[0-9a-f][a-f]|[a-f][0-9a-f])")
 
 
 @lru_cache(maxsize=4096)
