@@ -81,6 +81,13 @@ def test_a_default_port_written_out_is_the_same_url() -> None:
     assert request_key("https://www.x.gov.cn:80/a", "utf-8") == "https://www.x.gov.cn:80/a"
 
 
+def test_a_user_name_in_a_link_is_the_same_url() -> None:
+    """http://user@host/a opens http://host/a: the site is not crawled a second time."""
+    assert request_key("http://user@www.x.gov.cn/a.html", "utf-8") == "http://www.x.gov.cn/a.html"
+    assert request_key("http://u:p@www.x.gov.cn:80/a", "utf-8") == "http://www.x.gov.cn/a"
+    assert request_key("http://u@www.x.gov.cn:8080/a", "utf-8") == "http://www.x.gov.cn:8080/a"
+
+
 def test_escapes_in_either_case_are_the_same_url() -> None:
     """%e6%9d%90 and %E6%9D%90 are one byte each way (RFC 3986): one file, one finding."""
     upper = request_key("http://www.x.gov.cn/files/材料清单.pdf", "utf-8")
@@ -322,6 +329,16 @@ def test_a_templates_links_are_not_the_pages_and_a_clickable_span_is_named() -> 
         """<span onclick="window.open('/bs/index.html')">在线办事</span>"""
     )
     assert links == {("http://www.x.gov.cn/bs/index.html", "span", "onclick")}
+    # a script a browser does not run (a template's type) fetches nothing; one it runs does
+    scripts = _links(
+        "<script type='text/html' src='/tpl/list.html'></script>"
+        "<script type='text/x-template' src='/tpl/b.html'></script>"
+        "<script type='text/javascript; charset=utf-8' src='/js/a.js'></script>"
+        "<script type='module' src='/js/m.js'></script><script src='/js/b.js'></script>"
+    )
+    assert {url for url, _, _ in scripts} == {
+        f"http://www.x.gov.cn/js/{name}.js" for name in ("a", "m", "b")
+    }
     doc = parse_html(
         """<html><body><span onclick="window.open('/bs/')">在线办事</span></body></html>"""
     )

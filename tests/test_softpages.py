@@ -72,6 +72,12 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
         _page("提示", "<p>抱歉，您查看的信息已撤销或已过期。</p>"),
         _page("提示", "<p>该页面已失效</p>"),
         _page("", "<script>alert('对不起，该文章已撤稿！');window.history.go(-1);</script>"),
+        # the site's name as its header's heading, which every page's title ends with
+        _page(
+            "示例县人民政府",
+            "<div class='header'><h1>示例县人民政府</h1></div>"
+            "<div class='main'><p>对不起，您访问的页面不存在！</p></div>",
+        ),
     ],
 )
 def test_soft_404_pages(html: str) -> None:
@@ -172,6 +178,12 @@ def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
             "<html><body><script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')"
             "+('l')+('e')+('a')+('r')+('a')+('n')+('c')+('e')+('=')+(-~[]+'');"
             "location.href=location.pathname+location.search</script></body></html>"
+        ),
+        # 云锁: a script that sets its cookie, then the page again with security_verify_data
+        (
+            "<html><head><script type='text/javascript' src='/yunsuo_session_verify.js'>"
+            "</script></head><body><script>var screendate = verify_screen();"
+            "self.location = '/a.html?security_verify_data=' + screendate;</script></body></html>"
         ),
         # 瑞数 (412): its $_ts bootstrap and nothing else.
         (

@@ -172,6 +172,18 @@ def _raw_links(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
             yield found
 
 
+# Script types a browser runs (and so fetches a src for); any other type is data to it.
+_SCRIPT_TYPES = frozenset(
+    {"", "module", "text/javascript", "application/javascript", "application/x-javascript",
+     "text/ecmascript", "application/ecmascript", "text/jscript", "text/livescript"}
+)  # fmt: skip
+
+
+def _runs(script: HtmlElement) -> bool:
+    kind = (script.get("type") or "").split(";")[0].strip().lower()
+    return kind in _SCRIPT_TYPES
+
+
 def _every_link(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]:
     """Every (element, tag, attribute, URL as written), in document order: one walk over the
     elements that can make a link, then the style attributes and a blank page's script."""
@@ -183,6 +195,8 @@ def _every_link(doc: HtmlElement) -> Iterator[tuple[HtmlElement, str, str, str]]
                 continue
             if tag == "link" and _SKIP_REL & set((element.get("rel") or "").lower().split()):
                 continue
+            if tag == "script" and not _runs(element):
+                continue  # a template in a script (type="text/html"): a browser fetches nothing
             yield element, tag, attr, raw
         if tag in ("img", "source"):
             for url in srcset_urls(element.get("srcset") or ""):

@@ -96,6 +96,8 @@ CHALLENGE_SCRIPTS = (
     "wzwsconfirm",
     "cdn-cgi/challenge",
     "challenge-platform",
+    "yunsuo_session_verify",  # 云锁: a cookie, then the page again with security_verify_data
+    "security_verify_",
 )
 CHALLENGE_TEXT = 200  # characters of text: a challenge page shows next to nothing
 BLANK_TEXT = 20  # a page that only runs a script ("alert(…); history.back()")
@@ -181,7 +183,9 @@ def is_block_page(doc: HtmlElement) -> bool:
     if any(marker in head for marker in BLOCK_MARKERS):
         return True
     if len(_visible_text(doc)) < CHALLENGE_TEXT:
-        code = " ".join(script.text or "" for script in doc.iter("script"))
+        code = " ".join(
+            f"{script.get('src') or ''} {script.text or ''}" for script in doc.iter("script")
+        )
         if any(marker in code for marker in CHALLENGE_SCRIPTS):
             return True
         return "document.cookie" in code and _RELOAD.search(code) is not None
@@ -296,11 +300,13 @@ def _field_value(node: HtmlElement) -> bool:
 
 def _titled(doc: HtmlElement, title: str) -> bool:
     """A page about something: a heading that is its title (an article, a FAQ), not an error
-    message in a site's frame."""
+    message in a site's frame, nor the site's name in its header (<div class="header"><h1>
+    示例县人民政府</h1>, which every page's title ends with)."""
     for tag in ("h1", "h2"):
         for heading in doc.iter(tag):
             text = squash(heading.text_content()).lower()
-            if len(text) >= 4 and text in title and not _says_missing(text):
+            found = len(text) >= 4 and text in title and not _says_missing(text)
+            if found and not is_furniture(heading):
                 return True
     return False
 

@@ -2353,6 +2353,11 @@ def request_key(url: str, encoding: str) -> str | None:
         # "http://", "http://a b.gov.cn/", "http://h:port/", "file:///D:/附件.doc": a browser
         # goes nowhere (and a crawl never reads this machine's files)
         return None
+    if "@" in parts.netloc:
+        # "http://user@x.gov.cn/a": the page a browser opens is "http://x.gov.cn/a" (it asks
+        # for a password, if at all, only when the server wants one): one URL, one crawl
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        key = parts.geturl()
     if (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
         # "http://x.gov.cn:80/a" is "http://x.gov.cn/a", as a browser says: one URL, one check
         # (and one crawl of the site, not a second under the other spelling).
