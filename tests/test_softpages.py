@@ -72,11 +72,17 @@ FRAME_FOOT = "<div class='foot'>主办单位：某某市人民政府办公室 �
         _page("提示", "<p>抱歉，您查看的信息已撤销或已过期。</p>"),
         _page("提示", "<p>该页面已失效</p>"),
         _page("", "<script>alert('对不起，该文章已撤稿！');window.history.go(-1);</script>"),
-        # the site's name as its header's heading, which every page's title ends with
+        # the site's name as its header's heading, which every page's title ends with, and a
+        # message box headed 提示信息 as the title begins
         _page(
             "示例县人民政府",
             "<div class='header'><h1>示例县人民政府</h1></div>"
             "<div class='main'><p>对不起，您访问的页面不存在！</p></div>",
+        ),
+        _page(
+            "提示信息_示例县人民政府",
+            "<div class='header'><h1>示例县人民政府</h1></div><div class='main'><h2>提示信息</h2>"
+            "<p>抱歉，您访问的页面不存在！</p><p><a href='/'>返回首页</a></p></div>",
         ),
     ],
 )
@@ -184,6 +190,11 @@ def test_pages_that_mention_a_missing_page_are_ordinary(html: str) -> None:
             "<html><head><script type='text/javascript' src='/yunsuo_session_verify.js'>"
             "</script></head><body><script>var screendate = verify_screen();"
             "self.location = '/a.html?security_verify_data=' + screendate;</script></body></html>"
+        ),
+        # a challenge that is only a script's address
+        (
+            "<html><head><title></title></head><body><noscript>Please enable JavaScript to view "
+            "the page content.</noscript><script src='/cdn-cgi/challenge.js'></script></body></html>"
         ),
         # 瑞数 (412): its $_ts bootstrap and nothing else.
         (

@@ -148,6 +148,8 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
     # Every word of the page, its title and scripts included: most pages have none of the words
     # the closer reading below looks for, and are done with after this one pass.
     everything = squash(doc.text_content()).lower()
+    # ...and the scripts' addresses (a challenge that is only <script src=…/challenge.js>)
+    everything += " " + " ".join(s.get("src") or "" for s in doc.iter("script")).lower()
     if any(hint in everything for hint in _BLOCK_HINTS) and is_block_page(doc):
         return "blocked"
     title, text = _title(doc).lower(), _text(doc)
@@ -298,6 +300,12 @@ def _field_value(node: HtmlElement) -> bool:
     return before is not None and _FIELD_LABEL.fullmatch(squash(before.text_content())) is not None
 
 
+# A message box's heading, which names no topic (提示信息_某某县人民政府 over 页面不存在).
+_NOTICE_HEADINGS = frozenset(
+    {"提示信息", "系统提示", "温馨提示", "友情提示", "信息提示", "错误提示", "操作提示", "系统消息"}
+)
+
+
 def _titled(doc: HtmlElement, title: str) -> bool:
     """A page about something: a heading that is its title (an article, a FAQ), not an error
     message in a site's frame, nor the site's name in its header (<div class="header"><h1>
@@ -306,7 +314,7 @@ def _titled(doc: HtmlElement, title: str) -> bool:
         for heading in doc.iter(tag):
             text = squash(heading.text_content()).lower()
             found = len(text) >= 4 and text in title and not _says_missing(text)
-            if found and not is_furniture(heading):
+            if found and text not in _NOTICE_HEADINGS and not is_furniture(heading):
                 return True
     return False
 
