@@ -199,6 +199,28 @@ def test_picture_cards_side_by_side_are_a_list() -> None:
     assert main_list(doc, "http://x.gov.cn/tpxw/") is None
 
 
+def test_a_menu_of_short_names_that_links_the_page_is_no_list() -> None:
+    """A sub-menu beside a list filled by a script: its longer names make items, its short
+    ones (通告, the page itself, marked as the current one) none, and it is still a menu; a
+    breadcrumb's short link to the page beside a list's cards leaves the cards a list."""
+    names = ["通知公告", "公示公告", "政策文件", "人事信息", "政策解读", "政府文件"]
+    menu = "".join(f"<li><a href='/m{n}/'>{name}</a></li>" for n, name in enumerate(names))
+    doc = parse_html(
+        f"<html><body><div class='leftnav'><ul>{menu}<li class='on'><a href='/tg/'>通告</a>"
+        "</li></ul></div><div class='main'><ul id='tgList'></ul></div></body></html>"
+    )
+    assert main_list(doc, "http://x.gov.cn/tg/") is None
+    cards = "".join(
+        f"<div class='pic'><a href='/tg/{n}.html'>第{n}张图片的标题</a></div>" for n in range(3)
+    )
+    doc = parse_html(
+        "<html><body><div class='main'><div class='crumb'><a href='/'>首页</a> &gt; "
+        f"<a href='/tg/'>通告</a></div>{cards}</div></body></html>"
+    )
+    found = main_list(doc, "http://x.gov.cn/tg/")
+    assert found is not None and len(found.items) == 3
+
+
 def test_undated_list_uses_url_dates_and_asks_for_detail_pages() -> None:
     doc = parse_html(page("undated_list.html"))
     found = main_list(doc, "http://x.gov.cn/rsrm/")
@@ -458,6 +480,14 @@ def test_a_public_information_row_is_dated_by_its_publication_date() -> None:
         found = main_list(parse_html(page), "http://www.example.gov.cn/zfxxgk/zbgg/")
         assert found is not None
         assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
+    # the header in a table of its own above the rows' (TRS: table.thead over table.tbody)
+    apart = _column(
+        "<table class='thead'><tr><td>项目名称</td><td>报名截止时间</td><td>发布时间</td></tr>"
+        f"</table><table class='tbody'>{rows}</table>"
+    )
+    found = main_list(parse_html(apart), "http://www.example.gov.cn/zfxxgk/zbgg/")
+    assert found is not None
+    assert [i.date_text for i in found.items] == ["2026-06-10", "2026-06-11", "2026-06-12"]
     labelled = _column(
         "<ul>"
         + "".join(

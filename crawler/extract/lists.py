@@ -118,6 +118,8 @@ class ItemList:
     furniture: bool
     widget: bool = False  # headed as a box of the site's, not the page's (最新更新, 热点…)
     elsewhere: bool = False  # headed by another name than the page's (a 通知公告 box on 新闻动态)
+    # one of its links, a title or not (通告 is too short for an item), is the page itself
+    links_page: bool = False
 
     @property
     def dated_count(self) -> int:
@@ -128,11 +130,15 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
     """Every list of linked items on the page, in document order."""
     base = base_url(doc, page_url)
     by_item: dict[HtmlElement, list[HtmlElement]] = {}
+    here = column_key(page_url)
+    to_page: list[HtmlElement] = []  # links to the page itself
     for anchor in doc.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if href.startswith("#") or web_url(base, href) is None:
+        if href.startswith("#") or (url := web_url(base, href)) is None:
             continue
         if len(_anchor_title(anchor)) < _MIN_TITLE:
+            if _anchor_title(anchor) and column_key(url) == here:
+                to_page.append(anchor)
             continue
         item = _item_of(anchor)
         if item is not None:
@@ -141,26 +147,46 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
     groups: dict[tuple[object, ...], list[ListItem]] = {}
     furniture: dict[tuple[object, ...], bool] = {}
     headings: dict[tuple[object, ...], str | None] = {}
+    containers: dict[tuple[object, ...], HtmlElement] = {}
+    kinds: dict[tuple[object, ...], set[object]] = {}
     page_title = squash(doc.findtext(".//title") or "")
     for item, anchors in by_item.items():
         container = item.getparent()
         if container is None:
             continue
         key = _group_key(container)
+        containers.setdefault(key, container)
+        kinds.setdefault(key, set()).add(_item_kind(item))
         main = max(anchors, key=lambda a: len(_anchor_title(a)))
         groups.setdefault(key, []).append(_list_item(item, main, base))
         furniture[key] = furniture.get(key, False) or is_furniture(item)
         if key not in headings:
             headings[key] = _heading_before(container)
+    # Where a short link to the page itself sits (a menu of 2-character names): beside which
+    # items, in which container.
+    holding_page = {
+        (child.getparent(), _item_kind(child))
+        for anchor in to_page
+        for child in (anchor, *islice(anchor.iterancestors(), 2))
+        if child.getparent() is not None
+    }
     return [
         ItemList(
             tuple(items),
             furniture[key],
             _names_a_widget(headings[key], page_title),
             _names_elsewhere(headings[key], page_title),
+            links_page=any((containers[key], kind) in holding_page for kind in kinds[key]),
         )
         for key, items in groups.items()
     ]
+
+
+def _item_kind(element: HtmlElement) -> object:
+    """What makes elements items of one list: a list element's tag (whatever class marks the
+    current one), else tag and class (cards alike)."""
+    tag = tag_of(element)
+    return tag if tag in _ITEM_TAGS or tag == "a" else (tag, element.get("class"))
 
 
 # The headings of boxes a site puts on every page: the newest or most read of other columns.
@@ -238,7 +264,11 @@ def main_list(doc: HtmlElement, page_url: str) -> ItemList | None:
     # column's items never does. Both undated, the longer menu would win; alone, it would make
     # an empty column's items.
     here = column_key(page_url)
-    candidates = [lst for lst in candidates if all(column_key(i.url) != here for i in lst.items)]
+    candidates = [
+        lst
+        for lst in candidates
+        if not lst.links_page and all(column_key(i.url) != here for i in lst.items)
+    ]
     if not candidates:
         return None
     # A column's own items sit in its folder (TRS ./202406/t….html): a list of them beats a
@@ -640,30 +670,45 @@ def _header_labels(table: HtmlElement) -> tuple[str, ...]:
     if table not in _HEADERS:
         if len(_HEADERS) >= 4:  # a few tables at a time: each keeps its page alive
             _HEADERS.clear()
-        rows = [[c for c in r if tag_of(c) in ("th", "td")] for r in islice(table.iter("tr"), 6)]
-        labelled = [[squash(c.text_content()) for c in cells] for cells in rows]
+        header = _own_header(table)
+        before = table.getprevious()
+        # a header row in a table of its own just above (TRS: table.thead, table.tbody)
+        if (
+            not header
+            and before is not None
+            and tag_of(before) == "table"
+            and sum(1 for _ in islice(before.iter("tr"), 3)) <= 2
+        ):
+            header = _own_header(before)
+        _HEADERS[table] = header
+    return _HEADERS[table]
+
+
+def _own_header(table: HtmlElement) -> tuple[str, ...]:
+    """The labels of the header row among the table's first rows (see _header_labels)."""
+    rows = [[c for c in r if tag_of(c) in ("th", "td")] for r in islice(table.iter("tr"), 6)]
+    labelled = [[squash(c.text_content()) for c in cells] for cells in rows]
+    header = next(
+        (
+            labels
+            for cells, labels in zip(rows, labelled, strict=True)
+            if len(labels) >= 2
+            and any(_A_DATE.search(label) for label in labels)
+            and not any(find_dates(label) for label in labels)
+            and not any(True for cell in cells for _ in cell.iter("a"))
+        ),
+        None,
+    )
+    if header is None:
         header = next(
             (
                 labels
                 for cells, labels in zip(rows, labelled, strict=True)
-                if len(labels) >= 2
-                and any(_A_DATE.search(label) for label in labels)
-                and not any(find_dates(label) for label in labels)
-                and not any(True for cell in cells for _ in cell.iter("a"))
+                if len(labels) >= 2 and any(tag_of(c) == "th" for c in cells)
             ),
-            None,
+            [],
         )
-        if header is None:
-            header = next(
-                (
-                    labels
-                    for cells, labels in zip(rows, labelled, strict=True)
-                    if len(labels) >= 2 and any(tag_of(c) == "th" for c in cells)
-                ),
-                [],
-            )
-        _HEADERS[table] = tuple(header)
-    return _HEADERS[table]
+    return tuple(header)
 
 
 def _column_publication(row: HtmlElement) -> DateMatch | None:
