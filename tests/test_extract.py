@@ -269,6 +269,30 @@ def test_detail_page_publication_date() -> None:
     dateline = "<div>来源：市政府办公室　时间：2024-11-22 10:00</div><p>会议时间：2024-12-01</p>"
     assert publication_date(parse_html(dateline)).value == date(2024, 11, 22)  # type: ignore[union-attr]
     assert publication_date(parse_html("<p>会议时间：2024-12-01 地点：三楼</p>")) is None
+    # a dateline without a label: the one full date beside 来源
+    bare = "<h1>推进会</h1><div><span>2025-11-18</span>　<span>来源：县农业农村局</span></div>"
+    assert publication_date(parse_html(bare)).value == date(2025, 11, 18)  # type: ignore[union-attr]
+    two = "<div>2025-11-18 来源：县农业农村局 2025-11-20</div>"
+    assert publication_date(parse_html(two)) is None  # which of the two: none
+
+
+def test_a_year_heading_gives_its_lists_dates_their_year() -> None:
+    """An archive by year: <h3>2025年</h3> over items dated [11-20], then <h3>2024年</h3>…"""
+    doc = parse_html(
+        "<html><body><div class='main'><h3>2025年</h3><ul class='list'>"
+        "<li><a href='/rsxx/1.html'>关于张三同志任职的通知</a><span>[11-20]</span></li>"
+        "<li><a href='/rsxx/2.html'>关于李四同志任职的通知</a><span>[09-18]</span></li></ul>"
+        "<h3>2024年</h3><ul class='list'>"
+        "<li><a href='/rsxx/3.html'>关于王五同志免职的通知</a><span>[12-01]</span></li></ul>"
+        "</div></body></html>"
+    )
+    found = main_list(doc, "http://x.gov.cn/rsxx/")
+    assert found is not None
+    assert [i.list_date.value if i.list_date else None for i in found.items] == [
+        date(2025, 11, 20),
+        date(2025, 9, 18),
+        date(2024, 12, 1),
+    ]
 
 
 def test_links_of_every_kind() -> None:

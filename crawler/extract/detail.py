@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.extract.dates import DateMatch, find_dates, normalize
+from crawler.extract.dates import DateMatch, find_dates, normalize, without_clocks
 from crawler.extract.html import HtmlElement, squash
 
 _DATE_META = ("pubdate", "publishdate", "article:published_time", "dc.date", "firstpublishedtime")
@@ -59,7 +59,17 @@ def _dateline_date(text: str) -> DateMatch | None:
         found = _labelled_date(line, _DATELINE)
         if found is not None:
             return found
+    for source in _SOURCE_LABEL.finditer(text):
+        # a dateline without a 日期 label ("2025-11-18　来源：县农业农村局"): the one full date
+        # right beside the label
+        line = text[max(0, source.start() - _BESIDE) : source.end() + _BESIDE]
+        dates = [d for d in find_dates(without_clocks(line)) if d.year is not None]
+        if len(dates) == 1:
+            return dates[0]
     return None
+
+
+_BESIDE = 24  # characters around a 来源 label where its dateline's date stands unlabelled
 
 
 def has_dateline(doc: HtmlElement) -> bool:

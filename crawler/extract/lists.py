@@ -149,6 +149,7 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
     headings: dict[tuple[object, ...], str | None] = {}
     containers: dict[tuple[object, ...], HtmlElement] = {}
     kinds: dict[tuple[object, ...], set[object]] = {}
+    years: dict[HtmlElement, int | None] = {}  # a list's year, from its heading (2025年)
     page_title = squash(doc.findtext(".//title") or "")
     for item, anchors in by_item.items():
         container = item.getparent()
@@ -158,7 +159,9 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         containers.setdefault(key, container)
         kinds.setdefault(key, set()).add(_item_kind(item))
         main = max(anchors, key=lambda a: len(_anchor_title(a)))
-        groups.setdefault(key, []).append(_list_item(item, main, base))
+        if container not in years:
+            years[container] = _year_heading(container)
+        groups.setdefault(key, []).append(_list_item(item, main, base, years[container]))
         furniture[key] = furniture.get(key, False) or is_furniture(item)
         if key not in headings:
             headings[key] = _heading_before(container)
@@ -533,11 +536,26 @@ def _line_of(anchor: HtmlElement) -> list[str] | None:
     return texts
 
 
-def _list_item(item: HtmlElement, anchor: HtmlElement, base: str) -> ListItem:
+_YEAR_HEADING = re.compile(r"((?:19|20)\d{2})\s*年?(?:度)?")
+
+
+def _year_heading(container: HtmlElement) -> int | None:
+    """The year a list's heading names, when that is all it says (<h3>2025年</h3> over items
+    dated [11-20]: an archive by year)."""
+    heading = _heading_before(container)
+    found = _YEAR_HEADING.fullmatch(heading) if heading else None
+    return int(found.group(1)) if found else None
+
+
+def _list_item(
+    item: HtmlElement, anchor: HtmlElement, base: str, year: int | None = None
+) -> ListItem:
     url = web_url(base, anchor.get("href")) or base
     outside = _date_outside(item, anchor)
     inside = None if outside is not None else _date_in_link(anchor)
     found = outside or inside
+    if found is not None and found.year is None and year is not None:
+        found = DateMatch(found.text, year, found.month, found.day)
     return ListItem(
         title=_title_without(_anchor_title(anchor), inside),
         url=url,
