@@ -366,6 +366,35 @@ def test_a_list_in_date_order_oldest_first_is_dated_by_its_last_page(tmp_path: P
     assert f"/ghjh/index_{pages - 1}.html" in asked and "/ghjh/index_2.html" not in asked
 
 
+def test_an_oldest_first_list_without_a_last_page_link_is_read_to_its_end(
+    tmp_path: Path,
+) -> None:
+    """An oldest-first list whose pager has only 下一页 (no 尾页): read on to its last page, where
+    its newest items are, not stopped after the usual three (a fresh column read stale)."""
+    today = today_local()
+    pages = 5
+
+    def page(n: int) -> Route:
+        days = [today - timedelta(days=20 * (pages - 1 - n) + 3 * k) for k in range(3)][::-1]
+        items = "".join(
+            f"<li><a href='./t{day:%Y%m%d}_{n}{k}.html'>第{n}页第{k}条经济动态信息</a>"
+            f"<span>{day.isoformat()}</span></li>"
+            for k, day in enumerate(days)
+        )
+        pager = f"<a href='index_{n + 1}.html'>下一页</a>" if n < pages - 1 else ""
+        return _page(f"<ul class='list'>{items}</ul>{pager}")
+
+    routes = {"/": _page("<div class='nav'><a href='/jjdt/'>经济动态</a></div>")}
+    for n in range(pages):
+        routes[f"/jjdt/{'index' if n == 0 else f'index_{n}'}.html"] = page(n)
+    routes["/jjdt/"] = routes["/jjdt/index.html"]
+    routes["/jjdt/t*"] = _page("<p>正文</p>")
+    with RouteServer(routes) as server:
+        findings, tree = _judged(tmp_path, server.url)
+    assert {row["name"]: row["newest_date"] for row in tree} == {"经济动态": today.isoformat()}
+    assert not [f for f in findings if f["kind"] == "stale_column"]
+
+
 def test_a_column_that_goes_to_its_first_sub_column_is_not_that_sub_columns_sibling(
     tmp_path: Path,
 ) -> None:

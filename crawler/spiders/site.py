@@ -118,6 +118,7 @@ RECHECK_PRIORITY = 10  # links that failed last time: before the pages the crawl
 PREPASS_SAMPLE_EVERY = 16  # pre-pass answers per latency sample (_prepass_answered)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
+OLDEST_FIRST_PAGES = 30  # list pages read of an oldest-first list without a 尾页 link
 PROSE_CHARS = 40  # of a page's own paragraphs: a short 机构职能 page is content
 HOME_TEXT = 200  # characters of text a homepage has at least, unless a script builds it
 READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listdata"})
@@ -144,6 +145,8 @@ class ColumnState:
     is_home: bool
     pending: int = 0
     pages_read: int = 0
+    # oldest first with no link to its last page: read on by 下一页 to where its newest are
+    to_the_end: bool = False
     http_status: int | None = None
     error: str | None = None
     final_url: str | None = None
@@ -1852,10 +1855,11 @@ class SiteSpider(Spider):
         state.items.extend(items)
         next_url = None if state.is_home else next_page_url(doc, response.url)
         if first and next_url and oldest_first(items):
-            next_url = last_page_url(doc, response.url) or next_url  # its newest are last
+            last = last_page_url(doc, response.url)  # its newest are last
+            next_url, state.to_the_end = last or next_url, last is None
         if (
             next_url
-            and state.pages_read < self.list_pages
+            and state.pages_read < (OLDEST_FIRST_PAGES if state.to_the_end else self.list_pages)
             and request_key(next_url, response.encoding) not in (None, *state.visited)
         ):
             yield self._list_request(state, next_url, response.encoding)
