@@ -30,7 +30,7 @@ from typing import Any
 
 from monitor.records import BLOCKED  # a peer's close reason: done, but pages were refused it
 
-WORK = frozenset({"link", "page", "anchor"})  # messages that make work for their receiver
+WORK = frozenset({"link", "page", "anchor", "coming"})  # messages that make work for their receiver
 BATCH_SECONDS = 0.02  # messages are sent, and taken, in batches at most this old
 
 

@@ -1775,6 +1775,8 @@ class SiteSpider(Spider):
                 yield from self._handed_page(*message[1:])
             elif message[0] == "anchor":
                 yield from self._want_anchor(message[1], message[2])
+            elif message[0] == "coming":
+                self.getting.add(message[1])  # the lead reads it for a column, then hands it
         if self.link.inbox:
             self._wake_inbox()
         yield from self._replay_queued()
@@ -2052,6 +2054,10 @@ class SiteSpider(Spider):
             state.pending += 1
             detail = self._request(url, url, "detail", encoding, "GET")
             detail.meta.update(gw_column=state, gw_item=url)
+            if self.link is not None and not self.partition.owns(key):
+                # its owner hears now that the page is on its way to it (_hand_over_answer), so
+                # that its other-scheme spelling, if linked too, is only checked there
+                self.link.forward(owner_of(key, self.partition.count), ["coming", key])
             yield detail
 
     def _read_detail(self, response: Response, doc: HtmlElement | None) -> Iterator[Any]:
