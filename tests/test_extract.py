@@ -276,6 +276,34 @@ def test_detail_page_publication_date() -> None:
     assert publication_date(parse_html(two)) is None  # which of the two: none
 
 
+def test_relative_dates_in_a_list_count_back_from_the_crawl() -> None:
+    """刚刚, 3小时前, 昨天, 前天, 5天前 as a list writes them: days before the crawl; a
+    sentence that mentions 3天前 is no date."""
+    doc = parse_html(
+        "<ul class='list'>"
+        "<li><a href='/gzdt/1.html'>我县召开安全生产工作会议</a><span>刚刚</span></li>"
+        "<li><a href='/gzdt/2.html'>县领导调研乡村振兴工作</a><span>3小时前</span></li>"
+        "<li><a href='/gzdt/3.html'>全县秋冬季森林防火会议召开</a><span>昨天</span></li>"
+        "<li><a href='/gzdt/4.html'>我县举办政务公开培训班</a><span>[前天]</span></li>"
+        "<li><a href='/gzdt/5.html'>县政府召开常务会议研究工作</a><span>5天前</span></li>"
+        "<li><a href='/gzdt/6.html'>我县开展消防安全大检查</a><p>早在3天前就已部署</p></li>"
+        "</ul>"
+    )
+    found = main_list(doc, "http://x.gov.cn/gzdt/")
+    assert found is not None
+    crawl = date(2026, 11, 25)
+    dated = [resolve_date(i, None, crawl) for i in found.items]
+    assert [d.date for d in dated] == [
+        crawl,
+        crawl,
+        date(2026, 11, 24),
+        date(2026, 11, 23),
+        date(2026, 11, 20),
+        None,
+    ]
+    assert dated[0].source == "list+crawl-date"
+
+
 def test_a_year_heading_gives_its_lists_dates_their_year() -> None:
     """An archive by year: <h3>2025年</h3> over items dated [11-20], then <h3>2024年</h3>…"""
     doc = parse_html(

@@ -639,10 +639,10 @@ def test_menus_beside_a_column_and_menus_under_it() -> None:
 
 
 def test_a_list_that_cannot_be_dated_is_unreadable_not_empty(tmp_path: Path) -> None:
-    """公示公告 lists items in a date form govwatch does not read (3天前), and so do their pages: the
-    column has content and cannot be dated. It is column_unreadable, never a 空白栏目."""
+    """公示公告 lists items dated by pictures govwatch does not read, and so do their pages:
+    the column has content and cannot be dated. It is column_unreadable, never a 空白栏目."""
     items = "".join(
-        f"<li><a href='/gsgg/{n}.html'>关于第{n}批项目的公示</a><span>{n + 2}天前</span></li>"
+        f"<li><a href='/gsgg/{n}.html'>关于第{n}批项目的公示</a><img src='/d/{n}.png'></li>"
         for n in range(3)
     )
     routes = {
@@ -650,7 +650,9 @@ def test_a_list_that_cannot_be_dated_is_unreadable_not_empty(tmp_path: Path) -> 
         "/gsgg/": _page(f"<ul class='list'>{items}</ul>"),
     }
     for n in range(3):
-        routes[f"/gsgg/{n}.html"] = _page(f"<h1>关于第{n}批项目的公示</h1><p>日期：{n + 2}天前</p>")
+        routes[f"/gsgg/{n}.html"] = _page(
+            f"<h1>关于第{n}批项目的公示</h1><p>日期：<img src='/d/{n}.png'></p>"
+        )
     with RouteServer(routes) as server:
         findings, columns = _judged(tmp_path, server.url)
     assert [(c["name"], c["state"]) for c in columns] == [("公示公告", "unreadable")]

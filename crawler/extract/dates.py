@@ -69,6 +69,7 @@ class DateMatch:
     year: int | None
     month: int
     day: int
+    days_ago: int | None = None  # a relative date (3天前, 昨天): days before the crawl
 
     @property
     def value(self) -> date | None:
@@ -146,6 +147,30 @@ def find_dates(text: str) -> list[DateMatch]:
     for m in _MONTH_DAY.finditer(norm):
         add(m, None, int(m.group(1)), int(m.group(2)))
     return [match for _, match in sorted(found, key=lambda pair: pair[0])]
+
+
+_RELATIVE = re.compile(
+    r"(?P<now>刚刚|今天|今日)|(?P<yesterday>昨天|昨日)|(?P<before>前天)"
+    r"|(?P<n>\d{1,3})\s*(?P<unit>秒|分钟|小时|天|日)前"
+)
+
+
+def relative_date(text: str) -> DateMatch | None:
+    """A date a list writes relative to today, when that is the whole text (刚刚, 5分钟前,
+    3小时前, 昨天, 前天, 3天前): days before the crawl; None for anything else."""
+    norm = normalize(text).strip(" []【】()")
+    found = _RELATIVE.fullmatch(norm)
+    if found is None:
+        return None
+    if found.group("now"):
+        days = 0
+    elif found.group("yesterday"):
+        days = 1
+    elif found.group("before"):
+        days = 2
+    else:
+        days = int(found.group("n")) if found.group("unit") in ("天", "日") else 0
+    return DateMatch(norm, None, 0, 0, days_ago=days)
 
 
 def _cn_number(text: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice, pairwise
 from urllib.parse import urlsplit
 
@@ -21,6 +21,7 @@ from crawler.extract.dates import (
     find_dates,
     latest_not_after,
     normalize,
+    relative_date,
     url_date,
     without_clocks,
 )
@@ -405,6 +406,8 @@ def resolve_date(item: ListItem, detail: DateMatch | None, crawl_date: date) -> 
         value, source = _full_url_date(item), "url"
     if value is None and detail is not None and detail.value is not None:
         value, source = detail.value, "detail"
+    if value is None and found is not None and found.days_ago is not None:
+        value, source = crawl_date - timedelta(days=found.days_ago), "list+crawl-date"
     if value is None and found is not None and found.year is None:
         value = latest_not_after(found.month, found.day, crawl_date)
         source = "list+crawl-date" if value else None
@@ -556,6 +559,10 @@ def _list_item(
     found = outside or inside
     if found is not None and found.year is None and year is not None:
         found = DateMatch(found.text, year, found.month, found.day)
+    if found is None:  # a date relative to today (3天前), in an element or text of its own
+        found = next(
+            (d for text in _texts_outside(item, anchor) if (d := relative_date(text))), None
+        )
     return ListItem(
         title=_title_without(_anchor_title(anchor), inside),
         url=url,
