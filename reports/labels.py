@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.findings import SiteFinding
+
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "政府网站监测报告",
@@ -404,3 +406,18 @@ def reason_text(reason: str, lang: str) -> str:
     if parent is None:
         return f"name has “{keyword}”"
     return f"parent “{parent}” has “{keyword}”"
+
+
+def site_finding_text(f: SiteFinding, lang: str) -> str:
+    """A veto or warning in the operator's words: the check, what was found, which columns."""
+    name = CHECKS[lang].get(f.check, f.check)
+    listed = ("、" if lang == "zh" else ", ").join(f.columns)
+    template = CHECK_DETAILS[lang].get(f.check)
+    date_text = f.newest_date.isoformat() if f.newest_date else "—"
+    detail = (
+        template.format(date=date_text, count=f.count, threshold=f.threshold)
+        if template
+        else f.detail
+    )
+    colon = "：" if lang == "zh" else ": "
+    return f"{name}{colon}{detail}" + (f" ({listed})" if f.columns else "")

@@ -11,11 +11,12 @@ from monitor.findings import (
     ColumnFinding,
     DeadLinkFinding,
     Finding,
+    SiteFinding,
     finding_to_json,
 )
 from monitor.records import LinkFix, RunRecord
 from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment, column_parents
-from reports.labels import CHECKS, STATES
+from reports.labels import CHECKS, STATES, site_finding_text
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
 KINDS = {
@@ -68,7 +69,8 @@ def _describe(f: Finding) -> str:
         return f"{f.column}: {f.error} {f.url}" if f.error else f"{f.column}: {f.url}"
     if isinstance(f, DeadLinkFinding):
         outcome = " ".join(str(part) for part in (f.status, f.error) if part is not None) or "?"
-        where = "首页" if f.on_homepage else f"{len(f.sources)} 个页面"
+        pages = f"{len(f.sources)} 个页面"
+        where = (f"首页等 {pages}" if len(f.sources) > 1 else "首页") if f.on_homepage else pages
         certainty = "锚点缺失" if f.kind == "missing_anchor" else "确定" if f.definite else "疑似"
         scope = "站内" if f.internal else "外部"
         return f"{certainty} {scope} {outcome} {f.url} (位于 {where})"
@@ -79,6 +81,8 @@ def _describe(f: Finding) -> str:
         )
     if isinstance(f, AccountFinding):
         return account_line(f)
+    if isinstance(f, SiteFinding):
+        return site_finding_text(f, "zh")
     return f"{CHECKS['zh'].get(f.check, f.check)}: {f.detail}"
 
 

@@ -20,8 +20,6 @@ from monitor.findings import (
 from monitor.rules import AccountVerdict, ColumnVerdict, SiteAssessment
 from reports.labels import (
     ACCOUNT_STATES,
-    CHECK_DETAILS,
-    CHECKS,
     DATE_SOURCES,
     ERRORS,
     LABELS,
@@ -31,6 +29,7 @@ from reports.labels import (
     STATES,
     VERDICTS,
     reason_text,
+    site_finding_text,
 )
 from reports.urltext import readable_url
 
@@ -323,8 +322,8 @@ def _site_row(a: SiteAssessment, lang: str) -> SiteRow:
         dead_on_homepage=sum(1 for f in dead if f.on_homepage),
         homepage_newest=homepage,
         availability=_availability(a, lang),
-        vetoes=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind == SITE_VETO),
-        warnings=tuple(_site_finding_label(f, lang) for f in site_findings if f.kind != SITE_VETO),
+        vetoes=tuple(site_finding_text(f, lang) for f in site_findings if f.kind == SITE_VETO),
+        warnings=tuple(site_finding_text(f, lang) for f in site_findings if f.kind != SITE_VETO),
     )
 
 
@@ -344,20 +343,6 @@ def _availability(a: SiteAssessment, lang: str) -> str:
     if lang == "zh":
         return f"{ok:.1%}（{a.availability.probes} 次探测，{a.availability.failures} 次失败）"
     return f"{ok:.1%} ({a.availability.probes} probes, {a.availability.failures} failed)"
-
-
-def _site_finding_label(f: SiteFinding, lang: str) -> str:
-    name = CHECKS[lang].get(f.check, f.check)
-    listed = ("、" if lang == "zh" else ", ").join(f.columns)
-    template = CHECK_DETAILS[lang].get(f.check)
-    date_text = f.newest_date.isoformat() if f.newest_date else "—"
-    detail = (
-        template.format(date=date_text, count=f.count, threshold=f.threshold)
-        if template
-        else f.detail
-    )
-    colon = "：" if lang == "zh" else ": "
-    return f"{name}{colon}{detail}" + (f" ({listed})" if f.columns else "")
 
 
 def _column_rows(a: SiteAssessment, preset: Preset, lang: str) -> list[ColumnRow]:

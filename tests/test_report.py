@@ -4,6 +4,7 @@ CSV, no-data."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -288,7 +289,7 @@ def test_findings_as_text_say_each_check_in_chinese() -> None:
     """`findings --format text`: a veto names its check as the reports do, and an empty
     column's line has no gap where an error would be."""
     veto = SiteFinding("site_veto", "t", "columns_not_updated", 5, 5, "5 ≥ 5")
-    assert _describe(veto) == "栏目不更新: 5 ≥ 5"
+    assert _describe(veto) == "栏目不更新：5 个（≥ 5 个）"  # as the reports say it, not in English
     empty = ColumnFinding(
         kind="empty_column",
         site="t",
@@ -308,3 +309,10 @@ def test_findings_as_text_say_each_check_in_chinese() -> None:
         error=None,
     )
     assert _describe(empty) == "财政资金: http://x/czzj/"
+    # a dead link on the homepage and elsewhere says both
+    pages = ("http://x.gov.cn/", "http://x.gov.cn/tzgg/1.html")
+    dead = DeadLinkFinding(
+        "dead_link", "t", "http://x.gov.cn/a.pdf", 404, None, True, True, True, pages, (), None, ()
+    )  # fmt: skip
+    assert _describe(dead).endswith("(位于 首页等 2 个页面)")
+    assert _describe(replace(dead, sources=pages[:1])).endswith("(位于 首页)")
