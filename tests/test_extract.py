@@ -304,6 +304,26 @@ def test_relative_dates_in_a_list_count_back_from_the_crawl() -> None:
     assert dated[0].source == "list+crawl-date"
 
 
+def test_a_date_kept_in_an_attribute_dates_its_item() -> None:
+    """<li data-time="…">, <time datetime="…">, a date drawn as a picture with its alt."""
+    doc = parse_html(
+        "<ul class='list'>"
+        "<li data-time='2026-04-02'><a href='/gsgg/1.html'>第一批拟录用人员公示</a></li>"
+        "<li><a href='/gsgg/2.html'>县住建局项目公示公告</a><time datetime='2026-03-15'></time></li>"
+        "<li><a href='/gsgg/3.html'>视频：我县冬季招聘会</a><img src='/d/3.png' alt='2026-01-20'></li>"
+        "<li><a href='/gsgg/4.html'>没有日期的一条公示信息</a><img src='/i/4.png' alt='配图'></li>"
+        "</ul>"
+    )
+    found = main_list(doc, "http://x.gov.cn/gsgg/")
+    assert found is not None
+    assert [i.list_date.value if i.list_date else None for i in found.items] == [
+        date(2026, 4, 2),
+        date(2026, 3, 15),
+        date(2026, 1, 20),
+        None,
+    ]
+
+
 def test_a_year_heading_gives_its_lists_dates_their_year() -> None:
     """An archive by year: <h3>2025年</h3> over items dated [11-20], then <h3>2024年</h3>…"""
     doc = parse_html(

@@ -690,3 +690,36 @@ def test_a_short_text_page_and_a_one_link_landing_page_are_not_empty(tmp_path: P
     assert by_name["机构职能"] == "content"
     assert by_name["互动交流"] == "parent"
     assert [f["column"] for f in findings if f["kind"] == "empty_column"] == ["便民公告"]
+
+
+def test_a_list_shown_in_a_frame_from_another_site_dates_its_column(tmp_path: Path) -> None:
+    """领导活动's page shows its list in a frame from the 信息公开 platform's host: the column is
+    dated by that list (it was column_unreadable); the platform's own menu names no column
+    of this site, and its links are not this site's to check."""
+    old = today_local() - timedelta(days=40)
+    with RouteServer({}) as platform:
+        platform.routes["/ldhd/list.html"] = _page(
+            "<div class='nav'><a href='/zfxxgk/'>政府信息公开</a><a href='/yjsq/'>依申请公开</a></div>"
+            "<ul class='list'>"
+            + "".join(
+                f"<li><a href='/ldhd/{n}.html'>县领导调研第{n}个重点项目</a>"
+                f"<span>{(old - timedelta(days=n)).isoformat()}</span></li>"
+                for n in range(3)
+            )
+            + "</ul>"
+        )
+        routes = {
+            "/": _page("<div class='nav'><a href='/'>首页</a><a href='/ldhd/'>领导活动</a></div>"),
+            "/ldhd/": _page(
+                f"<iframe src='{platform.url}ldhd/list.html' width='100%' height='600'></iframe>"
+            ),
+        }
+        with RouteServer(routes) as server:
+            findings, tree = _judged(tmp_path, server.url)
+    by_name = {row["name"]: row for row in tree}
+    assert set(by_name) == {"领导活动"}
+    assert by_name["领导活动"]["newest_date"] == old.isoformat()
+    stale = [f["column"] for f in findings if f["kind"] == "stale_column"]
+    assert stale == ["领导活动"]
+    asked = {path for _, path in platform.requests}
+    assert asked == {"/ldhd/list.html"}  # its list read, its articles and menu not crawled

@@ -550,6 +550,26 @@ def _year_heading(container: HtmlElement) -> int | None:
     return int(found.group(1)) if found else None
 
 
+_DATE_ATTRIBUTES = ("datetime", "data-time", "data-date", "data-pubdate", "data-publishtime")
+
+
+def _date_in_attributes(item: HtmlElement, anchor: HtmlElement) -> DateMatch | None:
+    """A full date an item keeps in an attribute, not in its text: ``<li data-time="…">``,
+    ``<time datetime="…">``, a date drawn as a picture whose ``alt`` says it."""
+    for node in item.iter():
+        if not isinstance(node.tag, str) or node is anchor:
+            continue
+        values = [node.get(name) for name in _DATE_ATTRIBUTES]
+        if tag_of(node) == "img":
+            values.append(node.get("alt"))
+        for value in values:
+            if value and len(value) <= 32:
+                dates = [d for d in find_dates(value) if d.year is not None]
+                if len(dates) == 1:
+                    return dates[0]
+    return None
+
+
 def _list_item(
     item: HtmlElement, anchor: HtmlElement, base: str, year: int | None = None
 ) -> ListItem:
@@ -559,6 +579,8 @@ def _list_item(
     found = outside or inside
     if found is not None and found.year is None and year is not None:
         found = DateMatch(found.text, year, found.month, found.day)
+    if found is None:  # a date in an attribute (<li data-time=…>, a picture's alt) alone
+        found = _date_in_attributes(item, anchor)
     if found is None:  # a date relative to today (3天前), in an element or text of its own
         found = next(
             (d for text in _texts_outside(item, anchor) if (d := relative_date(text))), None

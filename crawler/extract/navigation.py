@@ -367,6 +367,27 @@ def frame_urls(doc: HtmlElement, page_url: str, home: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_CONTENT_HEIGHT = 300  # pixels: a frame this tall is the page's content, not a widget
+
+
+def content_frames(doc: HtmlElement, page_url: str, home: str) -> list[str]:
+    """Frames on another site that hold a page's content (a column whose list is shown from
+    the 信息公开 platform's host): as wide as the page, or tall; not a widget (weather, a
+    counter) of a few lines."""
+    base = base_url(doc, page_url)
+    found = []
+    for element in doc.iter("iframe", "frame"):
+        src = (element.get("src") or "").strip()
+        url = urljoin(base, src) if src else ""
+        if not url.startswith(("http://", "https://")) or same_site(url, home):
+            continue
+        width, height = (element.get(name) or "" for name in ("width", "height"))
+        tall = height.rstrip("px").isdigit() and int(height.rstrip("px")) >= _CONTENT_HEIGHT
+        if tall or width.strip() == "100%" or element.tag == "frame":
+            found.append(url)
+    return list(dict.fromkeys(found))
+
+
 # getElementById("f").src = "/rsxx/list_22.html" (or $("#f").attr("src", "…")).
 _FRAME_SET = re.compile(
     r"""(?:getElementById\(\s*(['"])([\w-]+)\1\s*\)\.src\s*=\s*|\$\(\s*(['"])#([\w-]+)\3\s*\)"""

@@ -64,6 +64,7 @@ from crawler.extract.navigation import (
     NavLink,
     box_hub_columns,
     box_links,
+    content_frames,
     frame_urls,
     hub_columns,
     navigation_links,
@@ -121,7 +122,7 @@ MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 OLDEST_FIRST_PAGES = 30  # list pages read of an oldest-first list without a 尾页 link
 PROSE_CHARS = 40  # of a page's own paragraphs: a short 机构职能 page is content
 HOME_TEXT = 200  # characters of text a homepage has at least, unless a script builds it
-READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listdata"})
+READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listframe", "listdata"})
 PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # Characters no host name may have (WHATWG URL's forbidden host and domain code points).
@@ -147,6 +148,7 @@ class ColumnState:
     pages_read: int = 0
     # oldest first with no link to its last page: read on by 下一页 to where its newest are
     to_the_end: bool = False
+    outside_frames_asked: bool = False
     http_status: int | None = None
     error: str | None = None
     final_url: str | None = None
@@ -809,7 +811,7 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_list(response, doc))
         elif role == "detail":
             yield from self._guarded(response.meta["gw_column"], self._read_detail(response, doc))
-        elif role in ("sitemap", "navframe"):
+        elif role in ("sitemap", "navframe", "listframe"):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
@@ -1073,7 +1075,7 @@ class SiteSpider(Spider):
         elif state is not None and role == "listdata":
             state.unreadable = True
             yield from self._settle(state)
-        elif state is not None and role in ("sitemap", "navframe"):
+        elif state is not None and role in ("sitemap", "navframe", "listframe"):
             yield from self._settle(state)
         elif state is not None and role == "detail":
             state.details[request.meta["gw_item"]] = None
@@ -1298,8 +1300,8 @@ class SiteSpider(Spider):
         content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
         if b"html" not in content_type:
             return None
-        if not self.internal(response.url):
-            return None
+        if not self.internal(response.url) and response.meta.get("gw_role") != "listframe":
+            return None  # another site's page is not read (but the frame that shows a list)
         return parse_html(response.text)
 
     def _process_page(self, response: TextResponse, doc: HtmlElement) -> Iterator[Any]:
@@ -1959,10 +1961,12 @@ class SiteSpider(Spider):
         state: ColumnState = response.meta["gw_column"]
         if doc is not None:
             home = self.home_url
-            frame = response.meta["gw_role"] == "navframe"
+            role = response.meta["gw_role"]
+            frame = role in ("navframe", "listframe")
             if frame and not state.is_home:
                 yield from self._framed_list(state, doc, response)
-            if self.discovers and state.depth < MAX_DEPTH:
+            # another site's frame (listframe) is read for the column's list alone
+            if self.discovers and state.depth < MAX_DEPTH and role != "listframe":
                 links = tree_links(doc, response.url, home)
                 if not frame:
                     links = sitemap_links(doc, response.url, home) + links
@@ -2001,6 +2005,10 @@ class SiteSpider(Spider):
             state.frames_asked = True
             for frame in frame_urls(doc, url, self.home_url):
                 yield from self._read_for_column(state, frame, "navframe")
+        if not state.outside_frames_asked:
+            state.outside_frames_asked = True  # its list may be shown from another site
+            for frame in content_frames(doc, url, self.home_url):
+                yield from self._read_for_column(state, frame, "listframe")
         if signals.data_urls and not state.data_tried:
             state.data_tried = True
             state.pending += 1
