@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import islice, pairwise
+from itertools import chain, islice, pairwise
 from urllib.parse import urlsplit
 
 from crawler.extract.dates import (
@@ -485,7 +485,7 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
 
 
 _LIKE_BLOCKS = 3  # cards of a picture list (<div class="pic"><a><img><p>标题</p></a></div>…)
-_BLOCK_TAGS = frozenset({"div", "section", "figure", "p", "span"})
+_BLOCK_TAGS = frozenset({"div", "section", "figure"})  # not an article's paragraphs
 
 
 def _one_of_like_blocks(node: HtmlElement) -> bool:
@@ -493,18 +493,15 @@ def _one_of_like_blocks(node: HtmlElement) -> bool:
     link: a card of a list laid out without list elements, dated or not."""
     if tag_of(node) not in _BLOCK_TAGS:
         return False
-    parent = node.getparent()
-    if parent is None:
-        return False
-    kind = (node.tag, node.get("class"))
-    alike = [
-        child
-        for child in parent
-        if isinstance(child.tag, str) and (child.tag, child.get("class")) == kind
-    ]
-    if len(alike) < _LIKE_BLOCKS:
-        return False
-    return all(child.find(".//a[@href]") is not None for child in alike)
+    kind, alike = (node.tag, node.get("class")), 1
+    for sibling in chain(node.itersiblings(preceding=True), node.itersiblings()):
+        if sibling.tag == kind[0] and sibling.get("class") == kind[1]:
+            if sibling.find(".//a[@href]") is None:
+                return False  # a block like it without a link: no list of links
+            alike += 1
+            if alike >= _LIKE_BLOCKS:
+                return True
+    return False
 
 
 def dated_item(anchor: HtmlElement) -> bool:
