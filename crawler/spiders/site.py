@@ -2063,7 +2063,7 @@ class SiteSpider(Spider):
             detail = self._request(url, url, "detail", encoding, "GET")
             detail.meta.update(gw_column=state, gw_item=url)
             if self.link is not None and not self.partition.owns(key):
-                # its owner hears now that the page is on its way to it (_hand_over_answer), so
+                # its owner hears now that the page is on its way to it (_owns_fetched), so
                 # that its other-scheme spelling, if linked too, is only checked there
                 self.link.forward(owner_of(key, self.partition.count), ["coming", key])
             yield detail
