@@ -850,7 +850,8 @@ def failure_history(
     """For each failing link: how many of the latest complete full runs in a row it failed in,
     and since when (at most ``runs`` runs back: a quarter of nightly crawls, so that a 台账's
     首次发现 does not creep forward). A partial run (a scan, a recheck) in between that found it
-    working ends the streak: it failed again after a fix, it is new again."""
+    working ends the streak: it failed again after a fix, it is new again; one that found it
+    failing after the last crawl is when it was last seen failing."""
     query = select(Run).where(Run.site_id == site_id, Run.status == "complete", Run.kind != "probe")
     if before is not None:
         query = query.where(Run.started_at < before)
@@ -870,8 +871,11 @@ def failure_history(
     history: dict[str, FailureHistory] = {}
     for key in url_keys:
         streak: list[Run] = []
+        latest: datetime | None = None  # last seen failing: by a crawl, or a later recheck
         for run in recent:
             failed = outcome.get((run.id, key))
+            if failed and latest is None:
+                latest = run.started_at
             if run.scope != "full":
                 if failed is False:
                     break  # seen working since
@@ -880,7 +884,9 @@ def failure_history(
                 break
             streak.append(run)
         if streak:
-            history[key] = FailureHistory(streak[-1].started_at, streak[0].started_at, len(streak))
+            history[key] = FailureHistory(
+                streak[-1].started_at, latest or streak[0].started_at, len(streak)
+            )
     return history
 
 

@@ -264,6 +264,11 @@ def test_a_link_that_fails_again_after_a_recheck_found_it_fixed_is_new(tmp_path:
     with engine_scope(db) as engine, session_scope(engine) as session:
         long = store.failure_history(session, "x", [url])[url]
     assert (long.consecutive_runs, long.first_seen) == (12, datetime(2024, 7, 19, 4))
+    # a recheck that finds it still dead is when it was last seen failing (not a crawl more)
+    run("recheck", "partial", 404, 16)
+    with engine_scope(db) as engine, session_scope(engine) as session:
+        rechecked = store.failure_history(session, "x", [url])[url]
+    assert (rechecked.consecutive_runs, rechecked.last_seen) == (12, datetime(2024, 7, 19, 16))
 
 
 def test_a_redirected_dead_link_shows_where_it_went() -> None:
