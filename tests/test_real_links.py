@@ -152,7 +152,8 @@ def test_firewalls_missing_page_redirects_and_articles_about_404(tmp_path: Path)
     assert dead["/files/deleted.doc"]["final_url"] == f"{server.url}404.html"
     # The report says what the status does not: a 200 that is not the page, a firewall's 403.
     links = (tmp_path / "out" / "links.html").read_text(encoding="utf-8")
-    assert "HTTP 200（软404：页面不存在）" in links
+    # (a deleted page sent to the site's error page: where it was sent, not what that says)
+    assert f"HTTP 200（软404：被跳转至 {server.url}404.html）" in links
     assert "HTTP 403（被防火墙拦截或限流）" in links
 
 
