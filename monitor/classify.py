@@ -1,5 +1,6 @@
 """Which category a column is, and why: its ColumnType meta tag, its name, then its parents'
-names, against the rule preset's keyword lists (the longest matching keyword wins)."""
+names, against the rule preset's keyword lists (the longest matching keyword wins, unless a
+category's ``keywords_at_end`` ends the name)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def classify(
 
 
 def _best_keyword(text: str, preset: Preset) -> tuple[str, str] | None:
+    for category, rule in preset.categories.items():
+        ending = next((k for k in rule.keywords_at_end if text.endswith(k)), None)
+        if ending is not None:
+            return category, ending  # the name's last word says what the column is
     best: tuple[int, str, str] | None = None
     for category, rule in preset.categories.items():
         for keyword in rule.keywords:

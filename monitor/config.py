@@ -229,6 +229,9 @@ class CategoryRule(_Strict):
     max_age: WindowField | None = None
     keywords: tuple[str, ...] = ()
     days: Literal["calendar", "workdays"] = "calendar"
+    # A keyword of these that ends a name wins over a longer one inside it: 乡村振兴动态 is news
+    # about 乡村振兴 (its last word says what the column is), not a 重点领域 column.
+    keywords_at_end: tuple[str, ...] = ()
 
 
 class VetoRules(_Strict):

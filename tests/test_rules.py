@@ -282,6 +282,11 @@ def test_no_complete_run_is_said_loudly(preset: Preset) -> None:
         ("政务信息公开", (), "other"),  # the 信息公开 parent, not a 政务信息 column
         ("年度报告", ("政府信息公开",), "other"),
         ("通知公告", ("政府信息公开",), "notice"),
+        # news about a 重点领域 is news: the name's last word says what the column is
+        ("乡村振兴动态", (), "news"),
+        ("安全生产要闻", (), "news"),
+        ("乡村振兴", (), "key-area"),
+        ("重大项目公示", (), "key-area"),  # only news words win at the end
     ],
 )
 def test_column_names_classify_by_the_longest_keyword(
