@@ -132,7 +132,7 @@ def run_govwatch(server: SiteServer, work: Path, timeout: float) -> ToolRun:
             "wall_ratio": round(second.wall_s / first.wall_s, 3) if first.wall_s else None,
             "cpu_ratio": round(second.cpu_s / first.cpu_s, 3) if first.cpu_s else None,
             "definite": _score(
-                {canon(f["url"]) for f in dead2 if f["definite"]}, _persistent(server)
+                {canon(f["url"]) for f in dead2 if f["definite"]}, _confirmable(server)
             ),
             "transient_reported_definite": len(
                 {canon(f["url"]) for f in dead2 if f["definite"]} & _transients(server)
@@ -276,6 +276,15 @@ def missing_peer(tool: str) -> str | None:
 
 def _persistent(server: SiteServer) -> set[str]:
     return {k for k, p in server.site.truth.items() if p.expected != TRANSIENT}
+
+
+# Planted kinds whose links the server does not let a checker see: suspected however long.
+NEVER_CONFIRMED = frozenset({"blocked_429"})
+
+
+def _confirmable(server: SiteServer) -> set[str]:
+    """What a second crawl reports definite: every persistent fault but a server's refusal."""
+    return {k for k in _persistent(server) if server.site.truth[k].kind not in NEVER_CONFIRMED}
 
 
 def _transients(server: SiteServer) -> set[str]:

@@ -248,8 +248,11 @@ class LinkRules(_Strict):
     # Answers that say the page is there, behind a login (401 and its password prompt, as a
     # redirect to a login page is): never a dead link.
     reachable_status: frozenset[int] = frozenset({401})
-    # A suspected link that fails in this many complete crawls in a row becomes definite.
+    # A suspected link that fails in this many complete crawls in a row becomes definite...
     confirm_runs: int = Field(default=2, ge=1)
+    # ...but not one the server would not let us check (429, a firewall's page, a ban): that
+    # says nothing of the page, night after night.
+    never_confirmed: frozenset[str] = frozenset({"blocked"})
 
 
 class AvailabilityRules(_Strict):

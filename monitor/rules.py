@@ -198,7 +198,8 @@ def judge_link(
     history: FailureHistory | None = None,
 ) -> DeadLinkFinding:
     """Definite at once for 404/410, 403 on the site, DNS failures; otherwise suspected until
-    it has failed in ``confirm_runs`` complete crawls in a row."""
+    it has failed in ``confirm_runs`` complete crawls in a row, unless the server would not let
+    us check it (``never_confirmed``: blocked), which stays suspected."""
     check = problem.check
     streak = history.consecutive_runs if history else 1
     anchor = check.error == MISSING_ANCHOR
@@ -210,7 +211,11 @@ def judge_link(
         url=shown,
         status=check.status,
         error=check.error,
-        definite=not anchor and (is_definite(check, rules) or streak >= rules.confirm_runs),
+        definite=not anchor
+        and (
+            is_definite(check, rules)
+            or (streak >= rules.confirm_runs and check.error not in rules.never_confirmed)
+        ),
         internal=check.internal,
         on_homepage=any(_normal(s) in homepage_urls for s in sources),
         sources=sources,

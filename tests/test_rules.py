@@ -11,8 +11,15 @@ import pytest
 from monitor.classify import classify
 from monitor.config import ColumnConfig, Preset, SiteConfig, load_preset
 from monitor.durations import Window, parse_window, subtract_months
-from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence, LinkProblem, RunRecord
-from monitor.rules import assess_site, column_parents, is_definite
+from monitor.records import (
+    ColumnObservation,
+    FailureHistory,
+    LinkCheck,
+    LinkOccurrence,
+    LinkProblem,
+    RunRecord,
+)
+from monitor.rules import assess_site, column_parents, is_definite, judge_link
 from monitor.workdays import WorkdayCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,3 +334,25 @@ def test_a_columns_parent_is_the_column_whose_folder_holds_it() -> None:
         "工作动态": "领导信息",
         "领导信息": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "nights", "definite"),
+    [
+        (500, None, 1, False),  # suspected on the first night
+        (500, None, 2, True),  # confirmed by the second
+        (None, "timeout", 3, True),
+        (429, "blocked", 3, False),  # the server would not let us check: it says nothing
+        (403, "blocked", 5, False),  # a firewall's page, however long
+        (404, None, 1, True),
+    ],
+)
+def test_a_suspected_link_is_confirmed_by_nights_unless_it_was_blocked(
+    preset: Preset, status: int | None, error: str | None, nights: int, definite: bool
+) -> None:
+    url = "http://other.gov.cn/a.html"
+    check = LinkCheck(url, url, False, "GET", status, error, None, url)
+    problem = LinkProblem(check, (LinkOccurrence(HOME, url, url, "a", "href", "链接"),))
+    seen = datetime(2024, 7, 19)
+    found = judge_link(site(), problem, {HOME}, preset.links, FailureHistory(seen, seen, nights))
+    assert found.definite is definite
