@@ -36,13 +36,15 @@ def classify(
 
 
 def _best_keyword(text: str, preset: Preset) -> tuple[str, str] | None:
-    for category, rule in preset.categories.items():
-        ending = next((k for k in rule.keywords_at_end if text.endswith(k)), None)
-        if ending is not None:
-            return category, ending  # the name's last word says what the column is
+    # the name's last word says what the column is, when it is one of keywords_at_end: then
+    # the longest keyword the name ends with (部门动态 over 动态)
+    at_end = any(
+        text.endswith(k) for rule in preset.categories.values() for k in rule.keywords_at_end
+    )
     best: tuple[int, str, str] | None = None
     for category, rule in preset.categories.items():
-        for keyword in rule.keywords:
-            if keyword in text and (best is None or len(keyword) > best[0]):
+        for keyword in (*rule.keywords, *rule.keywords_at_end):
+            found = text.endswith(keyword) if at_end else keyword in text
+            if found and (best is None or len(keyword) > best[0]):
                 best = (len(keyword), category, keyword)
     return (best[1], best[2]) if best else None
