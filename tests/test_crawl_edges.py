@@ -558,3 +558,27 @@ def test_an_article_the_homepage_lists_under_both_schemes_is_read_once(tmp_path:
     assert gets.count("/news/1.html") == 1, gets
     dead = [f["url"] for f in findings if f["kind"] == "dead_link"]
     assert dead == [f"{plain}gone.pdf"]
+
+
+def test_a_page_larger_than_any_page_read_is_there_not_dead(tmp_path: Path) -> None:
+    """A 专题 page of 3 MB when pages are read up to 1 MB (DOWNLOAD_MAXSIZE): it answers 200,
+    as a browser shows it; its text is not read. It was an `error`, definite by the second
+    night."""
+    big = _html("<p>" + "专题内容" * 300_000 + "</p>")
+    routes = {
+        "/": Route(200, _html("<a href='/zt/big.html'>大型专题</a><a href='/gone.html'>失效</a>")),
+        "/zt/big.html": Route(200, big),
+    }
+    with RouteServer(routes) as server:
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, server.url)
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(DOWNLOAD_MAXSIZE=1_000_000))
+        findings = findings_json(config, db, today_local())
+    assert len(big) > 1_000_000
+    dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
+    assert dead == {"gone.html"}
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        rows = conn.execute(
+            "select status, error from link_checks where url like '%/zt/big.html'"
+        ).fetchall()
+    assert rows == [(200, None)]

@@ -309,6 +309,7 @@ class SiteSpider(Spider):
         self.discovers = site.discovers and self.plan.mode in ("full", "freshness")
         self.excluded = {column_key(x) if "://" in x else x for x in site.exclude}
         self.list_pages = 3
+        self.max_body = 0  # DOWNLOAD_MAXSIZE: a larger answer is not read
         self.detail_lookups = 20
         self.head_fallback: set[int] = set()
         self.retried: frozenset[int] = frozenset()  # the answers a crawl retries
@@ -354,6 +355,7 @@ class SiteSpider(Spider):
             max(1, per_server // 2),
             max(1, settings.getint("CONCURRENT_REQUESTS") // 2),
         )
+        spider.max_body = settings.getint("DOWNLOAD_MAXSIZE")
         if settings.getbool("GOVWATCH_QUICK_CHECKS"):
             spider.quick = QuickChecks(
                 spider._downloader,
@@ -1210,6 +1212,11 @@ class SiteSpider(Spider):
         self, headers: Any, body_length: int, request: Request, spider: Spider
     ) -> None:
         content_type = (headers.get(b"Content-Type") or b"").lower()
+        if isinstance(body_length, int) and body_length > self.max_body > 0:
+            # Larger than any page is read (DOWNLOAD_MAXSIZE): there all the same, as a
+            # browser shows it; its status is its outcome, its text is not read.
+            request.meta["gw_body_skipped"] = request
+            raise StopDownload(fail=False)
         if request.meta.get("gw_headers_only"):
             # A small HTML answer is read: a firewall's block page says what the status hides
             # (a 403 from a WAF is not a missing page).
