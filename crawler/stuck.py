@@ -9,7 +9,8 @@ for its first seconds).
 
 A request is *stuck* when it has been in flight much longer than its server usually takes:
 longer than ``GOVWATCH_STUCK_AFTER`` seconds and than ``STUCK_LATENCY_FACTOR`` times the
-server's typical latency (a low quantile of its recent answers). A stuck request is not load
+server's typical latency (a low quantile of its recent answers; nothing is stuck on a server that
+has not answered yet, but last night's timeouts). A stuck request is not load
 the server is working through, so it stops counting against the server's concurrency, up to
 ``GOVWATCH_STUCK_ALLOWANCE`` stuck requests per server; beyond that they count again. A server
 that is slow for everything never has stuck requests (its typical latency is slow too).
@@ -80,13 +81,17 @@ class SlotWatch:
         return lent_stuck + sum(
             1
             for request, since in self.seen.items()
-            if now - since >= threshold
+            if (self.latencies and now - since >= threshold)
             or request.meta.get(HUNG_BEFORE) == request.url
             or request.meta.get(SECOND_TRY) == request.url
         )
 
     def newly_stuck(self, now: float, minimum: float) -> list[Request]:
-        """Stuck requests (by time) not offered a second try yet; they are marked offered."""
+        """Stuck requests (by time) not offered a second try yet; they are marked offered.
+        None before the server has answered once: a slow server's first requests are not
+        stuck, they are its pace (it was sent twice its limit before its first answer)."""
+        if not self.latencies:
+            return []
         threshold = self.stuck_threshold(minimum)
         found = [
             request

@@ -28,7 +28,13 @@ def _slot_with(requests: int) -> Slot:
 
 
 def test_a_request_is_stuck_only_well_beyond_the_minimum_and_the_servers_latency() -> None:
+    # A server that has not answered yet: its first requests are its pace, never stuck.
+    fresh = SlotWatch(_slot_with(3))
+    fresh.count_stuck(now=100.0, minimum=2.0)
+    assert fresh.count_stuck(now=150.0, minimum=2.0) == 0
+    assert fresh.newly_stuck(now=150.0, minimum=2.0) == []
     watch = SlotWatch(_slot_with(3))
+    watch.latencies.append(0.01)  # it answers quickly
     assert watch.count_stuck(now=100.0, minimum=2.0) == 0  # first seen now
     assert watch.count_stuck(now=101.9, minimum=2.0) == 0
     assert watch.count_stuck(now=102.0, minimum=2.0) == 3
@@ -110,6 +116,7 @@ def test_a_url_that_hung_last_time_is_stuck_from_the_start_within_the_allowance(
     moved = Request("http://127.0.0.1/moved.html", meta={HUNG_BEFORE: "http://127.0.0.1/old.html"})
     slot.transferring.update({hung, moved})
     watch = SlotWatch(slot)
+    watch.latencies.append(0.01)
     # Only the URL that hung itself (not a redirect carrying its meta) counts at once.
     assert watch.count_stuck(now=100.0, minimum=2.0) == 1
     assert watch.count_stuck(now=102.0, minimum=2.0) == 4
@@ -123,6 +130,7 @@ def test_a_second_try_and_a_stuck_read_of_the_small_client_count_as_stuck_at_onc
     stuck.stuck = True  # crawler.quickcheck marks a read that waited past the threshold
     slot.transferring.update({second, quiet, stuck})  # type: ignore[arg-type]
     watch = SlotWatch(slot)
+    watch.latencies.append(0.01)
     # The second try of a hanging URL and the stuck read, not the fresh request or the other
     # lent connection; the fresh one only once it is past the threshold itself.
     assert watch.count_stuck(now=100.0, minimum=2.0) == 2
