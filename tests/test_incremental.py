@@ -611,3 +611,31 @@ def test_a_rate_limited_site_is_read_on_the_second_night_too(tmp_path: Path) -> 
     assert findings == [], findings
     pages_read = _run_rows(tmp_path / "g.db", "select pages from runs order by id")
     assert pages_read == [(pages + 1,), (pages + 1,)]
+
+
+def test_another_sites_page_checked_by_get_is_asked_once_the_next_night(tmp_path: Path) -> None:
+    """Another site's page whose HEAD is refused (405) is checked by GET; the next night the
+    pre-pass asks it conditionally and its 304 is its check: not asked twice more (HEAD, GET)."""
+    with RouteServer(
+        {"/news.html": Route(200, b"<html><body>ok</body></html>", head_status=405)}, etags=True
+    ) as other:
+        routes = {"/": _html("首页", f"<a href='{other.url}news.html'>合作网站</a>")}
+        with RouteServer(routes, etags=True) as server:
+            config = tmp_path / "site.yaml"
+            config.write_text(
+                f"sites:\n  - {{id: ext, name: 外链站, home: '{server.url}', discover: false}}\n",
+                encoding="utf-8",
+            )
+            db_path = tmp_path / "g.db"
+            db = f"sqlite:///{db_path}"
+            govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+            before = len(other.requests)
+            govwatch("crawl", "-c", str(config), "--db", db, *FAST)
+            second = other.requests[before:]
+            findings = findings_json(config, db, today_local())
+    assert second == [("GET", "/news.html")]
+    assert other.conditional[-1:] == ["/news.html"]
+    assert not [f for f in findings if f["kind"] == "dead_link"]
+    assert _run_rows(
+        db_path, "select status from link_checks where run_id = 2 and url like '%news.html'"
+    ) == [(304,)]

@@ -575,6 +575,11 @@ class SiteSpider(Spider):
             yield from self._believe_head(
                 key, url, partial(self._record, key, url, "HEAD", answer=answer)
             )
+        elif answer is not None:
+            # checked by GET last night (another site's page whose HEAD was not believed) and
+            # 304 Not Modified to the pre-pass just now: there, unchanged; not asked twice more
+            self.requested.add(key)
+            yield from self._record(key, url, "GET", answer=answer, revalidated=True)
         elif self._quick_check(key, url, referer):
             self.requested.add(key)
         else:
