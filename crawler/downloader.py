@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -149,18 +148,6 @@ class PoliteDownloader(Downloader):
             crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY"),
             crawler.settings.getfloat("GOVWATCH_BAN_WAIT"),
         )
-
-    def slow_down(self, slot_key: str, floor: float, pause: float) -> None:
-        """Ask the server no faster than ``floor`` seconds apart for the rest of the crawl (a
-        floor under AutoThrottle's delay), and nothing for ``pause`` seconds from now."""
-        floor = self.refusals.keep_floor(slot_key, floor)
-        slot = self.slots.get(slot_key)
-        if slot is None:
-            return
-        slot.delay = max(slot.delay, floor)
-        if pause > 0 and slot.delay > 0:
-            # Scrapy's slot sends its next request ``delay`` after ``lastseen``
-            slot.lastseen = max(slot.lastseen, time.monotonic() + pause - slot.delay)
 
     def needs_backout(self) -> bool:
         """Whether the engine waits before it hands over another request: when as many as

@@ -101,41 +101,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             and not request.meta.get("gw_fallback")
         ):
             return response
-        if self._rate_limited(request, response.status):
-            self._too_many(request, retry_after_seconds(response.headers.get(b"Retry-After")))
         if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
             self._plan_wait(request, retry_after_seconds(response.headers.get(b"Retry-After")))
         return super().process_response(request, response)
-
-    def _rate_limited(self, request: Request, status: int) -> bool:
-        """A 429 from a server that answers our first tries with a burst of them: it limits
-        our rate (crawler.refusals.rate_answer). The rechecks of last night's failures (their
-        429s come together at the start) and retries say nothing of the rate."""
-        if request.meta.get(RECHECKED) or request.meta.get("retry_times"):
-            return False
-        downloader = self._downloader()
-        slot_key = request.meta.get("download_slot")
-        if downloader is None or not slot_key:
-            return False
-        return downloader.refusals.rate_answer(str(slot_key), status == 429) and status == 429
-
-    def _too_many(self, request: Request, retry_after: float | None) -> None:
-        """A burst of 429s slows its whole server down, not only the refused URL's retry: a
-        floor under its delay for the rest of the crawl (crawler.refusals), and no request to it
-        before its Retry-After (within GOVWATCH_RETRY_AFTER_MAX) is over."""
-        downloader = self._downloader()
-        slot_key = str(request.meta.get("download_slot") or "")
-        slot = downloader.slots.get(slot_key) if downloader is not None and slot_key else None
-        if downloader is None or slot is None:
-            return
-        floor = downloader.refusals.too_many_requests(slot_key, slot.delay)
-        pause = min(retry_after or 0.0, self.max_wait)
-        if floor > slot.delay:  # a new burst: the other processes ask it more slowly too
-            logger.info("%s: too many requests (429), %.2f s between requests", slot_key, floor)
-            link = getattr(self.crawler.spider, "link", None)
-            if link is not None:
-                link.broadcast(["slow", slot_key, floor, pause])
-        downloader.slow_down(slot_key, floor, pause)
 
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception, spider: Spider | None = None

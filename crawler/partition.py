@@ -254,8 +254,7 @@ class PartitionLink:
 
     The spider supplies what only it can do: ``wake`` (take the inbox in a callback soon),
     ``is_idle`` (its engine has nothing to do), ``close`` (close the spider with a reason) and
-    ``on_host`` (a host the lead learned is part of the site), ``on_slow`` (a server that said
-    "too many requests" to another process: its least delay, and seconds to pause)."""
+    ``on_host`` (a host the lead learned is part of the site)."""
 
     def __init__(
         self,
@@ -266,13 +265,11 @@ class PartitionLink:
         is_idle: Callable[[], bool],
         close: Callable[[str], None],
         on_host: Callable[[str], None],
-        on_slow: Callable[[str, float, float], None] | None = None,
     ) -> None:
         self.partition = partition
         self.peers = sorted(sockets)
         self.mesh = Mesh(sockets, self._deliver, self._lost)
         self.wake, self.is_idle, self.close, self.on_host = wake, is_idle, close, on_host
-        self.on_slow = on_slow  # a server another process was told to ask more slowly
         self.sent = 0  # work messages
         self.received = 0
         self.inbox: deque[list[Any]] = deque()
@@ -348,8 +345,6 @@ class PartitionLink:
             self.wake()
         elif kind == "host":
             self.on_host(message[1])
-        elif kind == "slow" and self.on_slow is not None:
-            self.on_slow(message[1], float(message[2]), float(message[3]))
         elif kind == "progress":
             self.peer_counts[peer] = Counts.from_list(message[1])
         elif kind == "idle":

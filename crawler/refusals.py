@@ -68,8 +68,6 @@ class _Server:
     banned_at: float | None = None  # since when it has refused everything (time.monotonic)
     floor_before_ban: float = 0.0
     gave_up: bool = False  # banned for longer than we wait: its requests are not asked
-    # 429 or not, of its latest first tries: a burst of 429s is a limit on us, not on a URL
-    rate: deque[bool] = field(default_factory=lambda: deque(maxlen=WINDOW))
 
 
 class RefusalWatch:
@@ -132,38 +130,6 @@ class RefusalWatch:
         last night): suspected as by a burst. The floor to slow it down to."""
         state = self.servers.setdefault(server, _Server())
         return self._slow_down(state, delay, state.floor)
-
-    def rate_answer(self, server: str, too_many: bool) -> bool:
-        """A first try's answer, 429 (``too_many``) or not; whether the server is limiting our
-        rate: ``BURST`` 429s among its last ``WINDOW`` first tries. A URL that answers 429
-        among answers (a firewall's rule for that path) limits nothing but itself."""
-        state = self.servers.get(server)
-        if state is None:
-            if not too_many:
-                return False  # most servers never answer 429: nothing to remember
-            state = self.servers.setdefault(server, _Server())
-        state.rate.append(too_many)
-        return sum(state.rate) >= BURST
-
-    def too_many_requests(self, server: str, delay: float) -> float:
-        """A burst of 429s: the server says we ask too fast. Its floor (the least delay between
-        requests) doubles, at least ``min_delay`` and twice the delay that led to it, once a
-        burst (the answers of the requests already under way say the same), and stays for the
-        crawl."""
-        state = self.servers.setdefault(server, _Server())
-        now = time.monotonic()
-        if state.floor and now - state.slowed_at < max(state.floor, 1.0):
-            return state.floor  # the same burst
-        state.floor = min(max(self.min_delay, 2 * delay, 2 * state.floor), self.max_delay)
-        state.slowed_at = now
-        return state.floor
-
-    def keep_floor(self, server: str, floor: float) -> float:
-        """At least ``floor`` between requests to the server from now (another process's 429)."""
-        state = self.servers.setdefault(server, _Server())
-        state.floor = min(max(state.floor, floor), self.max_delay)
-        state.slowed_at = time.monotonic()
-        return state.floor
 
     def _slow_down(self, state: _Server, delay: float, at_least: float) -> float:
         """Suspected from now (if not already): its floor, ``at_least`` and at least twice its

@@ -4,7 +4,6 @@ unreachable columns made of the ban."""
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -157,46 +156,3 @@ def test_a_long_ban_of_a_larger_site_ends_the_crawl_soon_and_quietly(tmp_path: P
     assert "incomplete (blocked)" in result.stdout, result.stdout
     assert took < 60, took
     assert len(refused) < 100, len(refused)  # not every URL asked of a server that bans us
-
-
-def test_a_burst_of_429s_pauses_its_whole_server_for_its_retry_after(tmp_path: Path) -> None:
-    """Another site that limits our rate (429 with Retry-After: 1 to every first try, as a
-    limiter does to a client asking too fast): after the burst that says so, nothing is asked
-    of that server until its Retry-After is over, and its links end as they really are (fine,
-    or the one dead), none suspected. A URL that alone answers 429 among answers slows
-    nothing (see the benchmark's blocked_429)."""
-    limited = {
-        f"/info/{n}.html": Route(
-            429, b"Too Many Requests", {"Retry-After": "1"}, then=Route(200, _html("正文"))
-        )
-        for n in range(10)
-    }
-    limited["/info/gone.html"] = Route(404)
-    with RouteServer(limited) as other:
-        links = "".join(f"<a href='{other.url}info/{n}.html'>第{n}条</a>" for n in range(10))
-        routes = {"/": Route(200, _html(f"{links}<a href='{other.url}info/gone.html'>失效</a>"))}
-        with RouteServer(routes) as server:
-            config = tmp_path / "site.yaml"
-            config.write_text(
-                f"sites:\n  - {{id: lim, name: 限流站, home: '{server.url}', discover: false}}\n",
-                encoding="utf-8",
-            )
-            db = f"sqlite:///{tmp_path / 'g.db'}"
-            # one process, one request at a time to a server: none under way when it says so
-            settings = fast_with(
-                RETRY_TIMES=2,
-                CONCURRENT_REQUESTS_PER_DOMAIN=1,
-                GOVWATCH_WORKERS=1,
-                GOVWATCH_REFUSAL_MIN_DELAY=0.1,
-            )
-            govwatch("crawl", "-c", str(config), "--db", db, *settings)
-            findings = findings_json(config, db, today_local())
-        spans = sorted(other.spans, key=lambda span: span[2])
-    dead = {f["url"].removeprefix(other.url): f["definite"] for f in findings}
-    assert dead == {"info/gone.html": True}
-    refused = [answered for path, _, answered in spans if re.fullmatch(r"/info/\d\.html", path)]
-    burst = refused[7]  # the eighth 429 of the first tries: a limit on us (refusals.BURST)
-    asked_after = sorted(arrived for _, arrived, _ in spans if arrived > burst)
-    # the next request may be on its way already (Scrapy sends it as the answer comes in);
-    # the one after waits out the Retry-After
-    assert len(asked_after) > 2 and asked_after[1] - burst >= 0.9

@@ -158,16 +158,3 @@ def test_a_control_with_no_answer_or_no_control_at_all_makes_no_ban() -> None:
     # another site's server that answered nothing else: a plain 403, no ban
     assert watch.final_refusal("ext", time.monotonic()) == "real"
     assert not watch.banned("ext") and not watch.given_up("ext")
-
-
-def test_a_burst_of_429s_is_a_limit_and_a_url_that_answers_429_alone_is_not() -> None:
-    watch = RefusalWatch(min_delay=0.5, max_delay=10.0)
-    # one URL that answers 429 among answers: no limit on us
-    assert not any(watch.rate_answer("s", n % 6 == 0) for n in range(40))
-    assert watch.floor("s") == 0.0
-    # 429 after 429: a limit from the eighth of its last twelve first tries
-    limited = [watch.rate_answer("t", True) for _ in range(8)]
-    assert limited == [False] * 7 + [True]
-    assert watch.too_many_requests("t", 0.1) == 0.5
-    assert watch.too_many_requests("t", 0.5) == 0.5  # the same burst: not doubled again
-    assert not watch.rate_answer("quiet", False) and "quiet" not in watch.servers

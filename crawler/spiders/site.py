@@ -227,7 +227,6 @@ class SiteSpider(Spider):
                 is_idle=self._engine_idle,
                 close=self._close_spider,
                 on_host=self.hosts_add,
-                on_slow=self._slowed_elsewhere,
             )
         self.inbox_pending = False
         # While this process's pre-pass runs, links other processes send wait in the inbox:
@@ -1545,12 +1544,6 @@ class SiteSpider(Spider):
 
     def hosts_add(self, host: str) -> None:
         self.hosts.add(host)
-
-    def _slowed_elsewhere(self, slot_key: str, floor: float, pause: float) -> None:
-        """A server that answered another process 429: asked no faster here either."""
-        downloader = self._downloader()
-        if downloader is not None:
-            downloader.slow_down(slot_key, floor, pause)
 
     def counts(self) -> Counts:
         """This process's counts, or the whole crawl's on the lead of a partitioned one."""
