@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
+HOST_SECONDS = 10.0  # a server's pre-pass at most; the rest is left to the crawl
 # A server whose pages nearly all come back changed (an ETag new on every answer, conditional
 # requests ignored) has its pages left to the crawl after this many: each would be asked twice.
 # Judged after this many (the first are the homepage and column pages, which change daily).
@@ -96,6 +97,23 @@ class _OriginWork:
     refused: int = 0  # 403s in a row
     pages: int = 0  # pages asked (conditional GETs) and answered
     changed: int = 0  # ...that came back changed (a 200)
+    started: float | None = None  # when its first request went (the event loop's clock)
+
+    def over_time(self, now: float) -> bool:
+        """Asked for longer than ``HOST_SECONDS``: a slow server's rest is left to the crawl,
+        which asks it beside everything else (the crawl waits for the whole pre-pass)."""
+        if self.started is None:
+            self.started = now
+        if now - self.started < HOST_SECONDS:
+            return False
+        if self.queue:
+            log.info(
+                "pre-pass: %s is slow; its %s remaining URLs are left to the crawl",
+                self.origin.host,
+                len(self.queue),
+            )
+            self.queue.clear()
+        return True
 
     def page_answered(self, status: int) -> None:
         """Once its pages prove to come back changed nearly every time, the rest are left to
@@ -427,7 +445,7 @@ async def _work(
     async with gate:
         connection: HeadConnection | None = None
         try:
-            while job.queue and not job.failed:
+            while job.queue and not job.failed and not job.over_time(clock()):
                 give_back = None
                 if borrow is not None:
                     give_back = await _borrowed(job, borrow)

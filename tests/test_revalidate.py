@@ -207,3 +207,37 @@ def test_the_prepass_keeps_to_its_own_connections_and_borrows_only_what_is_lent(
     peak_lent, lent, given_back, _ = asyncio.run(run(lends=True))
     assert peak_lent == 3  # its own and two borrowed at once
     assert lent == given_back > 0
+
+
+def test_a_slow_servers_rest_is_left_to_the_crawl_after_its_time(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crawl waits for the whole pre-pass: a server answering in 0.2 s on one connection
+    would hold it for 4 s with 20 URLs; after HOST_SECONDS (here 0.5 s) the rest is the
+    crawl's, asked beside everything else."""
+    monkeypatch.setattr("crawler.revalidate.HOST_SECONDS", 0.5)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                await asyncio.sleep(0.2)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    async def main() -> tuple[dict[str, object], float]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        candidates = [Candidate(f"http://127.0.0.1:{port}/{n}.png", "HEAD") for n in range(20)]
+        started = time.monotonic()
+        async with server:
+            found = dict(await revalidate(candidates, Limits("ua", 2.0, 1, 8)))
+        return found, time.monotonic() - started
+
+    with caplog.at_level("INFO", logger="crawler.revalidate"):
+        answers, took = asyncio.run(main())
+    assert 2 <= len(answers) <= 5 and took < 2.0
+    assert "is slow; its" in caplog.text and "remaining URLs are left to the crawl" in caplog.text
