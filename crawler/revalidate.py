@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers; more is not an HTTP server
 MAX_FAULTS = 3  # timeouts or failed connections in a row before a server is left to the crawl
-HOST_SECONDS = 10.0  # a server's pre-pass at most; the rest is left to the crawl
+HOST_SECONDS = 10.0  # a slow server's pre-pass at most; the rest is left to the crawl
+SLOW_SECONDS = 0.5  # an answer's time, on average, that makes a server slow
 # A server whose pages nearly all come back changed (an ETag new on every answer, conditional
 # requests ignored) has its pages left to the crawl after this many: each would be asked twice.
 # Judged after this many (the first are the homepage and column pages, which change daily).
@@ -98,13 +99,16 @@ class _OriginWork:
     pages: int = 0  # pages asked (conditional GETs) and answered
     changed: int = 0  # ...that came back changed (a 200)
     started: float | None = None  # when its first request went (the event loop's clock)
+    answered: int = 0
+    waited: float = 0.0  # seconds its answers took, in all
 
     def over_time(self, now: float) -> bool:
-        """Asked for longer than ``HOST_SECONDS``: a slow server's rest is left to the crawl,
-        which asks it beside everything else (the crawl waits for the whole pre-pass)."""
+        """A slow server (``SLOW_SECONDS`` an answer) asked for longer than ``HOST_SECONDS``: its
+        rest is left to the crawl, which asks it beside everything else (the crawl waits for
+        the whole pre-pass). A large site's quick server is asked to the end."""
         if self.started is None:
             self.started = now
-        if now - self.started < HOST_SECONDS:
+        if now - self.started < HOST_SECONDS or self.waited < SLOW_SECONDS * self.answered:
             return False
         if self.queue:
             log.info(
@@ -474,6 +478,8 @@ async def _work(
                         refused(job.origin)
                 if candidate.method == "GET":
                     job.page_answered(head.status)
+                job.answered += 1
+                job.waited += clock() - started
                 if answered is not None:
                     answered(job.origin, clock() - started)
                 answer = clean_answer(candidate, head)

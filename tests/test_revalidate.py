@@ -212,10 +212,12 @@ def test_the_prepass_keeps_to_its_own_connections_and_borrows_only_what_is_lent(
 def test_a_slow_servers_rest_is_left_to_the_crawl_after_its_time(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The crawl waits for the whole pre-pass: a server answering in 0.2 s on one connection
-    would hold it for 4 s with 20 URLs; after HOST_SECONDS (here 0.5 s) the rest is the
-    crawl's, asked beside everything else."""
+    """The crawl waits for the whole pre-pass: a slow server (here 0.2 s an answer, over
+    SLOW_SECONDS) on one connection would hold it for 4 s with 20 URLs; after HOST_SECONDS
+    (here 0.5 s) the rest is the crawl's, asked beside everything else. A quick one is asked
+    to the end (the keep-alive test's 30 URLs)."""
     monkeypatch.setattr("crawler.revalidate.HOST_SECONDS", 0.5)
+    monkeypatch.setattr("crawler.revalidate.SLOW_SECONDS", 0.1)
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
