@@ -175,13 +175,12 @@ def relative_date(text: str) -> DateMatch | None:
 
 def _cn_number(text: str) -> int:
     """一 … 三十一 as a number (0 for anything else: not a month or a day)."""
-    digits = {c: n for n, c in enumerate("〇一二三四五六七八九")}
     tens, _, units = text.partition("十")
     if "十" not in text:
-        return digits.get(text, 0) if len(text) == 1 else 0
+        return _CN_DIGITS.get(text, 0) if len(text) == 1 else 0
     if len(tens) > 1 or len(units) > 1:
         return 0
-    return (digits.get(tens, 0) if tens else 1) * 10 + (digits.get(units, 0) if units else 0)
+    return (_CN_DIGITS.get(tens, 0) if tens else 1) * 10 + _CN_DIGITS.get(units, 0)
 
 
 def first_date(text: str) -> DateMatch | None:
