@@ -59,6 +59,12 @@ def page(name: str, encoding: str = "utf-8") -> str:
         ("二〇二六年六月八日", (2026, 6, 8)),  # a document's signature date
         ("二○二六年十一月二十一日", (2026, 11, 21)),
         ("二〇二六年十月三十日", (2026, 10, 30)),
+        # numbers beside a year that are no month-day, and words that begin like a month
+        ("2025 11.5亿元", None),
+        ("人口 2020 5-10万", None),
+        ("总计2025 1/12页", None),
+        ("Decision 3, 2026", None),
+        ("Sept. 3, 2026", (2026, 9, 3)),
     ],
 )
 def test_date_forms(text: str, expected: tuple[int | None, int, int] | None) -> None:
@@ -219,6 +225,29 @@ def test_a_menu_of_short_names_that_links_the_page_is_no_list() -> None:
     )
     found = main_list(doc, "http://x.gov.cn/tg/")
     assert found is not None and len(found.items) == 3
+    # a pager inside the list's own table or list (首页, 下一页, 2, index_1.html) is no menu
+    rows = "".join(
+        f"<tr><td><a href='./202611/t20261110_{n}.html'>关于开展第{n}项工作的通知</a></td>"
+        f"<td>2026-11-1{n}</td></tr>"
+        for n in range(6)
+    )
+    pager = (
+        "<tr><td colspan='2'><a href='index.html'>首页</a><a href='index_1.html'>2</a>"
+        "<a href='index_1.html'>下一页</a><a href='index_5.html'>尾页</a></td></tr>"
+    )
+    doc = parse_html(f"<html><body><table>{rows}{pager}</table></body></html>")
+    found = main_list(doc, "http://x.gov.cn/tzgg/index.html")
+    assert found is not None and len(found.items) == 6
+    items = "".join(
+        f"<li><a href='./t{n}.html'>关于开展第{n}项工作的通知</a><span>2026-11-1{n}</span></li>"
+        for n in range(6)
+    )
+    doc = parse_html(
+        f"<html><body><ul>{items}<li class='page'><a href='index_1.html'>下一页</a></li></ul>"
+        "</body></html>"
+    )
+    found = main_list(doc, "http://x.gov.cn/tzgg/")
+    assert found is not None and len(found.items) == 6
 
 
 def test_undated_list_uses_url_dates_and_asks_for_detail_pages() -> None:
@@ -274,6 +303,8 @@ def test_detail_page_publication_date() -> None:
     assert publication_date(parse_html(bare)).value == date(2025, 11, 18)  # type: ignore[union-attr]
     two = "<div>2025-11-18 来源：县农业农村局 2025-11-20</div>"
     assert publication_date(parse_html(two)) is None  # which of the two: none
+    deadline = "<div>作者：张三 有效期至：2030-12-31</div>"
+    assert publication_date(parse_html(deadline)) is None  # a date, but not its publication
 
 
 def test_relative_dates_in_a_list_count_back_from_the_crawl() -> None:

@@ -23,13 +23,16 @@ _COUNT_LABEL = re.compile(
 )
 _MONTH_THEN_DAY = re.compile(r"(?<![\w.:/-])((?:19|20)\d{2})[-/.](\d{1,2})\s+(\d{1,2})(?=\s|$)")
 # A year in an element of its own before the month and day (<span>2025</span><span>11-20</span>).
-_YEAR_APART = re.compile(r"(?<![\d.:/-])((?:19|20)\d{2})\s+(\d{1,2})[-/.](\d{1,2})(?![\d.:/-])")
+_YEAR_APART = re.compile(r"(?<![\d.:/-])((?:19|20)\d{2})\s+(\d{2})[-/](\d{2})(?![\d.:/%万亿元页-])")
 # The year last: 11/20/2026 as an English-language template writes it (month first), 20-11-2026
 # or 20.11.2026 day first; either way round when the first number cannot be a month.
 _YEAR_LAST = re.compile(r"(?<![\d.:/-])(\d{1,2})([-/.])(\d{1,2})\2((?:19|20)\d{2})(?![\d.:/-])")
 # Month names: Nov 20, 2026 / November 20th 2026 / 20 Nov 2026.
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_MONTH_NAME = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_NAME = (
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"(?:uary|ruary|ch|il|e|y|ust|t|tember|ober|ember)?(?![a-z])\.?"
+)
 _NAMED_MONTH = re.compile(
     rf"(?<![a-z]){_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?!\d)", re.I
 )

@@ -63,6 +63,8 @@ def _dateline_date(text: str) -> DateMatch | None:
         # a dateline without a 日期 label ("2025-11-18　来源：县农业农村局"): the one full date
         # right beside the label
         line = text[max(0, source.start() - _BESIDE) : source.end() + _BESIDE]
+        if _ANOTHER_DATE.search(line):
+            continue  # 有效期至, 截止日期: a date, not when it was published
         dates = [d for d in find_dates(without_clocks(line)) if d.year is not None]
         if len(dates) == 1:
             return dates[0]
@@ -70,6 +72,7 @@ def _dateline_date(text: str) -> DateMatch | None:
 
 
 _BESIDE = 24  # characters around a 来源 label where its dateline's date stands unlabelled
+_ANOTHER_DATE = re.compile(r"有效期|截止|成文|施行|实施|印发|生效|到期|更新|修改")
 
 
 def has_dateline(doc: HtmlElement) -> bool:

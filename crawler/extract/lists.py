@@ -138,7 +138,7 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         if href.startswith("#") or (url := web_url(base, href)) is None:
             continue
         if len(_anchor_title(anchor)) < _MIN_TITLE:
-            if _anchor_title(anchor) and column_key(url) == here:
+            if column_key(url) == here and not _pager_link(anchor, url):
                 to_page.append(anchor)
             continue
         item = _item_of(anchor)
@@ -184,6 +184,16 @@ def find_lists(doc: HtmlElement, page_url: str) -> list[ItemList]:
         )
         for key, items in groups.items()
     ]
+
+
+_PAGER_TEXT = re.compile(r"\d+|首页|上一?页|下一?页|尾页|末页|前页|后页|第一页|最后一页|[<>«»‹›]+")
+_PAGER_URL = re.compile(r"(?:index|list|default)?_\d+\.\w+$|[?&](?:page|pageNo|p)=\d+", re.I)
+
+
+def _pager_link(anchor: HtmlElement, url: str) -> bool:
+    """A pager's link (下一页, 2, 尾页, index_3.html): the list's own pages, not a menu's entry."""
+    text = _anchor_title(anchor)
+    return not text or bool(_PAGER_TEXT.fullmatch(text) or _PAGER_URL.search(url))
 
 
 def _item_kind(element: HtmlElement) -> object:

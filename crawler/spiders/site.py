@@ -2000,7 +2000,11 @@ class SiteSpider(Spider):
             state.items.extend(items)
             encoding = response.encoding if isinstance(response, TextResponse) else "utf-8"
             yield from self._date_from_details(state, items, encoding)
-        elif not items and list_signals(doc, response.url).empty_marker:
+        elif (
+            not items
+            and response.meta["gw_role"] == "navframe"  # not another site's widget (暂无数据)
+            and list_signals(doc, response.url).empty_marker
+        ):
             state.empty_marker, state.unreadable = True, False
 
     def _unreadable_or_data(
