@@ -27,6 +27,7 @@ from w3lib.url import safe_url_string
 from crawler.downloader import (
     BACKOFF,
     NOT_ASKED,
+    QUEUED_PER_CONCURRENT,
     DroppedAtStop,
     PoliteDownloader,
     crawl_is_stopping,
@@ -37,7 +38,7 @@ from crawler.extract.html import parse_html
 from crawler.extract.links import header_refresh, stub_redirect
 from crawler.outcomes import RedirectLoop, is_timeout
 from crawler.pageanswers import PREFETCHED, may_send_on
-from crawler.refusals import RefusalWatch
+from crawler.refusals import FORBIDDEN, REFUSALS, TOO_MANY, RefusalWatch
 
 logger = logging.getLogger(__name__)
 STOP_CHECK_SECONDS = 0.25
@@ -73,8 +74,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.max_wait = settings.getfloat("GOVWATCH_RETRY_AFTER_MAX")
         self.timeout_retries = settings.getint("GOVWATCH_TIMEOUT_RETRIES")
         self.waiting = 0
-        # Waiting retries count against CONCURRENT_REQUESTS (not a server's slot): at most half.
-        self.max_waiting = max(4, settings.getint("CONCURRENT_REQUESTS") // 2)
+        # Waiting retries do not count against CONCURRENT_REQUESTS (crawler.downloader), only
+        # against its bound on requests waiting; past that a retry goes without waiting. A
+        # limiter's refusals (a few hundred at once) all wait out their Retry-After.
+        self.max_waiting = QUEUED_PER_CONCURRENT * max(1, settings.getint("CONCURRENT_REQUESTS"))
         self.refusal_retries = settings.getint("GOVWATCH_REFUSAL_RETRIES")
         self.controls: dict[str, asyncio.Future[None]] = {}  # slot key → its control in flight
         # A HEAD answered with one of these is asked again by GET (the spider does that), not
@@ -92,9 +95,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
-        refused_again = await self._refused(request, response)
-        if refused_again is not None:
-            return refused_again
+        refused = await self._refused(request, response)
+        if refused is not None:
+            return refused  # asked again, or refused to the end (no other retries)
         if (
             request.method == "HEAD"
             and response.status in self.head_fallback
@@ -119,60 +122,76 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return get_after_head(retry)  # a server may hang on HEAD alone
         return retry
 
-    async def _refused(self, request: Request, response: Response) -> Request | None:
-        """A 403 may be a server refusing us for asking too fast (crawler.refusals): note the
-        answer, slow the server down on a burst, and ask a refused request again (once, and
-        more while its server is suspected). A request refused after all that is marked
-        ``REFUSED_IN_BURST`` when the refusals were the server's limit, not the page's."""
+    async def _refused(self, request: Request, response: Response) -> Request | Response | None:
+        """A 403 or a 429 may be a server refusing us for asking too fast (crawler.refusals):
+        note the answer, slow the server down on a burst, and ask a refused request again (once,
+        and more while its server is suspected): the request to ask again, or the answer when it
+        was refused to the end (None: any other answer, for the usual retries). A request refused
+        after all that is marked ``REFUSED_IN_BURST`` when the refusals were the server's limit,
+        not the page's (a 429 is never a dead link, whatever the verdict)."""
         if request.meta.get(NOT_ASKED):
             request.meta[REFUSED_IN_BURST] = True
             return None
+        status = response.status
         downloader = self._downloader()
         slot_key = request.meta.get("download_slot")
         if downloader is None or not slot_key:
             return None
         watch = downloader.refusals
         slot = downloader.slots.get(slot_key)
-        if request.meta.get(CONTROL) and response.status == 403:
+        if request.meta.get(CONTROL) and status == FORBIDDEN:
             pace = watch.control_refused(slot_key)
             if pace is not None and slot is not None:
                 self._paced(watch, slot_key, pace)
                 slot.delay = max(slot.delay, pace)
         tries = int(request.meta.get(REFUSED_BEFORE, 0))
-        # A HEAD refused is asked by GET next: the GET's answer counts (a server may refuse HEAD
-        # alone; the small client's HEADs come here as GETs). The rechecks of links that failed
-        # last night go first, all together: their 403s are no burst.
-        head_first = request.method == "HEAD" and not request.meta.get("gw_fallback")
+        # A HEAD refused with 403 is asked by GET next: the GET's answer counts (a server may
+        # refuse HEAD alone; the small client's HEADs come here as GETs). The rechecks of links
+        # that failed last night go first, all together: their refusals are no burst.
+        head_first = (
+            request.method == "HEAD"
+            and not request.meta.get("gw_fallback")
+            and status in self.head_fallback
+        )
         expected = request.meta.get(RECHECKED) or head_first
         referer = request.headers.get(b"Referer")
-        if response.status == 403 and tries:
+        if status == FORBIDDEN and tries:
             control = watch.control_url(slot_key)
             if control is not None:
                 await self._ask_control(control, slot_key, referer)
             elif watch.banned(slot_key) and slot is not None and slot.delay < watch.floor(slot_key):
                 slot.delay = watch.floor(slot_key)
                 self._paced(watch, slot_key, slot.delay)
-        elif (response.status < 300 or response.status == 404) and not tries:
-            watch.answered_ok(slot_key, response.url, response.status)
+        elif (status < 300 or status == 404) and not tries:
+            watch.answered_ok(slot_key, response.url, status)
         asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
-        if not (expected and response.status == 403):
+        if not (expected and status in REFUSALS):
             now_delay = slot.delay if slot is not None else 0.0
-            delay = watch.answered(slot_key, response.status, tries > 0, now_delay, asked_at)
+            delay = watch.answered(slot_key, status, tries > 0, now_delay, asked_at)
             if delay is not None and slot is not None:
                 self._paced(watch, slot_key, delay)
                 slot.delay = delay
-        if response.status != 403 or request.meta.get("dont_retry"):
+        if status not in REFUSALS or request.meta.get("dont_retry"):
             return None
-        if request.method == "HEAD" and not request.meta.get("gw_fallback") and not tries:
+        if head_first and not tries:
             return None  # asked by GET next (the spider), which is this HEAD's second try
-        first = tries == 0 and not request.meta.get(RECHECKED)
+        # A 429 is a transient answer, last night's or not: retried as any other (more while
+        # its server limits us); a 403 asked again once, to tell a limiter from a real one.
+        first = tries == 0 and (status == TOO_MANY or not request.meta.get(RECHECKED))
+        limiting = watch.limiting(slot_key)
+        most = self.refusal_retries if limiting else self.max_retry_times
         banned = watch.banned(slot_key) or watch.given_up(slot_key)
-        if not banned and (first or (watch.limiting(slot_key) and tries < self.refusal_retries)):
+        if not banned and (first or (tries < most and (limiting or status == TOO_MANY))):
             # First in its server's queue once its wait is over: the answer tells a limiter from
-            # real 403s, and the server is slowed down until it does.
+            # real refusals, and the server is slowed down until it does.
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
             wait = asked if asked is not None else self.backoff * 2**tries
             return self._refused_again(request, tries, max(wait, watch.floor(slot_key)))
+        if status == TOO_MANY:
+            # Refused to the end: blocked, whatever the server (a 429 is never a dead link).
+            # No control, no ban: a 429 to a URL the server answered says we still ask too
+            # fast, and its floor keeps doubling while it does.
+            return response
         # Refused to the end, or by a ban: a real 403 only while the server answers others.
         verdict = await self._final_refusal(watch, slot_key, asked_at, referer)
         if verdict == "wait":
@@ -185,7 +204,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             downloader._process_queue(slot)
         if verdict == "blocked" or watch.blocked(slot_key):
             request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
-        return None
+        return response
 
     @staticmethod
     def _paced(watch: RefusalWatch, slot_key: str, delay: float) -> None:

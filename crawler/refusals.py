@@ -5,6 +5,12 @@ front of many government sites (CC protection) refuse a client that asks quickly
 that looks like any other. A same-site 403 is a definite dead link by rule, so such a server
 would have every page the crawl asked too fast reported dead at once.
 
+nginx's default (``limit_req_status 429``) and most APIs' limiters answer 429 Too Many Requests
+instead. A 429 is never a dead link (it is *blocked*, suspected), but a limiter answering it to
+most of a crawl's requests had every link it refused reported blocked, and was asked hundreds of
+times a second to the end. 429s are refusals here as 403s are: a burst of them slows the server
+down, and its refused requests are asked again; only the final verdict differs (the spider).
+
 A burst of 403s to different URLs of one server (``BURST`` of its last ``WINDOW`` first tries,
 the small client's clean answers counted too: a limiter refuses nearly everything once it
 starts, real 403s come among answers) makes it *suspected*: its download delay gets a floor
@@ -42,9 +48,15 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+FORBIDDEN, TOO_MANY = 403, 429
+REFUSALS = frozenset({FORBIDDEN, TOO_MANY})  # what a server that limits our rate answers
 WINDOW = 12  # first tries remembered per server
 BURST = 8  # 403s among them that make the server suspected
 REFUTED = 2  # retries refused again (while the server answers others) that clear a suspicion
+# A confirmed limiter that still refuses this many requests asked at its new pace, more than
+# this share of its answers to them: the pace is still too fast (two crawl processes at a
+# limiter's edge), and it is halved again.
+STILL_REFUSED, STILL_SHARE = 3, 0.1
 BAN_PACE = 2.0  # seconds between the requests that try a banning server, at first (doubling)
 
 
@@ -68,6 +80,9 @@ class _Server:
     banned_at: float | None = None  # since when it has refused everything (time.monotonic)
     floor_before_ban: float = 0.0
     gave_up: bool = False  # banned for longer than we wait: its requests are not asked
+    status: int = 403  # what it refuses with, lately (403 or 429)
+    paced_answers: int = 0  # answers to requests asked since the floor was last raised
+    paced_refusals: int = 0  # ...and refusals of them
 
 
 class RefusalWatch:
@@ -95,7 +110,9 @@ class RefusalWatch:
         state = self.servers.setdefault(server, _Server())
         if state.gave_up:
             return None
-        refused = status == 403
+        refused = status in REFUSALS
+        if refused:
+            state.status = status
         if not refused:
             state.last_answer_asked = max(state.last_answer_asked, asked_at)
             if state.banned_at is not None:
@@ -111,6 +128,8 @@ class RefusalWatch:
             return None
         if state.suspected and not refused:
             state.answered_since += 1
+        if state.confirmed and asked_at >= state.slowed_at and self._still_too_fast(state, refused):
+            return self._slow_down(state, delay, 2 * state.floor)
         if retried:
             if not refused and state.suspected:
                 state.confirmed = True
@@ -125,10 +144,20 @@ class RefusalWatch:
         state.recent.clear()
         return self._slow_down(state, delay, 2 * state.floor)
 
-    def suspect(self, server: str, delay: float) -> float:
-        """Refusals seen elsewhere (the nightly pre-pass: 403s in a row for URLs that answered
-        last night): suspected as by a burst. The floor to slow it down to."""
+    @staticmethod
+    def _still_too_fast(state: _Server, refused: bool) -> bool:
+        """A confirmed limiter's answer to a request asked at its latest pace: whether that pace
+        is still too fast (``STILL_REFUSED`` refusals, over ``STILL_SHARE`` of the answers)."""
+        state.paced_refusals += refused
+        state.paced_answers += not refused
+        asked = state.paced_refusals + state.paced_answers
+        return state.paced_refusals >= STILL_REFUSED and state.paced_refusals > STILL_SHARE * asked
+
+    def suspect(self, server: str, delay: float, status: int = FORBIDDEN) -> float:
+        """Refusals seen elsewhere (the nightly pre-pass: 403s or 429s in a row for URLs that
+        answered last night): suspected as by a burst. The floor to slow it down to."""
         state = self.servers.setdefault(server, _Server())
+        state.status = status
         return self._slow_down(state, delay, state.floor)
 
     def _slow_down(self, state: _Server, delay: float, at_least: float) -> float:
@@ -140,6 +169,7 @@ class RefusalWatch:
             state.delay_before = delay
         state.floor = min(max(self.min_delay, at_least, 2 * delay), self.max_delay)
         state.slowed_at = time.monotonic()
+        state.paced_answers = state.paced_refusals = 0
         return state.floor
 
     @staticmethod
@@ -253,8 +283,10 @@ class RefusalWatch:
         if state.banned_at is not None:
             return "refuses everything (a ban, waited out)"
         if state.suspected or state.confirmed:
+            if state.status == TOO_MANY:
+                return "429 Too Many Requests in a burst"
             return "403 refusals in a burst"
-        return "real 403s"
+        return "real 403s" if state.status == FORBIDDEN else "429s of a few URLs"
 
     def ban_left(self, server: str) -> float:
         """Seconds left of the wait for its ban to end."""

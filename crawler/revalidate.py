@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from urllib.request import proxy_bypass
 
 from crawler.extract.links import head_believed, referer_for
+from crawler.refusals import REFUSALS
 
 Method = Literal["GET", "HEAD"]
 
@@ -43,8 +44,9 @@ SLOW_SECONDS = 0.5  # an answer's time, on average, that makes a server slow
 # requests ignored) has its pages left to the crawl after this many: each would be asked twice.
 # Judged after this many (the first are the homepage and column pages, which change daily).
 PAGES_JUDGED = 50
-# Answered 403 this many times in a row, URLs that answered cleanly last night: a server that
-# refuses a fast client (crawler.refusals). It is asked nothing more here, and the crawl is told.
+# Answered 403 or 429 this many times in a row, URLs that answered cleanly last night: a server
+# that refuses a fast client (crawler.refusals). It is asked nothing more here, and the crawl is
+# told.
 REFUSED_IN_A_ROW = 3
 CHANGED_SHARE = 0.9
 
@@ -95,7 +97,10 @@ class _OriginWork:
     origin: Origin
     queue: deque[tuple[Candidate, bytes]] = field(default_factory=deque)
     faults: int = 0  # timeouts and refused connections in a row
-    refused: int = 0  # 403s in a row
+    refused: int = 0  # 403s and 429s in a row
+    streak: int = REFUSED_IN_A_ROW  # ...that make it a server refusing us (doubled if not)
+    control: tuple[Candidate, bytes] | None = None  # its first clean answer, to ask again
+    controlling: bool = False  # the control is on its way
     pages: int = 0  # pages asked (conditional GETs) and answered
     changed: int = 0  # ...that came back changed (a 200)
     started: float | None = None  # when its first request went (the event loop's clock)
@@ -356,7 +361,7 @@ def tls_context() -> ssl.SSLContext:
 
 # Told how long a server took to answer the pre-pass (seconds), for the crawl's throttle.
 LatencyReport = Callable[[Origin, float], None]
-RefusalReport = Callable[[Origin], None]
+RefusalReport = Callable[[Origin, int], None]  # the server, and what it refused with
 # A connection to the server the crawl has no use for now, lent for one request: a function that
 # gives it back, or None if there is none.
 Borrow = Callable[[Origin], Callable[[], None] | None]
@@ -377,7 +382,7 @@ async def revalidate(
     Each server is asked on ``connections[origin]`` connections (``limits.per_host`` if not
     given), and on more up to ``limits.per_host`` when ``borrow`` lends them, one request at a
     time. ``answered`` is told each answer's latency; ``refused``, of a server that answers
-    ``REFUSED_IN_A_ROW`` 403s in a row (asked nothing more here). Each request carries the
+    ``REFUSED_IN_A_ROW`` 403s or 429s in a row (asked nothing more here). Each request carries the
     Referer a browser sends from ``home`` (the site's homepage), as the crawl's requests do: a
     file guarded against hotlinking answers the pre-pass as it answered the crawl."""
     work: dict[Origin, _OriginWork] = {}
@@ -470,19 +475,22 @@ async def _work(
                     continue  # this one is left to the crawl
                 assert connection is not None
                 job.faults = 0
-                job.refused = job.refused + 1 if head.status == 403 else 0
-                if job.refused == REFUSED_IN_A_ROW:
-                    log.info("pre-pass: %s refuses with 403; left to the crawl", job.origin.host)
+                answer = clean_answer(candidate, head)
+                if _refusing(job, candidate, request, head.status, answer is not None):
+                    log.info(
+                        "pre-pass: %s refuses with %s; left to the crawl",
+                        job.origin.host,
+                        head.status,
+                    )
                     job.queue.clear()
                     if refused is not None:
-                        refused(job.origin)
+                        refused(job.origin, head.status)
                 if candidate.method == "GET":
                     job.page_answered(head.status)
                 job.answered += 1
                 job.waited += clock() - started
                 if answered is not None:
                     answered(job.origin, clock() - started)
-                answer = clean_answer(candidate, head)
                 if answer is not None:
                     answers[candidate.key] = answer
                 if answer is None or not head.reusable or connection.buffer:
@@ -490,6 +498,36 @@ async def _work(
         finally:
             if connection is not None:
                 connection.close()
+
+
+def _refusing(
+    job: _OriginWork, candidate: Candidate, request: bytes, status: int, clean: bool
+) -> bool:
+    """Whether the server refuses us (a limiter, a firewall), not only some URLs: ``streak``
+    refusals (403, 429) in a row, and then its control refused too. The control is the first
+    URL it answered cleanly, asked again: a server that answers it refuses only those URLs (a
+    folder of files it limits; URLs asked in a row are often neighbours), and needs a longer
+    streak from then on. With no control, the streak is enough."""
+    refusal = status in REFUSALS
+    if job.controlling and job.control is not None and candidate is job.control[0]:
+        job.controlling = False
+        if refusal:
+            return True
+        job.refused, job.streak = 0, 2 * job.streak
+        return False
+    if not refusal:
+        job.refused = 0
+        if clean and job.control is None:
+            job.control = (candidate, request)
+        return False
+    job.refused += 1
+    if job.refused < job.streak or job.controlling:
+        return False
+    if job.control is None:
+        return True
+    job.controlling = True
+    job.queue.appendleft(job.control)
+    return False
 
 
 async def exchange(

@@ -45,7 +45,9 @@ class RouteServer:
     the one port (``http://127.0.0.1:P/a`` and ``https://127.0.0.1:P/a``: a site that answers
     both schemes, as on ports 80 and 443). With ``rate_limit``, a request that comes when more
     than that many came in the last second (refused ones too) is refused with a 403, as nginx's
-    ``limit_req`` set to 403 does. With ``fresh_etags``, every 200 carries a new ETag (a page
+    ``limit_req`` set to 403 does; with ``limit_status`` 429, "Too Many Requests" with a
+    ``Retry-After`` of one second, and only the requests let through count (nginx's own
+    ``limit_req``: a refused request does not use up the rate). With ``fresh_etags``, every 200 carries a new ETag (a page
     that shows the time, a server that tags each answer): never a 304. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
@@ -64,11 +66,13 @@ class RouteServer:
         fresh_etags: bool = False,
         ban_after: int | None = None,
         ban_seconds: float = 0.0,
+        limit_status: int = 403,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
         self.etags = etags
         self.requests: list[tuple[str, str]] = []
+        self.arrived: list[float] = []  # when each request came (time.monotonic), refused ones too
         self.conditional: list[str] = []
         self.posts: list[tuple[str, bytes]] = []
         self.times: list[tuple[str, float]] = []
@@ -76,6 +80,7 @@ class RouteServer:
         self.cookies: list[tuple[str, str | None]] = []  # (path, its Cookie header)
         self.referers: list[tuple[str, str, str | None]] = []  # (method, path, its Referer)
         self.rate_limit = rate_limit
+        self.limit_status = limit_status
         self.fresh_etags = fresh_etags
         self.answered = itertools.count()
         self.arrivals: list[float] = []
@@ -124,10 +129,15 @@ class RouteServer:
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
+        self.arrived.append(arrived)
         if (self.rate_limit is not None and self._too_fast(arrived)) or self._banned(arrived):
             self.refused.append(path)
-            body = b"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>"
-            handler.send_response(403)
+            status = self.limit_status if self.banned_until is None else 403
+            reason = {403: "Forbidden", 429: "Too Many Requests"}[status]
+            body = f"<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>".encode()
+            handler.send_response(status)
+            if status == 429:
+                handler.send_header("Retry-After", "1")
             handler.send_header("Content-Type", "text/html")
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
@@ -207,6 +217,8 @@ class RouteServer:
         assert self.rate_limit is not None
         with self.lock:
             self.arrivals = [t for t in self.arrivals if t > now - 1.0]
+            if self.limit_status == 429 and len(self.arrivals) >= self.rate_limit:
+                return True
             self.arrivals.append(now)
             return len(self.arrivals) > self.rate_limit
 

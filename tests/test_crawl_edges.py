@@ -393,6 +393,53 @@ def test_a_server_that_refuses_fast_clients_with_403_is_slowed_not_reported(
     assert dead["secret.pdf"]["definite"] is False
 
 
+def _peak_per_second(arrivals: list[float]) -> int:
+    """The most requests that arrived within any one second."""
+    ordered = sorted(arrivals)
+    start, peak = 0, 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= 1.0:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
+
+
+def test_a_server_that_answers_too_many_requests_is_slowed_not_reported(
+    tmp_path: Path,
+) -> None:
+    """nginx ``limit_req`` with ``limit_req_status 429``, on the site's own server and on
+    another site's: asked too fast, both answer 429 (Retry-After: 1) to URLs that are there.
+    The crawl slows each down to what it allows and asks again: no link is reported, and the
+    limiters are not asked at hundreds a second for the rest of the crawl."""
+    limit = 20
+    with RouteServer(
+        {f"/doc/{n}.html": Route(200, _html(f"文件{n}")) for n in range(60)},
+        rate_limit=limit,
+        limit_status=429,
+    ) as other:
+        links = "".join(f"<a href='{other.url}doc/{n}.html'>文件{n}</a>" for n in range(60))
+        pages = {f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(40)}
+        listing = "".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(40))
+        routes = {"/": Route(200, _html(listing + links)), **pages}
+        with RouteServer(routes, rate_limit=limit, limit_status=429) as server:
+            config = _config(tmp_path, server.url)
+            db = f"sqlite:///{tmp_path / 'g.db'}"
+            settings = fast_with(GOVWATCH_REFUSAL_MIN_DELAY=0.05)
+            log = govwatch("crawl", "-c", str(config), "--db", db, "-v", *settings).stderr
+            findings = findings_json(config, db, today_local())
+            own = (len(server.requests), list(server.refused), list(server.arrived))
+        external = (len(other.requests), list(other.refused), list(other.arrived))
+    assert own[1] and external[1], "a limiter never refused: the test proves nothing"
+    assert "too many requests" in log.lower()
+    dead = sorted(f["url"] for f in findings if f["kind"] == "dead_link")
+    assert dead == []
+    for asked, refused, times in (own, external):
+        # slowed down at the first bursts: most requests are answered, and once the crawl has
+        # found the pace (a second and a half), it keeps within the limit
+        assert len(refused) < asked / 2, (len(refused), asked)
+        assert _peak_per_second([t for t in times if t > min(times) + 1.5]) <= limit
+
+
 def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
     """A page that links a folder of forbidden files is a burst of 403s too, from a server that
     answers everything else: they are real dead links, definite at once."""

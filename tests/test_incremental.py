@@ -594,15 +594,19 @@ def test_a_server_that_tags_every_answer_anew_is_not_asked_twice_per_page(
     assert len(second) <= len(first) + PAGES_JUDGED + 8, sorted(second)
 
 
-def test_a_rate_limited_site_is_read_on_the_second_night_too(tmp_path: Path) -> None:
-    """The nightly pre-pass asks quickly; a limiter answering 403 must not leave the crawl's
-    homepage refused and the night's run empty (it replaced the good view of the site)."""
+@pytest.mark.parametrize("limit_status", [403, 429])
+def test_a_rate_limited_site_is_read_on_the_second_night_too(
+    tmp_path: Path, limit_status: int
+) -> None:
+    """The nightly pre-pass asks quickly; a limiter answering 403 (or 429) must not leave the
+    crawl's homepage refused and the night's run empty (it replaced the good view of the
+    site), nor have pages that are there reported blocked."""
     pages = 40
     links = "".join(f"<a href='/p{n}.html'>第{n}篇</a>" for n in range(pages))
     routes = {"/": _html("首页", links)}
     routes.update({f"/p{n}.html": _html(f"第{n}篇", "正文") for n in range(pages)})
     settings = fast_with(GOVWATCH_WORKERS=1, GOVWATCH_REFUSAL_MIN_DELAY=0.05)
-    with RouteServer(routes, etags=True, rate_limit=15) as server:
+    with RouteServer(routes, etags=True, rate_limit=15, limit_status=limit_status) as server:
         _two_nights(tmp_path, server, settings)
         refused = len(server.refused)
     config, db = tmp_path / "site.yaml", f"sqlite:///{tmp_path / 'g.db'}"

@@ -158,3 +158,42 @@ def test_a_control_with_no_answer_or_no_control_at_all_makes_no_ban() -> None:
     # another site's server that answered nothing else: a plain 403, no ban
     assert watch.final_refusal("ext", time.monotonic()) == "real"
     assert not watch.banned("ext") and not watch.given_up("ext")
+
+
+def test_429s_in_a_burst_slow_the_server_down_as_403s_do() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    changed = None
+    for _ in range(BURST):
+        changed = watch.answered("s", 429, False, 0.0, time.monotonic()) or changed
+    assert changed == 0.5 and watch.limiting("s")
+    assert watch.state("s") == "429 Too Many Requests in a burst"
+    assert watch.suspect("pre-pass", 0.0, 429) == 0.5
+    assert watch.state("pre-pass") == "429 Too Many Requests in a burst"
+
+
+def test_a_confirmed_limiter_still_refusing_at_its_new_pace_is_slowed_again() -> None:
+    """Two crawl processes at a limiter's edge: each keeps to its floor, and together they
+    still go too fast. A few refusals among many answers at the new pace halve it again."""
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    watch.answered("s", 200, True, 0.5, time.monotonic())  # a retry answered: confirmed
+    for _ in range(20):
+        assert watch.answered("s", 200, False, 0.5, time.monotonic()) is None
+    assert watch.answered("s", 429, False, 0.5, time.monotonic()) is None
+    assert watch.answered("s", 429, True, 0.5, time.monotonic()) is None
+    assert watch.answered("s", 429, False, 0.5, time.monotonic()) == 1.0  # 3 of 24
+    # at the slower pace, a refusal now and then among answers is no reason to slow down
+    for n in range(90):
+        status = 429 if n % 30 == 29 else 200
+        assert watch.answered("s", status, False, 1.0, time.monotonic()) is None
+    assert watch.floor("s") == 1.0
+
+
+def test_an_unconfirmed_suspicion_is_not_slowed_again_by_a_few_refusals() -> None:
+    """A server suspected by a burst, none of whose retries got through yet (a folder of
+    forbidden files, perhaps): a few refusals among answers do not slow it further."""
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    for n in range(12):
+        assert watch.answered("s", 403 if n % 3 == 0 else 200, False, 0.5, time.monotonic()) is None
+    assert watch.floor("s") == 0.5

@@ -243,3 +243,38 @@ def test_a_slow_servers_rest_is_left_to_the_crawl_after_its_time(
         answers, took = asyncio.run(main())
     assert 2 <= len(answers) <= 5 and took < 2.0
     assert "is slow; its" in caplog.text and "remaining URLs are left to the crawl" in caplog.text
+
+
+def test_a_folder_of_refused_urls_is_no_limiter_but_a_limiter_is() -> None:
+    """URLs asked in a row are often neighbours: five files of a folder the server answers 429
+    (a download limit of its own) say nothing of the rest, which is asked to the end. A server
+    that refuses everything, its control (the first URL it answered) too, is left to the crawl
+    and the crawl told."""
+    files = {f"/files/{n}.pdf": Route(429, headers={"Retry-After": "1"}) for n in range(5)}
+    pages = {
+        f"/p/{n}.html": Route(200, b"<p>ok</p>", headers={"Content-Type": "text/html"})
+        for n in range(20)
+    }
+    told: list[tuple[str, int]] = []
+
+    def refused(origin: Origin, status: int) -> None:
+        told.append((origin.host, status))
+
+    one_at_a_time = Limits("govwatch-test", 0.5, 1, 8)
+    with RouteServer({**pages, **files}) as server:
+        candidates = [Candidate(f"{server.url}p/{n}.html", "HEAD") for n in range(3)]
+        candidates += [Candidate(f"{server.url}files/{n}.pdf", "HEAD") for n in range(5)]
+        candidates += [Candidate(f"{server.url}p/{n}.html", "HEAD") for n in range(3, 20)]
+        answers = asyncio.run(revalidate(candidates, one_at_a_time, refused=refused))
+        asked = len(server.requests)
+    assert told == []
+    assert sorted(answers) == sorted(f"{server.url}p/{n}.html" for n in range(20))
+    assert asked == 26  # every URL once, and the control
+
+    with RouteServer(pages, rate_limit=3, limit_status=429) as server:
+        candidates = [Candidate(f"{server.url}p/{n}.html", "HEAD") for n in range(20)]
+        answers = asyncio.run(revalidate(candidates, one_at_a_time, refused=refused))
+        asked = len(server.requests)
+    assert told == [("127.0.0.1", 429)]
+    assert len(answers) == 3
+    assert asked == 3 + 3 + 1  # three answered, three refused, the control refused: no more

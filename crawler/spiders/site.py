@@ -684,19 +684,21 @@ class SiteSpider(Spider):
         lent = downloader.lend(slot_key, url, 1)
         return lambda: downloader.give_back(slot_key, lent)
 
-    def _prepass_refused(self, origin: Origin) -> None:
-        """The pre-pass met a server refusing with 403 what answered last night: a limiter,
-        most likely; slowed down and its 403s asked again, as after a burst (crawler.refusals)."""
+    def _prepass_refused(self, origin: Origin, status: int) -> None:
+        """The pre-pass met a server refusing (403, 429) what answered last night: a limiter,
+        most likely; slowed down and its refusals asked again, as after a burst
+        (crawler.refusals)."""
         downloader = self._downloader()
         if downloader is None:
             return
         server = _host_of_origin(f"{origin.scheme}://{origin.host_header}")
         slot = downloader.slots.get(server)
-        floor = downloader.refusals.suspect(server, slot.delay if slot is not None else 0.0)
+        delay = slot.delay if slot is not None else 0.0
+        floor = downloader.refusals.suspect(server, delay, status)
         if slot is not None:
             slot.delay = max(slot.delay, floor)
         self.logger.info(
-            "%s: refuses the pre-pass with 403, %.2f s between requests", server, floor
+            "%s: refuses the pre-pass with %s, %.2f s between requests", server, status, floor
         )
 
     def _prepass_answered(self, origin: Origin, latency: float) -> None:
