@@ -101,6 +101,7 @@ class TransferQueue:
         _, _, request, deferred = heapq.heappop(self.heap)
         self.waiting[QUEUED] -= 1
         self.slot.transferring.add(request)  # Scrapy adds it again (a set) and removes it once
+        request.meta[ASKED_ALONE] = len(self.slot.transferring) == 1
         return request, deferred
 
     def clear(self) -> None:
@@ -127,6 +128,8 @@ class Lent:
         self.stuck = False
 
 
+# meta: the request went while nothing else of this process was in flight to its server
+ASKED_ALONE = "gw_asked_alone"
 NOT_ASKED = "gw_not_asked"  # meta: a request to a server that banned us, answered unasked
 
 
@@ -142,12 +145,32 @@ class PoliteDownloader(Downloader):
         super().__init__(crawler)
         self.lending: Counter[str] = Counter()  # slot key → lends outstanding (slots kept)
         self.waiting: Counter[str] = Counter()  # QUEUED and BACKOFF requests
+        self.single: set[int] = set()  # ids of slots asked one request at a time (refusals)
         # servers that refuse us for asking too fast
         self.refusals = RefusalWatch(
             crawler.settings.getfloat("GOVWATCH_REFUSAL_MIN_DELAY"),
             crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY"),
             crawler.settings.getfloat("GOVWATCH_BAN_WAIT"),
         )
+
+    def one_at_a_time(self, slot_key: str) -> None:
+        """A server refusing us for asking too fast (crawler.refusals) is asked one request at
+        a time by this process while it does, its own concurrency again once cleared: a
+        connection limiter (nginx ``limit_conn``) refuses the next request in flight whatever
+        the pace, and a rate limiter gains nothing from more."""
+        slot = self.slots.get(slot_key)
+        if slot is None:
+            return
+        if self.refusals.limiting(slot_key):
+            self.single.add(id(slot))
+            slot.concurrency = min(slot.concurrency, 1)
+        elif id(slot) in self.single:
+            self.single.discard(id(slot))  # crawler.stuck gives it its own concurrency again
+
+    def concurrency_of(self, slot: Slot, own: int) -> int:
+        """The concurrency a slot gets now, ``own`` its configured one (crawler.stuck adds
+        its stuck requests to it): one for a server that refuses us for asking too fast."""
+        return 1 if id(slot) in self.single else own
 
     def needs_backout(self) -> bool:
         """Whether the engine waits before it hands over another request: when as many as

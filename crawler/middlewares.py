@@ -25,6 +25,7 @@ from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
 
 from crawler.downloader import (
+    ASKED_ALONE,
     BACKOFF,
     NOT_ASKED,
     QUEUED_PER_CONCURRENT,
@@ -46,6 +47,7 @@ STOP_CHECK_SECONDS = 0.25
 # refused in the end because its server refused us for asking too fast (crawler.refusals).
 REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
+REFUSED_ASKED_AT = "gw_refused_asked_at"  # when a refused request's last try was asked
 REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
 CONTROL = "gw_control"  # meta: a URL the server answered before, asked again to judge its 403s
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
@@ -167,10 +169,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
         asked_at = time.monotonic() - float(request.meta.get("download_latency") or 0)
         if not (expected and status in REFUSALS):
             now_delay = slot.delay if slot is not None else 0.0
-            delay = watch.answered(slot_key, status, tries > 0, now_delay, asked_at)
+            refused_at = request.meta.get(REFUSED_ASKED_AT)
+            alone = bool(request.meta.get(ASKED_ALONE, True))
+            delay = watch.answered(
+                slot_key, status, tries > 0, now_delay, asked_at, refused_at, alone
+            )
             if delay is not None and slot is not None:
                 self._paced(watch, slot_key, delay)
                 slot.delay = delay
+                downloader.one_at_a_time(slot_key)
         if status not in REFUSALS or request.meta.get("dont_retry"):
             return None
         if head_first and not tries:
@@ -186,6 +193,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             # real refusals, and the server is slowed down until it does.
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
             wait = asked if asked is not None else self.backoff * 2**tries
+            request.meta[REFUSED_ASKED_AT] = asked_at
             return self._refused_again(request, tries, max(wait, watch.floor(slot_key)))
         if status == TOO_MANY:
             # Refused to the end: blocked, whatever the server (a 429 is never a dead link).

@@ -53,9 +53,9 @@ REFUSALS = frozenset({FORBIDDEN, TOO_MANY})  # what a server that limits our rat
 WINDOW = 12  # first tries remembered per server
 BURST = 8  # 403s among them that make the server suspected
 REFUTED = 2  # retries refused again (while the server answers others) that clear a suspicion
-# A confirmed limiter that still refuses this many requests asked at its new pace, more than
-# this share of its answers to them: the pace is still too fast (two crawl processes at a
-# limiter's edge), and it is halved again.
+# A confirmed limiter that still refused this many requests asked at its new pace (each proved
+# its limit's, not the URL's, by its retry's answer), more than this share of its answers to
+# them: the pace is still too fast (two crawl processes at a limiter's edge), halved again.
 STILL_REFUSED, STILL_SHARE = 3, 0.1
 BAN_PACE = 2.0  # seconds between the requests that try a banning server, at first (doubling)
 
@@ -73,6 +73,7 @@ class _Server:
     controlled: bool = False  # the control was asked during this suspicion
     floor: float = 0.0
     slowed_at: float = 0.0  # when the floor was last raised (time.monotonic)
+    suspected_at: float = 0.0  # when it was last suspected
     delay_before: float = 0.0
     last_answer_asked: float = -math.inf  # when the newest request it answered (not 403) went
     control_asked: float = -math.inf  # when its control was last asked (a final refusal's)
@@ -82,7 +83,7 @@ class _Server:
     gave_up: bool = False  # banned for longer than we wait: its requests are not asked
     status: int = 403  # what it refuses with, lately (403 or 429)
     paced_answers: int = 0  # answers to requests asked since the floor was last raised
-    paced_refusals: int = 0  # ...and refusals of them
+    paced_refusals: int = 0  # ...and refusals of them that their retries got past
 
 
 class RefusalWatch:
@@ -101,12 +102,21 @@ class RefusalWatch:
         self.any_given_up = False  # some server's ban outlasted the wait
 
     def answered(
-        self, server: str, status: int, retried: bool, delay: float, asked_at: float
+        self,
+        server: str,
+        status: int,
+        retried: bool,
+        delay: float,
+        asked_at: float,
+        refused_at: float | None = None,
+        alone: bool = True,
     ) -> float | None:
-        """Note an answer (``retried``: a second or later try of a refused request), to a
-        request sent at ``asked_at`` (time.monotonic); ``delay`` is the server's download delay
-        now. The delay the server must get from now on, when it changes: the floor of a server
-        just suspected (or still refusing at its floor), its old delay once cleared."""
+        """Note an answer (``retried``: a second or later try of a refused request, whose
+        last try was asked at ``refused_at``), to a request sent at ``asked_at``
+        (time.monotonic), ``alone`` if nothing else of ours was in flight to the server then;
+        ``delay`` is the server's download delay now. The delay the server must get from now
+        on, when it changes: the floor of a server just suspected (or still refusing at its
+        floor), its old delay once cleared."""
         state = self.servers.setdefault(server, _Server())
         if state.gave_up:
             return None
@@ -128,12 +138,19 @@ class RefusalWatch:
             return None
         if state.suspected and not refused:
             state.answered_since += 1
-        if state.confirmed and asked_at >= state.slowed_at and self._still_too_fast(state, refused):
+        if (
+            state.confirmed
+            and not refused
+            and asked_at >= state.slowed_at
+            and self._still_too_fast(state, retried and (refused_at or 0.0) >= state.slowed_at)
+        ):
             return self._slow_down(state, delay, 2 * state.floor)
         if retried:
             if not refused and state.suspected:
                 state.confirmed = True
-            elif state.suspected and not state.confirmed and state.answered_since:
+            elif state.suspected and not state.confirmed and state.answered_since and alone:
+                # refused though asked alone: not for our requests in flight (nginx limit_conn
+                # refuses those), and refused again while the server answers others
                 state.refuted += 1
                 if state.refuted >= REFUTED:
                     return self._clear(state)
@@ -145,13 +162,17 @@ class RefusalWatch:
         return self._slow_down(state, delay, 2 * state.floor)
 
     @staticmethod
-    def _still_too_fast(state: _Server, refused: bool) -> bool:
-        """A confirmed limiter's answer to a request asked at its latest pace: whether that pace
-        is still too fast (``STILL_REFUSED`` refusals, over ``STILL_SHARE`` of the answers)."""
-        state.paced_refusals += refused
-        state.paced_answers += not refused
-        asked = state.paced_refusals + state.paced_answers
-        return state.paced_refusals >= STILL_REFUSED and state.paced_refusals > STILL_SHARE * asked
+    def _still_too_fast(state: _Server, was_refused: bool) -> bool:
+        """A confirmed limiter's answer to a request asked at its latest pace (``was_refused``:
+        the retry of a request refused at that pace too): whether that pace is still too fast
+        (``STILL_REFUSED`` such refusals, over ``STILL_SHARE`` of the answers). A URL the server
+        refuses every time (a forbidden file) is never answered: it says nothing of the pace."""
+        state.paced_refusals += was_refused
+        state.paced_answers += 1
+        return (
+            state.paced_refusals >= STILL_REFUSED
+            and state.paced_refusals > STILL_SHARE * state.paced_answers
+        )
 
     def suspect(self, server: str, delay: float, status: int = FORBIDDEN) -> float:
         """Refusals seen elsewhere (the nightly pre-pass: 403s or 429s in a row for URLs that
@@ -167,6 +188,7 @@ class RefusalWatch:
             state.suspected, state.answered_since, state.refuted = True, 0, 0
             state.controlled = False
             state.delay_before = delay
+            state.suspected_at = time.monotonic()
         state.floor = min(max(self.min_delay, at_least, 2 * delay), self.max_delay)
         state.slowed_at = time.monotonic()
         state.paced_answers = state.paced_refusals = 0
@@ -319,10 +341,15 @@ class RefusalWatch:
             or state.banned_at is not None
         ):
             return None
-        state.controlled = True
         if state.good_url is None:
+            if time.monotonic() - state.suspected_at < BAN_PACE:
+                # Nothing to ask yet: its first answers may still be on their way (a server
+                # that limits requests in flight answers the few it lets through slowly).
+                return None
+            state.controlled = True
             self._ban(state)  # it has answered nothing since the suspicion, and nothing to ask
             return None
+        state.controlled = True
         state.control_asked = time.monotonic()
         return state.good_url
 

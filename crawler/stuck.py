@@ -40,7 +40,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from twisted.internet import task
 
-from crawler.downloader import Lent, crawl_is_stopping
+from crawler.downloader import Lent, PoliteDownloader, crawl_is_stopping
 from crawler.throttle import WINDOW, robust_latency
 
 TICK_SECONDS = 0.25
@@ -158,7 +158,10 @@ class StuckRequests:
             watch = self._watch(slot)
             while True:  # what starts may be stuck from the start (HUNG_BEFORE): count again
                 watch.stuck = min(self.allowance, watch.count_stuck(now, self.after))
-                concurrency = watch.base + watch.stuck
+                base = watch.base
+                if isinstance(downloader, PoliteDownloader):  # a limiter's: one at a time
+                    base = downloader.concurrency_of(slot, base)
+                concurrency = base + watch.stuck
                 if concurrency == slot.concurrency:
                     break
                 grew = concurrency > slot.concurrency

@@ -47,7 +47,9 @@ class RouteServer:
     than that many came in the last second (refused ones too) is refused with a 403, as nginx's
     ``limit_req`` set to 403 does; with ``limit_status`` 429, "Too Many Requests" with a
     ``Retry-After`` of one second, and only the requests let through count (nginx's own
-    ``limit_req``: a refused request does not use up the rate). With ``fresh_etags``, every 200 carries a new ETag (a page
+    ``limit_req``: a refused request does not use up the rate). With ``connection_limit``, a
+    request that comes while that many are being answered is refused with a 403, as nginx's
+    ``limit_conn`` set to 403 does. With ``fresh_etags``, every 200 carries a new ETag (a page
     that shows the time, a server that tags each answer): never a 304. With ``etags``, a
     200 answer carries an ETag (a hash of its body) and a GET that sends it back in
     ``If-None-Match`` gets 304 Not Modified; ``conditional`` records those requests' paths.
@@ -67,6 +69,7 @@ class RouteServer:
         ban_after: int | None = None,
         ban_seconds: float = 0.0,
         limit_status: int = 403,
+        connection_limit: int | None = None,
     ) -> None:
         self.routes: dict[str, Route] = routes if routes is not None else {}
         self.root = root
@@ -81,10 +84,13 @@ class RouteServer:
         self.referers: list[tuple[str, str, str | None]] = []  # (method, path, its Referer)
         self.rate_limit = rate_limit
         self.limit_status = limit_status
+        self.connection_limit = connection_limit
+        self.in_flight = 0
         self.fresh_etags = fresh_etags
         self.answered = itertools.count()
         self.arrivals: list[float] = []
         self.refused: list[str] = []  # paths refused by the rate limit or the ban
+        self.refused_at: list[float] = []  # ...when (time.monotonic)
         self.ban_after = ban_after
         self.ban_seconds = ban_seconds
         self.banned_until: float | None = None
@@ -125,13 +131,25 @@ class RouteServer:
         return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}/"
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        with self.lock:
+            self.in_flight += 1
+            crowded = self.connection_limit is not None and self.in_flight > self.connection_limit
+        try:
+            self._answer_one(handler, method, crowded)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer_one(self, handler: BaseHTTPRequestHandler, method: str, crowded: bool) -> None:
         arrived = time.monotonic()
         path = unquote(urlsplit(handler.path).path, encoding="utf-8")
         query = urlsplit(handler.path).query
         self.requests.append((method, handler.path))
         self.arrived.append(arrived)
-        if (self.rate_limit is not None and self._too_fast(arrived)) or self._banned(arrived):
+        too_fast = self.rate_limit is not None and self._too_fast(arrived)
+        if too_fast or crowded or self._banned(arrived):
             self.refused.append(path)
+            self.refused_at.append(arrived)
             status = self.limit_status if self.banned_until is None else 403
             reason = {403: "Forbidden", 429: "Too Many Requests"}[status]
             body = f"<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>".encode()

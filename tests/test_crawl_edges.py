@@ -440,6 +440,32 @@ def test_a_server_that_answers_too_many_requests_is_slowed_not_reported(
         assert _peak_per_second([t for t in times if t > min(times) + 1.5]) <= limit
 
 
+def test_a_server_that_limits_connections_is_asked_one_request_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """nginx ``limit_conn`` (403 past two requests in flight) on another site's server whose
+    answers take a while: a slower pace alone leaves the crawl's processes and its HEAD-then-GET
+    tries overlapping there. Once it refuses in a burst, each process asks it one request at a
+    time, and none of its files is reported."""
+    with RouteServer(
+        {f"/doc/{n}.pdf": Route(200, b"%PDF-1.4", delay=0.3) for n in range(40)},
+        connection_limit=2,
+    ) as other:
+        links = "".join(f"<a href='{other.url}doc/{n}.pdf'>文件{n}</a>" for n in range(40))
+        with RouteServer({"/": Route(200, _html(links))}) as server:
+            config = _config(tmp_path, server.url)
+            db = f"sqlite:///{tmp_path / 'g.db'}"
+            settings = fast_with(GOVWATCH_REFUSAL_MIN_DELAY=0.05)
+            govwatch("crawl", "-c", str(config), "--db", db, *settings)
+            findings = findings_json(config, db, today_local())
+        refused_at, asked = list(other.refused_at), list(other.arrived)
+    assert refused_at, "the server never refused: the test proves nothing"
+    assert [f["url"] for f in findings if f["kind"] == "dead_link"] == []
+    # refused in the first burst (before anything was answered), hardly ever after it
+    late = [t for t in refused_at if t > min(asked) + 1.0]
+    assert len(late) <= 3, (len(late), len(refused_at), len(asked))
+
+
 def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
     """A page that links a folder of forbidden files is a burst of 403s too, from a server that
     answers everything else: they are real dead links, definite at once."""

@@ -173,19 +173,28 @@ def test_429s_in_a_burst_slow_the_server_down_as_403s_do() -> None:
 
 def test_a_confirmed_limiter_still_refusing_at_its_new_pace_is_slowed_again() -> None:
     """Two crawl processes at a limiter's edge: each keeps to its floor, and together they
-    still go too fast. A few refusals among many answers at the new pace halve it again."""
+    still go too fast. A few requests refused at the new pace, whose retries then get through,
+    among many answers, halve it again; a forbidden file refused every time does not."""
     watch = RefusalWatch(min_delay=0.5)
     assert _burst(watch) == 0.5
-    watch.answered("s", 200, True, 0.5, time.monotonic())  # a retry answered: confirmed
-    for _ in range(20):
+    paced = time.monotonic()
+    watch.answered("s", 200, True, 0.5, paced)  # a retry answered: confirmed
+    for _ in range(10):  # real 403s among answers: refused every time, no sign of the pace
+        assert watch.answered("s", 403, False, 0.5, time.monotonic()) is None
+        assert watch.answered("s", 403, True, 0.5, time.monotonic()) is None
         assert watch.answered("s", 200, False, 0.5, time.monotonic()) is None
-    assert watch.answered("s", 429, False, 0.5, time.monotonic()) is None
-    assert watch.answered("s", 429, True, 0.5, time.monotonic()) is None
-    assert watch.answered("s", 429, False, 0.5, time.monotonic()) == 1.0  # 3 of 24
+        assert watch.answered("s", 200, False, 0.5, time.monotonic()) is None
+    assert watch.floor("s") == 0.5
+    before = paced - 1.0  # a retry of a refusal of the burst: said nothing of the new pace
+    assert watch.answered("s", 200, True, 0.5, time.monotonic(), before) is None
+    for _ in range(2):
+        assert watch.answered("s", 200, True, 0.5, time.monotonic(), paced) is None
+    assert watch.answered("s", 200, True, 0.5, time.monotonic(), paced) == 1.0  # 3 of 25
     # at the slower pace, a refusal now and then among answers is no reason to slow down
     for n in range(90):
-        status = 429 if n % 30 == 29 else 200
-        assert watch.answered("s", status, False, 1.0, time.monotonic()) is None
+        again = n % 30 == 29
+        refused_at = time.monotonic() if again else None
+        assert watch.answered("s", 200, again, 1.0, time.monotonic(), refused_at) is None
     assert watch.floor("s") == 1.0
 
 
@@ -197,3 +206,26 @@ def test_an_unconfirmed_suspicion_is_not_slowed_again_by_a_few_refusals() -> Non
     for n in range(12):
         assert watch.answered("s", 403 if n % 3 == 0 else 200, False, 0.5, time.monotonic()) is None
     assert watch.floor("s") == 0.5
+
+
+def test_a_server_that_answered_nothing_yet_is_no_ban_in_its_first_seconds() -> None:
+    """A connection limiter lets two requests through and answers them slowly: the refused
+    retries come back before them. Too soon to call it a ban (nothing to ask as a control)."""
+    watch = RefusalWatch()
+    _burst(watch)
+    assert watch.control_url("s") is None and not watch.banned("s")
+    watch.servers["s"].suspected_at -= BAN_PACE  # still nothing answered, seconds later
+    assert watch.control_url("s") is None and watch.banned("s")
+
+
+def test_retries_refused_while_others_of_ours_were_in_flight_prove_no_real_403s() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    watch.answered("s", 200, False, 0.5, time.monotonic())  # the server answers others
+    for _ in range(3 * REFUTED):  # nginx limit_conn: refused for our requests in flight
+        assert watch.answered("s", 403, True, 0.5, time.monotonic(), alone=False) is None
+    assert watch.limiting("s") and watch.floor("s") == 0.5
+    for n in range(REFUTED):  # refused though asked alone: real 403s
+        changed = watch.answered("s", 403, True, 0.5, time.monotonic(), alone=True)
+        assert (changed == 0.0) is (n == REFUTED - 1)
+    assert not watch.limiting("s")

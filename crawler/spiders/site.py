@@ -697,6 +697,7 @@ class SiteSpider(Spider):
         floor = downloader.refusals.suspect(server, delay, status)
         if slot is not None:
             slot.delay = max(slot.delay, floor)
+        downloader.one_at_a_time(server)
         self.logger.info(
             "%s: refuses the pre-pass with %s, %.2f s between requests", server, status, floor
         )
