@@ -76,3 +76,58 @@ def test_an_honest_server_costs_one_proof(tmp_path: Path) -> None:
     heads = [r for r in methods if r.startswith("HEAD ")]
     assert len(gets) == 2 and len(heads) == 11, methods
     assert sum("/files/govwatch-surely-missing-" in r for r in heads) == 1  # its proof
+
+
+def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -> None:
+    """Another government site answers a missing page with 200: one with its homepage (what it
+    answers any unknown URL with), one folder with a short "页面不存在" page. Its HEAD says 200
+    for a URL that surely is not there, so its links are asked by GET, and the answers are
+    judged as the site's own are: like its answer to that surely-missing URL, or saying so."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    home = (
+        "<html><head><title>某某县人民政府</title></head><body><h1>某某县人民政府</h1>"
+        + "".join(
+            f"<p><a href='/news/{n}.html'>要闻{n}：全县推进重点项目建设</a></p>" for n in range(12)
+        )
+        + "</body></html>"
+    ).encode()
+    gone = (
+        "<html><head><title>提示</title></head><body><div class='msg'>"
+        "<h3>对不起，您访问的页面不存在或已被删除！</h3><a href='/'>返回首页</a></div></body></html>"
+    ).encode()
+    routes = {
+        "/": Route(200, home, html),
+        **{
+            f"/news/{n}.html": Route(
+                200,
+                f"<html><head><title>要闻{n}</title></head><body><h1>要闻{n}</h1>"
+                f"<p>{'全县推进重点项目建设，' * 40}</p></body></html>".encode(),
+                html,
+            )
+            for n in range(3)
+        },
+        "/zwgk/*": Route(200, gone, html),
+        "/*": Route(200, home, html),  # any other URL: the homepage
+    }
+    with RouteServer(routes) as other:
+        links = "".join(f"<a href='{other.url}news/{n}.html'>要闻{n}</a>" for n in range(5))
+        links += "".join(f"<a href='{other.url}zwgk/{n}.html'>公开{n}</a>" for n in range(2))
+        site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
+        with RouteServer(site) as server:
+            config = tmp_path / "site.yaml"
+            config.write_text(
+                f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
+                encoding="utf-8",
+            )
+            db = f"sqlite:///{tmp_path / 'g.db'}"
+            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+            findings = findings_json(config, db, today_local())
+    dead = {
+        f["url"].removeprefix(other.url): f["error"] for f in findings if f["kind"] == "dead_link"
+    }
+    assert dead == {
+        "news/3.html": "soft_404",
+        "news/4.html": "soft_404",
+        "zwgk/0.html": "soft_404",
+        "zwgk/1.html": "soft_404",
+    }

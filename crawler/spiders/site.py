@@ -320,6 +320,9 @@ class SiteSpider(Spider):
         # answers that wait for its proof: server → (key, shown URL, how to record it).
         self.head_trust = HeadTrust()
         self.head_waiting: dict[str, list[tuple[str, str, Callable[[], Iterator[Any]]]]] = {}
+        # Another site's answer to a URL that surely is not there, where its HEAD says 200 for
+        # it (by proof scope): its pages that answer the same way are soft-404s.
+        self.scope_missing: dict[str, Fingerprint] = {}
         self.timeout_retries = 1
         self.retry_backoff = 1.0
         self.quick_pending = False  # a request is on its way to take their outcomes
@@ -794,7 +797,27 @@ class SiteSpider(Spider):
             lied = not response.meta.get("redirect_urls") and head_believed(
                 url, response.status, content_type
             )
+            if lied and not self.internal(url):
+                # What the server shows for it, to know its missing pages by (_verdict); the
+                # site's own is known already (its surely-missing page).
+                yield self._probe(
+                    url,
+                    "headproof_page",
+                    gw_fallback=True,
+                    gw_headers_only=True,
+                    dont_retry=True,
+                    gw_head_status=response.status,
+                )
+                return
             yield from self._head_proved(url, response.status if lied else None)
+            return
+        if role == "headproof_page":
+            key = response.meta["gw_key"]
+            if response.status < 300 and self._answer_is_html(response):
+                assert isinstance(response, TextResponse)
+                page = parse_html(response.text)
+                self.scope_missing[scope_of(key)] = fingerprint(response.status, page)
+            yield from self._head_proved(key, response.meta["gw_head_status"])
             return
         doc = self._page_document(response)
         verdict = self._verdict(response, doc)
@@ -908,16 +931,26 @@ class SiteSpider(Spider):
                 found = "blocked" if is_block_page(page) else None
             elif not may_be_page(response.meta["gw_url"]):
                 # A file answered with a web page: the site's "页面不存在" or a firewall's page.
-                missing = self.missing if self.internal(response.url) else None
-                found = soft_verdict(page, missing)
+                found = soft_verdict(page, self._missing_for(response))
                 if found is None and status < 300 and _is_picture(response.meta["gw_url"]):
                     # whatever the page says (禁止盗链, a placeholder), no picture is shown
                     return "soft_404", f"HTTP {status} web page where a picture was linked"
+            elif not self.internal(response.url):
+                # Another site's page, checked by GET (not read for its links): "页面不存在",
+                # or what that site answers a URL that is not there with (its homepage).
+                found = soft_verdict(page, self._missing_for(response))
             else:
                 found = None
         else:
             found = None
         return (found, f"HTTP {status} page that says it is {found}") if found else None
+
+    def _missing_for(self, response: Response) -> Fingerprint | None:
+        """The answer to a surely-missing URL that ``response`` is compared with: the site's
+        own, or the other site's where its HEAD proof was a lie."""
+        if self.internal(response.url):
+            return self.missing
+        return self.scope_missing.get(scope_of(response.meta["gw_key"]))
 
     def _cannot_do_without(self, response: Response) -> bool:
         """A page refused as a firewall refuses, that the crawl cannot be complete without: the
@@ -1064,6 +1097,9 @@ class SiteSpider(Spider):
             return
         if role == "headproof":
             yield from self._head_proved(request.meta["gw_key"], None)
+            return
+        if role == "headproof_page":  # its HEAD lied all the same
+            yield from self._head_proved(request.meta["gw_key"], request.meta["gw_head_status"])
             return
         if self._owns_fetched(request):
             yield from self._record(
