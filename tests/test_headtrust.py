@@ -82,7 +82,8 @@ def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -
     """Another government site answers a missing page with 200: one with its homepage (what it
     answers any unknown URL with), one folder with a short "页面不存在" page. Its HEAD says 200
     for a URL that surely is not there, so its links are asked by GET, and the answers are
-    judged as the site's own are: like its answer to that surely-missing URL, or saying so."""
+    judged as the site's own are: like its answer to that surely-missing URL, or saying so.
+    Its homepage, linked too, is its homepage."""
     html = {"Content-Type": "text/html; charset=utf-8"}
     home = (
         "<html><head><title>某某县人民政府</title></head><body><h1>某某县人民政府</h1>"
@@ -112,6 +113,7 @@ def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -
     with RouteServer(routes) as other:
         links = "".join(f"<a href='{other.url}news/{n}.html'>要闻{n}</a>" for n in range(5))
         links += "".join(f"<a href='{other.url}zwgk/{n}.html'>公开{n}</a>" for n in range(2))
+        links += f"<a href='{other.url}'>某某县</a><a href='{other.url}index.html'>首页</a>"
         site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
         with RouteServer(site) as server:
             config = tmp_path / "site.yaml"

@@ -950,7 +950,10 @@ class SiteSpider(Spider):
         own, or the other site's where its HEAD proof was a lie."""
         if self.internal(response.url):
             return self.missing
-        return self.scope_missing.get(scope_of(response.meta["gw_key"]))
+        key = response.meta["gw_key"]
+        if _is_front_page(key):
+            return None  # the page such a site answers unknown URLs with, most often
+        return self.scope_missing.get(scope_of(key))
 
     def _cannot_do_without(self, response: Response) -> bool:
         """A page refused as a firewall refuses, that the crawl cannot be complete without: the
@@ -2273,6 +2276,19 @@ def _is_picture(url: str) -> bool:
     """A link to a picture by its file name (``/img/a.JPG?v=2``)."""
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     return name.rpartition(".")[2].lower() in _PICTURES if "." in name else False
+
+
+_FRONT_PAGES = frozenset(
+    f"{name}.{ext}"
+    for name in ("index", "default", "home")
+    for ext in ("html", "htm", "shtml", "jsp", "php", "asp", "aspx")
+)
+
+
+def _is_front_page(url: str) -> bool:
+    """A site's front page: its root, or an index file at its root."""
+    path = urlsplit(url).path.strip("/").lower()
+    return path == "" or path in _FRONT_PAGES
 
 
 def _blank_page(response: Response) -> bool:
