@@ -174,11 +174,16 @@ class RefusalWatch:
             and state.paced_refusals > STILL_SHARE * state.paced_answers
         )
 
-    def suspect(self, server: str, delay: float, status: int = FORBIDDEN) -> float:
+    def suspect(
+        self, server: str, delay: float, status: int = FORBIDDEN, answered: str | None = None
+    ) -> float:
         """Refusals seen elsewhere (the nightly pre-pass: 403s or 429s in a row for URLs that
-        answered last night): suspected as by a burst. The floor to slow it down to."""
+        answered last night, ``answered`` one it answered there): suspected as by a burst. The
+        floor to slow it down to."""
         state = self.servers.setdefault(server, _Server())
         state.status = status
+        if answered is not None and not state.good_is_page:
+            state.good_url, state.good_is_page = answered, True
         return self._slow_down(state, delay, state.floor)
 
     def _slow_down(self, state: _Server, delay: float, at_least: float) -> float:

@@ -361,7 +361,8 @@ def tls_context() -> ssl.SSLContext:
 
 # Told how long a server took to answer the pre-pass (seconds), for the crawl's throttle.
 LatencyReport = Callable[[Origin, float], None]
-RefusalReport = Callable[[Origin, int], None]  # the server, and what it refused with
+# The server, what it refused with, and a URL it answered cleanly (or None): the crawl's control
+RefusalReport = Callable[[Origin, int, str | None], None]
 # A connection to the server the crawl has no use for now, lent for one request: a function that
 # gives it back, or None if there is none.
 Borrow = Callable[[Origin], Callable[[], None] | None]
@@ -484,7 +485,8 @@ async def _work(
                     )
                     job.queue.clear()
                     if refused is not None:
-                        refused(job.origin, head.status)
+                        control = job.control[0].key if job.control is not None else None
+                        refused(job.origin, head.status, control)
                 if candidate.method == "GET":
                     job.page_answered(head.status)
                 job.answered += 1

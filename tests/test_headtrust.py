@@ -122,14 +122,19 @@ def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -
                 encoding="utf-8",
             )
             db = f"sqlite:///{tmp_path / 'g.db'}"
-            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
-            findings = findings_json(config, db, today_local())
-    dead = {
-        f["url"].removeprefix(other.url): f["error"] for f in findings if f["kind"] == "dead_link"
-    }
-    assert dead == {
-        "news/3.html": "soft_404",
-        "news/4.html": "soft_404",
-        "zwgk/0.html": "soft_404",
-        "zwgk/1.html": "soft_404",
-    }
+            nights = []
+            for _ in range(2):  # the next night rechecks them first, before any proof
+                govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+                nights.append(findings_json(config, db, today_local()))
+    for findings in nights:
+        dead = {
+            f["url"].removeprefix(other.url): f["error"]
+            for f in findings
+            if f["kind"] == "dead_link"
+        }
+        assert dead == {
+            "news/3.html": "soft_404",
+            "news/4.html": "soft_404",
+            "zwgk/0.html": "soft_404",
+            "zwgk/1.html": "soft_404",
+        }

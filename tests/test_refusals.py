@@ -167,7 +167,8 @@ def test_429s_in_a_burst_slow_the_server_down_as_403s_do() -> None:
         changed = watch.answered("s", 429, False, 0.0, time.monotonic()) or changed
     assert changed == 0.5 and watch.limiting("s")
     assert watch.state("s") == "429 Too Many Requests in a burst"
-    assert watch.suspect("pre-pass", 0.0, 429) == 0.5
+    assert watch.suspect("pre-pass", 0.0, 429, "http://pre-pass/ok.html") == 0.5
+    assert watch.control_url("pre-pass") == "http://pre-pass/ok.html"  # what it answered there
     assert watch.state("pre-pass") == "429 Too Many Requests in a burst"
 
 

@@ -256,9 +256,11 @@ def test_a_folder_of_refused_urls_is_no_limiter_but_a_limiter_is() -> None:
         for n in range(20)
     }
     told: list[tuple[str, int]] = []
+    controls: list[str | None] = []
 
-    def refused(origin: Origin, status: int) -> None:
+    def refused(origin: Origin, status: int, control: str | None) -> None:
         told.append((origin.host, status))
+        controls.append(control)
 
     one_at_a_time = Limits("govwatch-test", 0.5, 1, 8)
     with RouteServer({**pages, **files}) as server:
@@ -276,5 +278,6 @@ def test_a_folder_of_refused_urls_is_no_limiter_but_a_limiter_is() -> None:
         answers = asyncio.run(revalidate(candidates, one_at_a_time, refused=refused))
         asked = len(server.requests)
     assert told == [("127.0.0.1", 429)]
+    assert controls == [f"{server.url}p/0.html"]  # the crawl's control: it answered that
     assert len(answers) == 3
     assert asked == 3 + 3 + 1  # three answered, three refused, the control refused: no more

@@ -687,17 +687,18 @@ class SiteSpider(Spider):
         lent = downloader.lend(slot_key, url, 1)
         return lambda: downloader.give_back(slot_key, lent)
 
-    def _prepass_refused(self, origin: Origin, status: int) -> None:
+    def _prepass_refused(self, origin: Origin, status: int, control: str | None) -> None:
         """The pre-pass met a server refusing (403, 429) what answered last night: a limiter,
         most likely; slowed down and its refusals asked again, as after a burst
-        (crawler.refusals)."""
+        (crawler.refusals), with the URL it answered the pre-pass as its control (without
+        one, a server the crawl has had no answer from yet looks like a ban)."""
         downloader = self._downloader()
         if downloader is None:
             return
         server = _host_of_origin(f"{origin.scheme}://{origin.host_header}")
         slot = downloader.slots.get(server)
         delay = slot.delay if slot is not None else 0.0
-        floor = downloader.refusals.suspect(server, delay, status)
+        floor = downloader.refusals.suspect(server, delay, status, control)
         if slot is not None:
             slot.delay = max(slot.delay, floor)
         downloader.one_at_a_time(server)
@@ -835,6 +836,11 @@ class SiteSpider(Spider):
             )
             if request.method == "HEAD" and verdict is None and response.status < 300:
                 yield from self._believe_head(key, shown, record)
+            elif verdict is None and self._judged_before_proof(response):
+                # Asked by GET before its server's HEAD was proved (last night's soft-404,
+                # rechecked first): a server that says 200 to a made-up URL gets it asked
+                # again once its answer to that URL is known.
+                yield from self._believe_head(key, shown, record)
             else:
                 yield from record()
         yield from self._resolve_waiters(response.meta["gw_key"], doc)
@@ -944,6 +950,19 @@ class SiteSpider(Spider):
         else:
             found = None
         return (found, f"HTTP {status} page that says it is {found}") if found else None
+
+    def _judged_before_proof(self, response: Response) -> bool:
+        """Another site's web page, answered 200 to a GET, on a server whose HEAD proof (and
+        so its answer to a made-up URL) is not known yet."""
+        return (
+            response.request is not None
+            and response.request.method == "GET"
+            and response.meta.get("gw_role") == "check"
+            and 200 <= response.status < 300
+            and not self.internal(response.url)
+            and self._answer_is_html(response)
+            and self.head_trust.trust(scope_of(response.meta["gw_key"])) is Trust.UNKNOWN
+        )
 
     def _missing_for(self, response: Response) -> Fingerprint | None:
         """The answer to a surely-missing URL that ``response`` is compared with: the site's
