@@ -210,6 +210,7 @@ class PoliteDownloader(Downloader):
             super()._slot_gc(age)
         finally:
             self.slots.update(kept)
+            self.single &= {id(slot) for slot in self.slots.values()}  # ids may be reused
 
     def _process_queue(self, slot: Slot) -> None:
         if slot.queue and crawl_is_stopping(self.crawler):
