@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -158,7 +158,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         expected = request.meta.get(RECHECKED) or head_first
         referer = request.headers.get(b"Referer")
         if status == FORBIDDEN and tries:
-            control = watch.control_url(slot_key)
+            control = watch.control_url(slot_key, front_page_of(request.url))
             if control is not None:
                 await self._ask_control(control, slot_key, referer)
             elif watch.banned(slot_key) and slot is not None and slot.delay < watch.floor(slot_key):
@@ -201,7 +201,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             # fast, and its floor keeps doubling while it does.
             return response
         # Refused to the end, or by a ban: a real 403 only while the server answers others.
-        verdict = await self._final_refusal(watch, slot_key, asked_at, referer)
+        verdict = await self._final_refusal(
+            watch, slot_key, asked_at, referer, front_page_of(request.url)
+        )
         if verdict == "wait":
             pace = watch.floor(slot_key)
             if slot is not None:
@@ -226,12 +228,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return again
 
     async def _final_refusal(
-        self, watch: RefusalWatch, slot_key: str, asked_at: float, referer: bytes | None
+        self,
+        watch: RefusalWatch,
+        slot_key: str,
+        asked_at: float,
+        referer: bytes | None,
+        front_page: str,
     ) -> str:
         """crawler.refusals.RefusalWatch.final_refusal, with the control asked when it says so
         (once for all the refusals that need it at the same time)."""
         await self._controls_done(slot_key)
-        verdict = watch.final_refusal(slot_key, asked_at)
+        verdict = watch.final_refusal(slot_key, asked_at, front_page)
         if verdict != "control":
             return verdict
         url = watch.control_url_now(slot_key)
@@ -436,3 +443,9 @@ class PrefetchedAnswers:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def front_page_of(url: str) -> str:
+    """The homepage (``/``) of ``url``'s server: what a server answers if it answers anything."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))

@@ -30,15 +30,15 @@ answered nothing but 403 since it was suspected; otherwise it is a real 403.
 
 A 403 is a real one only while its server answers others: a request refused to the end needs an
 answer to a request asked after its last try. Without one, a URL the server answered before (its
-control) is asked. When that is refused too, or there is none, the server refuses everything: a
-*ban* (a firewall that shuts a client out for minutes, an IP blacklist). So is a suspected server
-that has answered nothing since, with no control to ask. The ban of a server whose pages the crawl
-must read (``own``) is waited out, up to ``ban_wait`` seconds (GOVWATCH_BAN_WAIT): one request at
-a time, further and further apart, every refused request asked again. Links to another server
-that bans us are blocked at once. The first answer ends the ban (a limit, confirmed: the delay
-between requests that led to it is doubled, at least ``min_delay``). A ban that outlasts the
-wait ends in *given up*: every request to the server is blocked at once, unasked, and the crawl
-that needed its pages is incomplete.
+control) is asked; lacking one, its homepage (``/``). When that is refused too, the server refuses
+everything: a *ban* (a firewall that shuts a client out for minutes, an IP blacklist). So is a
+suspected server that has answered nothing since, with no control to ask. The ban of a server
+whose pages the crawl must read (``own``) is waited out, up to ``ban_wait`` seconds
+(GOVWATCH_BAN_WAIT): one request at a time, further and further apart, every refused request
+asked again. Links to another server that bans us are blocked at once. The first answer ends
+the ban (a limit, confirmed: the delay between requests that led to it is doubled, at least
+``min_delay``). A ban that outlasts the wait ends in *given up*: every request to the server is
+blocked at once, unasked, and the crawl that needed its pages is incomplete.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class _Server:
     refuted: int = 0
     good_url: str | None = None  # the first URL it answered (2xx, first try): the control
     good_is_page: bool = False  # good_url was answered 2xx (not a 404 taken for want of one)
+    front_page: str | None = None  # its homepage (``/``): the control when there is no good_url
     controlled: bool = False  # the control was asked during this suspicion
     floor: float = 0.0
     slowed_at: float = 0.0  # when the floor was last raised (time.monotonic)
@@ -229,13 +230,14 @@ class RefusalWatch:
         elif status == 404 and not state.good_is_page:
             state.good_url = state.good_url or url
 
-    def final_refusal(self, server: str, asked_at: float) -> str:
+    def final_refusal(self, server: str, asked_at: float, front_page: str | None = None) -> str:
         """A request refused after its retries, its last try asked at ``asked_at``: what is it?
 
         ``"real"``: the server answered a request asked since (the rules above then say
         whether it was its limit); ``"control"``: ask the control (``control_url_now``), then
         this again; ``"wait"``: the server is banning us, ask again later (its pace is set);
-        ``"blocked"``: banned for longer than we wait."""
+        ``"blocked"``: banned for longer than we wait. The site's own server that answered
+        nothing yet has its ``front_page`` (``/``) asked as the control."""
         state = self.servers.setdefault(server, _Server())
         if state.gave_up:
             return "blocked"
@@ -243,10 +245,13 @@ class RefusalWatch:
             return "real"
         if state.banned_at is None and state.control_failed >= asked_at:
             return "real"  # the control had no answer at all: it proves nothing either way
-        if state.banned_at is None and state.good_url and state.control_asked < asked_at:
-            return "control"
         if state.banned_at is None and not state.good_url and server not in self.own:
             return "real"  # another site's server, linked with nothing it answered: no telling
+        if state.good_url is None and front_page is not None:
+            state.front_page = front_page
+        control = state.good_url or state.front_page
+        if state.banned_at is None and control and state.control_asked < asked_at:
+            return "control"
         if state.banned_at is None:
             self._ban(state)
         assert state.banned_at is not None
@@ -261,7 +266,7 @@ class RefusalWatch:
         """The control for a final refusal (``final_refusal`` said so); noted as asked now."""
         state = self.servers.setdefault(server, _Server())
         state.control_asked = time.monotonic()
-        return state.good_url
+        return state.good_url or state.front_page
 
     def control_failed(self, server: str) -> None:
         """Its control got no answer (a timeout, a reset): no ban is told from that."""
@@ -332,10 +337,13 @@ class RefusalWatch:
         state = self.servers.get(server)
         return state is not None and state.gave_up
 
-    def control_url(self, server: str) -> str | None:
+    def control_url(self, server: str, front_page: str | None = None) -> str | None:
         """A retry refused again, and the server has answered nothing else since it was
         suspected: refusing everything (a limit, a ban) or only these URLs (real 403s)? Asking
-        a URL it answered before tells (once a suspicion): the URL, or None."""
+        a URL it answered before tells (once a suspicion): the URL, or None. A server that has
+        answered nothing yet (suspected by the nightly pre-pass, whose first requests it
+        refused) has its ``front_page`` asked: one URL refused on every try is no ban, a
+        server that refuses its own homepage too is (a firewall's block page answers all)."""
         state = self.servers.get(server)
         if (
             state is None
@@ -346,7 +354,9 @@ class RefusalWatch:
             or state.banned_at is not None
         ):
             return None
-        if state.good_url is None:
+        if state.good_url is None and front_page is not None:
+            state.front_page = front_page
+        if state.good_url is None and state.front_page is None:
             if time.monotonic() - state.suspected_at < BAN_PACE:
                 # Nothing to ask yet: its first answers may still be on their way (a server
                 # that limits requests in flight answers the few it lets through slowly).
@@ -356,7 +366,7 @@ class RefusalWatch:
             return None
         state.controlled = True
         state.control_asked = time.monotonic()
-        return state.good_url
+        return state.good_url or state.front_page
 
     def floor(self, server: str) -> float:
         """The least download delay the server gets now (0: its own pace)."""

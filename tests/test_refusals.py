@@ -230,3 +230,34 @@ def test_retries_refused_while_others_of_ours_were_in_flight_prove_no_real_403s(
         changed = watch.answered("s", 403, True, 0.5, time.monotonic(), alone=True)
         assert (changed == 0.0) is (n == REFUTED - 1)
     assert not watch.limiting("s")
+
+
+def test_a_server_that_answered_nothing_yet_has_its_homepage_asked_not_a_ban() -> None:
+    """The nightly pre-pass's first requests were refused (a connection limiter: too many at
+    once), before any answer: suspected with no control. Its one forbidden file refused again
+    is no ban: its homepage is asked, and answered."""
+    watch = RefusalWatch()
+    watch.suspect("ext", 0.0)
+    watch.servers["ext"].suspected_at -= BAN_PACE  # the pre-pass was seconds ago
+    refused_at = time.monotonic()
+    assert watch.control_url("ext", "http://ext/") == "http://ext/"
+    assert not watch.banned("ext")
+    watch.answered_ok("ext", "http://ext/", 200)  # the homepage's answer
+    watch.answered("ext", 200, False, 0.5, time.monotonic())
+    assert watch.final_refusal("ext", refused_at, "http://ext/") == "real"
+    assert not watch.banned("ext") and not watch.given_up("ext")
+
+
+def test_the_sites_own_server_refusing_its_homepage_too_is_a_ban() -> None:
+    watch = RefusalWatch(ban_wait=60.0)
+    watch.own = {"s"}
+    refused_at = time.monotonic()
+    assert watch.final_refusal("s", refused_at, "http://s/") == "control"
+    assert watch.control_url_now("s") == "http://s/"
+    assert watch.control_refused("s") == BAN_PACE
+    assert watch.banned("s") and watch.final_refusal("s", refused_at, "http://s/") == "wait"
+    # no homepage to ask (the caller has none): a ban at once, as before
+    assert RefusalWatch(ban_wait=60.0).final_refusal("s", refused_at) == "real"  # not own
+    bare = RefusalWatch(ban_wait=60.0)
+    bare.own = {"s"}
+    assert bare.final_refusal("s", refused_at) == "wait" and bare.banned("s")
