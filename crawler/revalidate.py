@@ -590,7 +590,11 @@ def clean_answer(candidate: Candidate, head: Head) -> Answer | None:
         clean = status == 304
     else:  # a HEAD the crawl would not believe is left to the crawl, which asks by GET
         clean = 200 <= status < 300 and head_believed(
-            candidate.key, status, headers.get("content-type")
+            candidate.key,
+            status,
+            headers.get("content-type"),
+            headers.get("content-length"),
+            validated=bool(headers.get("etag") or headers.get("last-modified")),
         )
     if not clean:
         return None

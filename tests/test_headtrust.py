@@ -138,3 +138,55 @@ def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -
             "zwgk/0.html": "soft_404",
             "zwgk/1.html": "soft_404",
         }
+
+
+def test_a_tiny_page_another_site_says_is_there_is_asked_by_get(tmp_path: Path) -> None:
+    """Another site's server that answers HEAD honestly (its surely-missing URL is a 404) may
+    still answer 200 with a few hundred bytes and nothing to revalidate them by: a deleted
+    article's "已被删除" stub, a firewall's challenge that started after the proof. Those are
+    asked by GET and judged by what they say; a real page, or a small one with a
+    Last-Modified, is believed from its HEAD alone."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    article = (
+        "<html><head><title>要闻</title></head><body><h1>要闻</h1>"
+        f"<p>{'全县推进重点项目建设，' * 400}</p></body></html>"
+    ).encode()
+    stub = (
+        "<html><head><title>提示</title></head><body><h3>对不起，该信息已被删除！</h3>"
+        "</body></html>"
+    ).encode()
+    challenge = (
+        "<html><head><title>安全验证</title></head><body><script>var t='waf_challenge';"
+        "document.cookie='wafv=1';location.reload();</script></body></html>"
+    ).encode()
+    dated = {**html, "Last-Modified": "Tue, 14 Nov 2023 22:13:20 GMT"}
+    routes = {
+        "/news/big.html": Route(200, article, html),
+        "/news/small.html": Route(200, b"<html><body><p>short</p></body></html>", dated),
+        "/news/old.html": Route(200, stub, html),
+        "/news/guarded.html": Route(200, challenge, html),
+    }
+    with RouteServer(routes) as other:
+        links = "".join(
+            f"<a href='{other.url}news/{name}.html'>{name}</a>"
+            for name in ("big", "small", "old", "guarded")
+        )
+        site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
+        with RouteServer(site) as server:
+            config = tmp_path / "site.yaml"
+            config.write_text(
+                f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
+                encoding="utf-8",
+            )
+            db = f"sqlite:///{tmp_path / 'g.db'}"
+            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+            findings = findings_json(config, db, today_local())
+    dead = {
+        f["url"].removeprefix(other.url): (f["error"], f["definite"])
+        for f in findings
+        if f["kind"] == "dead_link"
+    }
+    assert dead == {"news/old.html": ("soft_404", False), "news/guarded.html": ("blocked", False)}
+    gets = {path for method, path in other.requests if method == "GET"}
+    gets = {path for path in gets if "govwatch-surely-missing-" not in path}
+    assert gets == {"/news/old.html", "/news/guarded.html"}, other.requests

@@ -189,6 +189,14 @@ def test_a_head_answer_stands_only_when_it_says_what_a_visitor_gets() -> None:
     assert not head_believed("http://a.gov.cn/f/a.DOC", 200, "TEXT/HTML")
     assert not head_believed("http://a.gov.cn/f/a.pdf", 200, None)  # says nothing
     assert not head_believed("http://a.gov.cn/", 204, b"")
+    # a few hundred bytes of web page, nothing to revalidate it by: a challenge, a stub
+    page = "http://a.gov.cn/xwdt/1.html"
+    assert not head_believed(page, 200, b"text/html", b"612", validated=False)
+    assert head_believed(page, 200, b"text/html", b"612", validated=True)  # a Last-Modified
+    assert head_believed(page, 200, b"text/html", b"48213", validated=False)  # an article
+    assert head_believed(page, 200, b"text/html", None, validated=False)  # length unknown
+    assert head_believed(page, 200, b"text/html", b"junk", validated=False)
+    assert head_believed("http://a.gov.cn/f/a.txt", 200, b"text/plain", b"12", validated=False)
 
 
 def test_a_late_refresh_is_a_page_to_read_first_not_a_redirect() -> None:

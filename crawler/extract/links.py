@@ -432,17 +432,45 @@ def may_be_page(url: str) -> bool:
     return "." not in last or last.rsplit(".", 1)[-1] not in NOT_PAGES
 
 
-def head_believed(url: str, status: int, content_type: bytes | str | None) -> bool:
+# A web page this small, sent with nothing to revalidate it by (no ETag, no Last-Modified), is
+# rarely an article: a firewall's challenge ("安全验证", a script that sets a cookie and reloads),
+# a script's redirect, a "页面不存在" stub. Government pages are tens of kilobytes.
+TINY_PAGE_BYTES = 8192
+
+
+def head_believed(
+    url: str,
+    status: int,
+    content_type: bytes | str | None,
+    content_length: bytes | str | None = None,
+    validated: bool = True,
+) -> bool:
     """Whether a HEAD answer can stand for what a visitor gets. Not a 2xx that does not say
     what it is (no Content-Type), nor a web page for a file (``附件.pdf`` answered text/html:
-    the site's "页面不存在" page, a login or a firewall's page): a GET shows those."""
+    the site's "页面不存在" page, a login or a firewall's page), nor a tiny page that is not
+    ``validated`` (``TINY_PAGE_BYTES``: a firewall's challenge, most often): a GET shows
+    those."""
     if not 200 <= status < 300:
         return True
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     if not content_type:
         return False
-    return "html" not in content_type.lower() or may_be_page(url)
+    if "html" not in content_type.lower():
+        return True
+    if not may_be_page(url):
+        return False
+    return validated or not _tiny(content_length)
+
+
+def _tiny(content_length: bytes | str | None) -> bool:
+    """A Content-Length under ``TINY_PAGE_BYTES`` (not one that is missing or no number)."""
+    if isinstance(content_length, bytes):
+        content_length = content_length.decode("latin-1")
+    try:
+        return content_length is not None and int(content_length.strip()) < TINY_PAGE_BYTES
+    except ValueError:
+        return False
 
 
 def same_site(url: str, home: str) -> bool:

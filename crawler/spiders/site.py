@@ -754,7 +754,13 @@ class SiteSpider(Spider):
             and (
                 response.status in self.head_fallback
                 or not head_believed(
-                    response.meta["gw_url"], response.status, response.headers.get(b"Content-Type")
+                    response.meta["gw_url"],
+                    response.status,
+                    response.headers.get(b"Content-Type"),
+                    response.headers.get(b"Content-Length"),
+                    validated=bool(
+                        response.headers.get(b"ETag") or response.headers.get(b"Last-Modified")
+                    ),
                 )
             )
             and not response.meta.get("gw_fallback")
