@@ -101,6 +101,9 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "否",
         "lang": "zh-CN",
         "redirects": "跳转",
+        "blocked_host": "该网站拦截或限流了检查：%d 个链接未能核验（疑似）",
+        "blocked_host_hint": "请人工抽查这些链接，或联系该网站将监测服务器的 IP 加入白名单。",
+        "blocked_host_links": "全部 %d 个链接及所在页面",
     },
     "en": {
         "title": "Government website monitoring report",
@@ -196,6 +199,11 @@ LABELS: dict[str, dict[str, str]] = {
         "no": "no",
         "lang": "en",
         "redirects": "Redirects",
+        "blocked_host": "this site blocked or rate-limited the checker: %d links could not be "
+        "checked (suspected)",
+        "blocked_host_hint": "Check them by hand, or ask the site to let the monitor's IP "
+        "address through.",
+        "blocked_host_links": "all %d links and the pages they are on",
     },
 }
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from monitor.findings import (
     DeadLinkFinding,
     SiteFinding,
 )
+from monitor.records import BLOCKED
 from monitor.rules import AccountVerdict, ColumnVerdict, SiteAssessment
 from reports.labels import (
     ACCOUNT_STATES,
@@ -34,6 +37,10 @@ from reports.labels import (
 from reports.urltext import readable_url
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# A server that blocked the checker on this many of a site's links is one row of the links
+# page; with fewer, its links are ordinary rows (a one-off refusal is worth seeing as it is).
+BLOCKED_HOST_MIN_LINKS = 3
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,9 @@ class LinkRow:
     first_seen: str = ""
     last_seen: str = ""
     warning: bool = False  # a missing #anchor: the page is there, the place in it is not
+    error: str = ""  # the check's error class (blocked, timeout, soft_404…), "" for a status
+
+    kind: ClassVar[str] = "link"  # which row of the links page the template draws
 
     @property
     def certainty(self) -> str:
@@ -115,6 +125,36 @@ class LinkRow:
     def pages(self) -> int:
         """How many pages carry the link (more than a few: a shared template's link)."""
         return len({o.page for o in self.occurrences})
+
+
+@dataclass(frozen=True)
+class BlockedHostRow:
+    """A server that would not let the checker through (a firewall's challenge, a rate limit):
+    its blocked links as one row of the links page. On a bad night one host gives a hundred
+    such rows, which drown the few real dead links, and the operator cannot act on them one by
+    one anyway: the action is on the host (check by hand, ask for the monitor to be let in)."""
+
+    site_name: str
+    server: str  # scheme://host[:port], the default port left out
+    summary: str  # "该网站拦截或限流了检查：N 个链接未能核验（疑似）", in the report's language
+    links: tuple[LinkRow, ...]  # in the links page's order
+
+    kind: ClassVar[str] = "blocked_host"
+    definite: ClassVar[bool] = False  # blocked says nothing of the page: never confirmed
+    certainty: ClassVar[str] = "suspected"
+
+    @property
+    def count(self) -> int:
+        return len(self.links)
+
+    @property
+    def on_homepage(self) -> bool:
+        return any(link.on_homepage for link in self.links)
+
+    @property
+    def internal(self) -> bool:
+        """The site's own server (its links are internal alike: internal goes by host)."""
+        return any(link.internal for link in self.links)
 
 
 @dataclass(frozen=True)
@@ -178,10 +218,12 @@ class ReportView:
     sites: tuple[SiteRow, ...]
     columns: tuple[ColumnRow, ...]  # every configured column, problems first
     problem_columns: tuple[ColumnRow, ...]
-    links: tuple[LinkRow, ...]
+    links: tuple[LinkRow, ...]  # one per dead link: the 台账 (CSV, XLSX) lists each
     accounts: tuple[AccountRow, ...] = ()
     fixes: tuple[FixRow, ...] = ()
     link_pages: tuple[PageRow, ...] = ()  # the dead links again, by the page they are on
+    # The links page's rows: the links, but a server's blocked links as one row.
+    link_table: tuple[LinkRow | BlockedHostRow, ...] = ()
 
     @property
     def account_counts(self) -> dict[str, int]:
@@ -220,7 +262,7 @@ def build_view(
         site_links = [_link_row(a, f, lang) for f in a.findings if isinstance(f, DeadLinkFinding)]
         links += site_links
         link_pages += _page_rows(a.site.name, site_links)
-    links.sort(key=lambda row: (not row.definite, not row.on_homepage, not row.internal, row.url))
+    links.sort(key=_link_order)
     # The order an operator works in: most definite dead links first, the homepage before
     # other pages with as many.
     link_pages.sort(key=lambda row: (-row.definite, not row.homepage, row.page, row.site_name))
@@ -233,6 +275,7 @@ def build_view(
         problem_columns=tuple(row for row in columns if row.state in order),
         links=tuple(links),
         link_pages=tuple(link_pages),
+        link_table=_link_table(links, lang),
         fixes=tuple(
             FixRow(
                 a.site.name,
@@ -416,7 +459,60 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         first_seen=_local(f.first_seen) if f.first_seen else "",
         last_seen=_local(f.last_seen) if f.last_seen else "",
         warning=f.kind == MISSING_ANCHOR,
+        error=f.error or "",
     )
+
+
+def _link_order(row: LinkRow | BlockedHostRow) -> tuple[bool, bool, bool, str]:
+    """The order an operator works in: definite first, then the homepage's, the site's own."""
+    url = row.url if isinstance(row, LinkRow) else row.server
+    return (not row.definite, not row.on_homepage, not row.internal, url)
+
+
+def _link_table(links: Sequence[LinkRow], lang: str) -> tuple[LinkRow | BlockedHostRow, ...]:
+    """The links page's rows: each link, but the blocked links of a site on a server that
+    blocked at least ``BLOCKED_HOST_MIN_LINKS`` of them as one row, where it sorts among the
+    suspected ones. Per site, as every row of the page is a site's."""
+    keys = [_blocked_key(row) for row in links]
+    counts = Counter(key for key in keys if key is not None)
+    rows: list[LinkRow | BlockedHostRow] = []
+    grouped: dict[tuple[str, str], list[LinkRow]] = {}
+    for row, key in zip(links, keys, strict=True):
+        if key is not None and counts[key] >= BLOCKED_HOST_MIN_LINKS:
+            grouped.setdefault(key, []).append(row)
+        else:
+            rows.append(row)
+    rows += [
+        BlockedHostRow(site, server, LABELS[lang]["blocked_host"] % len(group), tuple(group))
+        for (site, server), group in grouped.items()
+    ]
+    return tuple(sorted(rows, key=_link_order))
+
+
+def _blocked_key(row: LinkRow) -> tuple[str, str] | None:
+    """(site, server) of a suspected link its server would not let us check; None for any
+    other link, or one whose server cannot be told from its URL."""
+    if row.certainty != "suspected" or row.error != BLOCKED:
+        return None
+    server = server_of(row.url)
+    return (row.site_name, server) if server else None
+
+
+def server_of(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) URL, what a firewall or rate limit stands before:
+    case-blind, without userinfo, the default port left out (http://a and http://a:80 are one
+    server). None for anything else, or a port that is no number."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
 def _page_rows(site_name: str, links: list[LinkRow]) -> list[PageRow]:
