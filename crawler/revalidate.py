@@ -29,7 +29,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass
 
-from crawler.extract.links import head_believed, referer_for
+from crawler.extract.links import head_believed, referer_for, tiny_page
 from crawler.refusals import REFUSALS
 
 Method = Literal["GET", "HEAD"]
@@ -69,6 +69,9 @@ class Answer:
     etag: str | None
     last_modified: str | None
     content_type: str | None
+    # A HEAD's tiny web page with nothing to revalidate it by: believed on the site's own
+    # hosts only (crawler.extract.links.tiny_page; the crawl knows which hosts are its own).
+    tiny: bool = False
 
 
 @dataclass(frozen=True)
@@ -590,14 +593,12 @@ def clean_answer(candidate: Candidate, head: Head) -> Answer | None:
         clean = status == 304
     else:  # a HEAD the crawl would not believe is left to the crawl, which asks by GET
         clean = 200 <= status < 300 and head_believed(
-            candidate.key,
-            status,
-            headers.get("content-type"),
-            headers.get("content-length"),
-            validated=bool(headers.get("etag") or headers.get("last-modified")),
+            candidate.key, status, headers.get("content-type")
         )
     if not clean:
         return None
-    return Answer(
-        status, headers.get("etag"), headers.get("last-modified"), headers.get("content-type")
+    etag, last_modified = headers.get("etag"), headers.get("last-modified")
+    tiny = candidate.method == "HEAD" and tiny_page(
+        headers.get("content-type"), headers.get("content-length"), bool(etag or last_modified)
     )
+    return Answer(status, etag, last_modified, headers.get("content-type"), tiny)

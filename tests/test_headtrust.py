@@ -165,11 +165,13 @@ def test_a_tiny_page_another_site_says_is_there_is_asked_by_get(tmp_path: Path) 
         "/news/small.html": Route(200, b"<html><body><p>short</p></body></html>", dated),
         "/news/old.html": Route(200, stub, html),
         "/news/guarded.html": Route(200, challenge, html),
+        # a firewall in front of it from the next night on (its first answer, a HEAD, is fine)
+        "/news/later.html": Route(200, article, html, then=Route(200, challenge, html)),
     }
     with RouteServer(routes) as other:
         links = "".join(
             f"<a href='{other.url}news/{name}.html'>{name}</a>"
-            for name in ("big", "small", "old", "guarded")
+            for name in ("big", "small", "old", "guarded", "later")
         )
         site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
         with RouteServer(site) as server:
@@ -179,14 +181,22 @@ def test_a_tiny_page_another_site_says_is_there_is_asked_by_get(tmp_path: Path) 
                 encoding="utf-8",
             )
             db = f"sqlite:///{tmp_path / 'g.db'}"
-            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
-            findings = findings_json(config, db, today_local())
-    dead = {
-        f["url"].removeprefix(other.url): (f["error"], f["definite"])
-        for f in findings
-        if f["kind"] == "dead_link"
-    }
-    assert dead == {"news/old.html": ("soft_404", False), "news/guarded.html": ("blocked", False)}
-    gets = {path for method, path in other.requests if method == "GET"}
-    gets = {path for path in gets if "govwatch-surely-missing-" not in path}
-    assert gets == {"/news/old.html", "/news/guarded.html"}, other.requests
+            nights, asked = [], []
+            for _ in range(2):  # the next night's pre-pass asks them by HEAD first
+                before = len(other.requests)
+                govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+                nights.append(findings_json(config, db, today_local()))
+                asked.append(other.requests[before:])
+    expected = {"news/old.html": "soft_404", "news/guarded.html": "blocked"}
+    for night, (findings, requests) in enumerate(zip(nights, asked, strict=True)):
+        dead = {
+            f["url"].removeprefix(other.url): f["error"]
+            for f in findings
+            if f["kind"] == "dead_link"
+        }
+        assert dead == (expected if night == 0 else {**expected, "news/later.html": "blocked"})
+        gets = {path for method, path in requests if method == "GET"}
+        gets = {path for path in gets if "govwatch-surely-missing-" not in path}
+        assert gets == {"/news/old.html", "/news/guarded.html"} | (
+            {"/news/later.html"} if night else set()
+        ), requests

@@ -14,6 +14,7 @@ from crawler.revalidate import (
     Candidate,
     Limits,
     Origin,
+    clean_answer,
     origin_of,
     parse_head,
     reached_directly,
@@ -33,6 +34,19 @@ def test_an_answer_head_is_parsed_or_refused() -> None:
     for raw in (b"SSH-2.0-OpenSSH_9.2", b"HTTP/1.1 OK", b"HTTP/1.1 200 OK\r\nno colon here"):
         with pytest.raises(ValueError):
             parse_head(raw)
+
+
+def test_a_tiny_page_answered_to_head_is_marked_for_the_crawl_to_judge() -> None:
+    """Whether it is believed depends on whose server it is (the crawl knows its hosts)."""
+    link = Candidate("http://a.gov.cn/news/1.html", "HEAD")
+    tiny = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 259")
+    dated = parse_head(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 259\r\n"
+        b"Last-Modified: Tue, 14 Nov 2023 22:13:20 GMT"
+    )
+    large = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 48213")
+    answers = [clean_answer(link, head) for head in (tiny, dated, large)]
+    assert [answer is not None and answer.tiny for answer in answers] == [True, False, False]
 
 
 def test_requests_are_sent_as_stored_or_not_at_all() -> None:

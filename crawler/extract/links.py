@@ -458,17 +458,22 @@ def head_believed(
         return False
     if "html" not in content_type.lower():
         return True
-    if not may_be_page(url):
+    return may_be_page(url) and not tiny_page(content_type, content_length, validated)
+
+
+def tiny_page(
+    content_type: bytes | str | None, content_length: bytes | str | None, validated: bool
+) -> bool:
+    """A web page under ``TINY_PAGE_BYTES`` (a Content-Length that is missing or no number is
+    not) with nothing to revalidate it by (not ``validated``)."""
+    if validated or not content_type or content_length is None:
         return False
-    return validated or not _tiny(content_length)
-
-
-def _tiny(content_length: bytes | str | None) -> bool:
-    """A Content-Length under ``TINY_PAGE_BYTES`` (not one that is missing or no number)."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
     if isinstance(content_length, bytes):
         content_length = content_length.decode("latin-1")
     try:
-        return content_length is not None and int(content_length.strip()) < TINY_PAGE_BYTES
+        return "html" in content_type.lower() and int(content_length.strip()) < TINY_PAGE_BYTES
     except ValueError:
         return False
 

@@ -575,7 +575,7 @@ class SiteSpider(Spider):
         elif answer is not None and answer.status != 304:
             self.requested.add(key)  # answered 2xx to HEAD just now
             yield from self._believe_head(
-                key, url, partial(self._record, key, url, "HEAD", answer=answer)
+                key, url, partial(self._record, key, url, "HEAD", answer=answer), answer.tiny
             )
         elif answer is not None:
             # checked by GET last night (another site's page whose HEAD was not believed) and
@@ -760,7 +760,8 @@ class SiteSpider(Spider):
                     response.headers.get(b"Content-Length"),
                     validated=bool(
                         response.headers.get(b"ETag") or response.headers.get(b"Last-Modified")
-                    ),
+                    )
+                    or self.internal(response.url),
                 )
             )
             and not response.meta.get("gw_fallback")
@@ -1231,11 +1232,16 @@ class SiteSpider(Spider):
         return second
 
     def _believe_head(
-        self, key: str, shown: str, record: Callable[[], Iterator[Any]]
+        self, key: str, shown: str, record: Callable[[], Iterator[Any]], tiny: bool = False
     ) -> Iterator[Any]:
         """A HEAD said 2xx: recorded if its server's HEAD answers are believed; asked by GET if
-        they are not; else it waits for the server's proof (crawler.headtrust)."""
+        they are not, or if it is another site's ``tiny`` page (crawler.extract.links.tiny_page:
+        a firewall's challenge, most often); else it waits for the server's proof
+        (crawler.headtrust)."""
         if key in self.recorded:
+            return
+        if tiny and not self.internal(key):
+            yield self._get_check(key, shown)
             return
         server = scope_of(key)
         trust = self.head_trust.trust(server)
@@ -1808,7 +1814,8 @@ class SiteSpider(Spider):
                 yield request
             else:
                 record = partial(self._record, key, shown, "HEAD", answer=answer)
-                yield from _requests_of(self._believe_head(key, shown, record), observations)
+                believed = self._believe_head(key, shown, record, answer.tiny)
+                yield from _requests_of(believed, observations)
         for page in self.quick.take_pages():
             request, response = page.request, page.response
             if page.stuck:  # as a stuck request of the crawl's: its second try at once
