@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from crawler.headtrust import HeadTrust, Trust, proof_url, scope_of
 from monitor.assessments import today_local
@@ -40,6 +41,28 @@ def _crawl(tmp_path: Path, routes: dict[str, Route], name: str) -> tuple[set[str
         findings = findings_json(config, db, today_local())
         dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
         return dead, [f"{m} {p}" for m, p in server.requests]
+
+
+def _two_nights(
+    tmp_path: Path, links: str, other: RouteServer
+) -> list[tuple[list[dict[str, Any]], list[tuple[str, str]]]]:
+    """Two nights' crawls of a site whose homepage carries ``links`` (to ``other``): each
+    night's findings, and the requests ``other`` saw that night."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
+    nights = []
+    with RouteServer(site) as server:
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
+            encoding="utf-8",
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        for _ in range(2):
+            before = len(other.requests)
+            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
+            nights.append((findings_json(config, db, today_local()), other.requests[before:]))
+    return nights
 
 
 def test_a_server_whose_head_lies_has_its_links_checked_by_get(tmp_path: Path) -> None:
@@ -114,19 +137,8 @@ def test_another_sites_missing_pages_that_answer_200_are_found(tmp_path: Path) -
         links = "".join(f"<a href='{other.url}news/{n}.html'>要闻{n}</a>" for n in range(5))
         links += "".join(f"<a href='{other.url}zwgk/{n}.html'>公开{n}</a>" for n in range(2))
         links += f"<a href='{other.url}'>某某县</a><a href='{other.url}index.html'>首页</a>"
-        site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
-        with RouteServer(site) as server:
-            config = tmp_path / "site.yaml"
-            config.write_text(
-                f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
-                encoding="utf-8",
-            )
-            db = f"sqlite:///{tmp_path / 'g.db'}"
-            nights = []
-            for _ in range(2):  # the next night rechecks them first, before any proof
-                govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
-                nights.append(findings_json(config, db, today_local()))
-    for findings in nights:
+        nights = _two_nights(tmp_path, links, other)  # the next rechecks them before any proof
+    for findings, _ in nights:
         dead = {
             f["url"].removeprefix(other.url): f["error"]
             for f in findings
@@ -173,22 +185,9 @@ def test_a_tiny_page_another_site_says_is_there_is_asked_by_get(tmp_path: Path) 
             f"<a href='{other.url}news/{name}.html'>{name}</a>"
             for name in ("big", "small", "old", "guarded", "later")
         )
-        site = {"/": Route(200, f"<html><body>{links}</body></html>".encode(), html)}
-        with RouteServer(site) as server:
-            config = tmp_path / "site.yaml"
-            config.write_text(
-                f"sites:\n  - {{id: h, name: 核验站, home: '{server.url}', discover: false}}\n",
-                encoding="utf-8",
-            )
-            db = f"sqlite:///{tmp_path / 'g.db'}"
-            nights, asked = [], []
-            for _ in range(2):  # the next night's pre-pass asks them by HEAD first
-                before = len(other.requests)
-                govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=1))
-                nights.append(findings_json(config, db, today_local()))
-                asked.append(other.requests[before:])
+        nights = _two_nights(tmp_path, links, other)  # the next one's pre-pass asks by HEAD
     expected = {"news/old.html": "soft_404", "news/guarded.html": "blocked"}
-    for night, (findings, requests) in enumerate(zip(nights, asked, strict=True)):
+    for night, (findings, requests) in enumerate(nights):
         dead = {
             f["url"].removeprefix(other.url): f["error"]
             for f in findings

@@ -15,16 +15,15 @@ from sqlalchemy import update
 
 from monitor import store
 from monitor.assessments import assess
-from monitor.config import Config, load_config
+from monitor.config import Config
 from monitor.database import open_database, session_scope
 from monitor.models import Run
-from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
+from monitor.records import LinkCheck, LinkOccurrence
 from reports.render import write_reports
+from tests.reportkit import HOME, ZWDT, check, county_config, homepage_observation
 
 AS_OF = date(2024, 7, 20)
-HOME = "http://x.gov.cn/index.html"
 BMDT = "http://x.gov.cn/bmdt/"  # sorts before the homepage's URL
-ZWDT = "http://x.gov.cn/zwdt/"
 TZGG = "http://x.gov.cn/tzgg/"
 GHJH = "http://x.gov.cn/ghjh/"
 
@@ -42,50 +41,11 @@ CONTROL = "附件\x01下载"  # lxml keeps control characters in anchor text; XL
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    path = tmp_path / "sites.yaml"
-    path.write_text(
-        f"sites:\n  - id: x\n    name: 某县人民政府\n    home: '{HOME}'\n    columns:\n"
-        f"      - {{name: 政务动态, url: '{ZWDT}', category: news}}\n",
-        encoding="utf-8",
-    )
-    return load_config(path)
-
-
-def check(url: str, status: int | None, error: str | None = None) -> LinkCheck:
-    return LinkCheck(
-        url_key=url,
-        url=url,
-        internal=url.startswith("http://x.gov.cn/"),
-        method="GET",
-        status=status,
-        error=error,
-        error_detail=None,
-        final_url=url,
-    )
+    return county_config(tmp_path)
 
 
 def on(page: str, target: str, text: str, tag: str = "a") -> LinkOccurrence:
     return LinkOccurrence(page, target, target, tag, "src" if tag == "img" else "href", text)
-
-
-def homepage_observation() -> ColumnObservation:
-    return ColumnObservation(
-        column_name="首页",
-        url=HOME,
-        is_homepage=True,
-        status="ok",
-        http_status=200,
-        error=None,
-        item_count=5,
-        dated_count=5,
-        pages_read=1,
-        newest_date=date(2024, 7, 19),
-        newest_title="标题",
-        newest_url=f"{HOME}a.html",
-        newest_date_text="[07-19]",
-        newest_date_source="list",
-        observed_at=datetime(2024, 7, 19, 18),
-    )
 
 
 def crawl(
