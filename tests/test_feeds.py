@@ -73,6 +73,7 @@ def test_relative_links_in_atom_are_absolute() -> None:
         (b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>', "empty"),
         (b'{"items": [{"title": "x"}]}', "no_dates"),
         (b'{"title": "no items"}', "not_a_feed"),
+        (b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "malformed_json"),  # too deep
     ],
 )
 def test_bad_feeds_are_errors_not_crashes(body: bytes, error: str) -> None:

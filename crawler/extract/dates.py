@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import date
 
@@ -107,17 +108,20 @@ def find_dates(text: str) -> list[DateMatch]:
     """Every date in ``text``, in order: full dates first preference, then year-less ones."""
     norm = normalize(text)
     found: list[tuple[int, DateMatch]] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # the spans of dates found, in text order: disjoint
 
     def add(match: re.Match[str], year: int | None, month: int, day: int) -> None:
         span = match.span()
-        if any(span[0] < end and start < span[1] for start, end in taken):
+        # Only the span starting before this one ends can overlap it: the one just before
+        # its end's place among the taken, as they are disjoint and in order.
+        place = bisect_left(taken, (span[1],))
+        if place and taken[place - 1][1] > span[0]:
             return
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return
         if year is not None and _safe_date(year, month, day) is None:
             return
-        taken.append(span)
+        insort(taken, span)
         found.append((span[0], DateMatch(match.group(0).strip(), year, month, day)))
 
     for m in _FULL.finditer(norm):

@@ -230,7 +230,7 @@ _ATOM_TIMES = ("published", "updated", "issued", "modified", "created")  # 1.0's
 def _json_feed(body: bytes, url: str, fetched_at: datetime) -> SourceRead:
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return SourceRead("jsonfeed", (), f"malformed_json: {exc}"[:300])
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(items, list):

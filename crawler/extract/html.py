@@ -20,17 +20,49 @@ _SPECIAL = ("http", "https")
 
 
 def parse_html(text: str) -> HtmlElement:
-    """A tolerant parse; encoding declarations in the text are ignored (it is already decoded)."""
-    parser = lxml.html.HTMLParser(remove_comments=True, recover=True)
+    """A tolerant parse; encoding declarations in the text are ignored (it is already decoded).
+
+    Elements left open (an unclosed ``<font>`` on every line of a list, as old editors write)
+    nest; libxml2 drops everything after 2,048 levels. Such a page is parsed again without its
+    formatting tags, then, if need be, without its blocks too: its links and text all read,
+    if not its layout."""
     cleaned = text.lstrip("\ufeff")
     if cleaned.lstrip().startswith("<?xml"):
         cleaned = cleaned.split("?>", 1)[-1]
     if not cleaned.strip():
         cleaned = "<html></html>"
+    doc, whole = _parse(cleaned)
+    # formatting tags go as a browser shows them, joined to the text around; blocks apart
+    for nesting, between in ((_FORMATTING_TAGS, ""), (_BLOCK_TAGS, " ")):
+        if whole:
+            break
+        cleaned = nesting.sub(between, cleaned)
+        doc, whole = _parse(cleaned)
+    return doc
+
+
+# Tags that nest when left open and hold no link of their own.
+_FORMATTING_TAGS = re.compile(
+    r"</?(?:font|span|b|strong|em|i|u|s|strike|small|big|center|sup|sub|label|nobr|tt)\b[^>]*>",
+    re.I,
+)
+_BLOCK_TAGS = re.compile(
+    r"</?(?:div|section|article|aside|header|footer|nav|main|table|thead|tbody|tfoot|tr|td|th"
+    r"|ul|ol|li|dl|dt|dd|p|form|blockquote|fieldset|h[1-6])\b[^>]*>",
+    re.I,
+)
+
+
+def _parse(text: str) -> tuple[HtmlElement, bool]:
+    """The parsed page, and whether the parser read it whole (no limit of its was hit)."""
+    # huge_tree: 2,048 levels rather than 256 (the limits it lifts guard against XML entity
+    # expansion, which HTML has not)
+    parser = lxml.html.HTMLParser(remove_comments=True, recover=True, huge_tree=True)
     try:
-        return lxml.html.document_fromstring(cleaned, parser=parser)
+        doc = lxml.html.document_fromstring(text, parser=parser)
     except etree.ParserError:  # only comments or processing instructions: an empty page
-        return lxml.html.document_fromstring("<html></html>", parser=parser)
+        return lxml.html.document_fromstring("<html></html>", parser=parser), True
+    return doc, not any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
 
 
 def squash(text: str | None) -> str:

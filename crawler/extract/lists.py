@@ -315,18 +315,33 @@ _NOT_SHOWN = frozenset({"script", "style", "noscript", "template", "textarea"})
 
 
 def _shown_texts(element: HtmlElement) -> Iterator[str]:
-    """The texts of ``element`` a visitor sees (its tails are its parent's)."""
-    tag = tag_of(element)
-    if tag in _NOT_SHOWN or element.get("hidden") is not None:
-        return
-    if _HIDDEN_STYLE.search(element.get("style") or ""):
+    """The texts of ``element`` a visitor sees (its tails are its parent's), in document
+    order; without recursion (an editor's unclosed tags nest thousands deep)."""
+    if not _shown(element):
         return
     if element.text and isinstance(element.tag, str):
         yield element.text
-    for child in element:
-        yield from _shown_texts(child)
-        if child.tail:
+    levels: list[tuple[HtmlElement, Iterator[HtmlElement]]] = [(element, iter(element))]
+    while levels:
+        node, children = levels[-1]
+        child = next(children, None)
+        if child is None:
+            levels.pop()
+            if levels and node.tail:
+                yield node.tail  # after all of the node's own
+        elif _shown(child):
+            if child.text and isinstance(child.tag, str):
+                yield child.text
+            levels.append((child, iter(child)))
+        elif child.tail:
             yield child.tail
+
+
+def _shown(element: HtmlElement) -> bool:
+    """Whether a visitor may see the element: not a script nor a hidden block."""
+    if tag_of(element) in _NOT_SHOWN or element.get("hidden") is not None:
+        return False
+    return not _HIDDEN_STYLE.search(element.get("style") or "")
 
 
 # Fields a visitor types into (an <input> without a type is a text field).
@@ -360,6 +375,7 @@ _POST = re.compile(
     r"|站长|检察长|组长|负责人|党组成员|总师|总工"
 )
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_PERSON_CHARS = 4
 _CARD_CHARS = 60  # a card's text: a name, a post or two; more is an article's paragraph
 PEOPLE_MIN = 2
 
@@ -369,17 +385,19 @@ def shows_people(doc: HtmlElement) -> bool:
     own element) beside a post (县长, 局长, 主任…), at least two of them. A page about its
     leaders, not a list of dated items: neither empty nor stale."""
     names: set[str] = set()
+    # Texts are read no further than a name or a card holds: a page of thousands of short
+    # links is not read whole once per link.
     for element in doc.iter("a", "span", "div", "p", "h3", "h4", "h5", "td", "strong", "b", "dt"):
-        name = squash(element.text_content())
-        if not _PERSON.fullmatch(name) or _POST.search(name):
+        name = _short_text(element, _PERSON_CHARS)
+        if name is None or not _PERSON.fullmatch(name) or _POST.search(name):
             continue
         card = element.getparent()
-        while card is not None and squash(card.text_content()) == name:
+        while card is not None and _short_text(card, _PERSON_CHARS) == name:
             card = card.getparent()  # a name wrapped twice (<div><a>张三</a></div>)
         if card is None:
             continue
-        text = squash(card.text_content())
-        if len(text) <= _CARD_CHARS and _POST.search(text.replace(name, "", 1)):
+        text = _short_text(card, _CARD_CHARS)
+        if text is not None and _POST.search(text.replace(name, "", 1)):
             names.add(name)
             if len(names) >= PEOPLE_MIN:
                 return True
@@ -482,11 +500,13 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
         node = parent
         if tag_of(node) in _ITEM_TAGS or _one_of_like_blocks(node):
             return node
-        dates = _dates_outside(node, anchor)
-        if len(dates) == 1:
+        text = _text_outside(node, anchor, _ITEM_TEXT_MAX)
+        dates = find_dates(without_clocks(text)) if text is not None else None
+        if dates is not None and len(dates) == 1:
             return node
-        if len(dates) > 1:
-            # a flat list (link, date, <br>, link, date, <br>…): the link is its line's item
+        if dates is None or len(dates) > 1:
+            # a flat list (link, date, <br>, link, date, <br>…): the link is its line's item;
+            # a block with more text than an item has holds more than one
             line = _line_of(anchor) if node is anchor.getparent() else None
             if line is not None and len(find_dates(without_clocks(" ".join(line)))) == 1:
                 return anchor
@@ -494,8 +514,27 @@ def _item_of(anchor: HtmlElement) -> HtmlElement | None:
     return None
 
 
+# The most text outside its link an item holds (a title's summary, its date, its source): a
+# block with more is a part of the page holding several. Every link of a page reads no more
+# than this of each block around it, whatever the page's size.
+_ITEM_TEXT_MAX = 2000
+
+
+def _text_outside(item: HtmlElement, anchor: HtmlElement, limit: int) -> str | None:
+    """The item's texts outside the link, joined; None when they hold more than ``limit``
+    characters besides spaces (read no further)."""
+    pieces, size = [], 0
+    for piece in _texts_outside(item, anchor):
+        pieces.append(piece)
+        size += len(piece.strip())
+        if size > limit:
+            return None
+    return " ".join(pieces)
+
+
 _LIKE_BLOCKS = 3  # cards of a picture list (<div class="pic"><a><img><p>标题</p></a></div>…)
 _BLOCK_TAGS = frozenset({"div", "section", "figure"})  # not an article's paragraphs
+_LIKE_REACH = 12  # siblings looked at each way: cards of a list sit together
 
 
 def _one_of_like_blocks(node: HtmlElement) -> bool:
@@ -504,7 +543,11 @@ def _one_of_like_blocks(node: HtmlElement) -> bool:
     if tag_of(node) not in _BLOCK_TAGS:
         return False
     kind, alike = (node.tag, node.get("class")), 1
-    for sibling in chain(node.itersiblings(preceding=True), node.itersiblings()):
+    nearby = chain(
+        islice(node.itersiblings(preceding=True), _LIKE_REACH),
+        islice(node.itersiblings(), _LIKE_REACH),
+    )
+    for sibling in nearby:
         if sibling.tag == kind[0] and sibling.get("class") == kind[1]:
             if sibling.find(".//a[@href]") is None:
                 return False  # a block like it without a link: no list of links
@@ -526,24 +569,44 @@ def _line_of(anchor: HtmlElement) -> list[str] | None:
     ``<br>`` (a list without item elements); None when it does not, or the line holds another
     link."""
     parent = anchor.getparent()
-    if parent is None or parent.find("br") is None:
+    if parent is None:
         return None
-    lines: list[list[HtmlElement]] = [[]]
-    for child in parent:
-        if isinstance(child.tag, str) and tag_of(child) == "br":
-            lines.append([])
-        else:
-            lines[-1].append(child)
-    line = next(line for line in lines if any(node is anchor for node in line))
+    # The line: the nodes from the <br> before the link to the one after it (read no further
+    # than a line holds: a parent of thousands of links is read once per link, not whole).
+    before = _nodes_to_break(anchor.itersiblings(preceding=True))
+    after = _nodes_to_break(anchor.itersiblings())
+    if before is None or after is None:
+        return None  # a line longer than a line of a list is
+    (earlier, start), (later, end) = before, after
+    if start is None and end is None:
+        return None  # no <br> beside it: not laid out one item a line
+    line = [*reversed(earlier), anchor, *later]
     if sum(1 for node in line if tag_of(node) == "a" or node.find(".//a") is not None) > 1:
         return None
-    before = line[0].getprevious()  # the <br> that starts the line, if not the first
-    texts = [(before.tail if before is not None else parent.text) or ""]
+    texts = [(start.tail if start is not None else parent.text) or ""]
     for node in line:
         if node is not anchor and isinstance(node.tag, str):
             texts.append(node.text_content())
         texts.append(node.tail or "")
     return texts
+
+
+_LINE_NODES = 32  # the most elements a line of a flat list has (a link, its date, a mark…)
+
+
+def _nodes_to_break(
+    siblings: Iterator[HtmlElement],
+) -> tuple[list[HtmlElement], HtmlElement | None] | None:
+    """The siblings up to the next ``<br>`` in that direction, and that ``<br>`` (None at the
+    parent's end); None when there are more than a line holds before it."""
+    nodes: list[HtmlElement] = []
+    for node in siblings:
+        if isinstance(node.tag, str) and tag_of(node) == "br":
+            return nodes, node
+        nodes.append(node)
+        if len(nodes) > _LINE_NODES:
+            return None
+    return nodes, None
 
 
 _YEAR_HEADING = re.compile(r"((?:19|20)\d{2})\s*年?(?:度)?")
@@ -602,16 +665,32 @@ def _list_item(
 
 
 def _texts_outside(item: HtmlElement, anchor: HtmlElement) -> Iterator[str]:
-    for node in item.iter():
-        if not isinstance(node.tag, str) or node.tag in ("script", "style"):
+    """The item's texts but the link's, each element's text then its tail (the link's tail
+    is the item's), in document order of elements; not into the link, scripts or styles."""
+    if item is anchor:
+        if anchor.tail:
+            yield anchor.tail
+        return
+    if not isinstance(item.tag, str) or item.tag in ("script", "style"):
+        return
+    if item.text:
+        yield item.text
+    levels: list[Iterator[HtmlElement]] = [iter(item)]  # lazily: the caller may stop early
+    while levels:
+        node = next(levels[-1], None)
+        if node is None:
+            levels.pop()
+        elif not isinstance(node.tag, str) or node.tag in ("script", "style"):
             continue
-        inside = node is anchor or any(a is anchor for a in node.iterancestors())
-        if node.text and not inside:
-            yield node.text
-        if node is not item and node.tail and node is not anchor and not inside:
-            yield node.tail
-        if node is anchor and node.tail:
-            yield node.tail
+        elif node is anchor:
+            if node.tail:
+                yield node.tail
+        else:
+            if node.text:
+                yield node.text
+            if node.tail:
+                yield node.tail
+            levels.append(iter(node))
 
 
 def _dates_outside(item: HtmlElement, anchor: HtmlElement) -> list[DateMatch]:

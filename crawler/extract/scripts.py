@@ -162,7 +162,7 @@ def json_items(text: str, base: str) -> list[ListItem]:
     for start in [m.start() for m in re.finditer(r"[\[{]", text)][:200]:
         try:
             value, _ = json.JSONDecoder().raw_decode(text[start:])
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python goes
             continue
         records = _records(value)
         items = [item for record in records if (item := _json_item(record, base))]
@@ -315,16 +315,21 @@ def _unescape(raw: str) -> str:
         return raw.replace("\\'", "'").replace('\\"', '"').replace("\\/", "/")
 
 
+_RECORD_KEYS = ("data", "list", "rows", "records", "items", "result", "datas", "docs")
+
+
 def _records(value: object) -> list[dict[str, object]]:
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, dict)]
-    if isinstance(value, dict):
-        for key in ("data", "list", "rows", "records", "items", "result", "datas", "docs"):
-            inner = value.get(key)
-            if isinstance(inner, list | dict):
-                found = _records(inner)
-                if found:
-                    return found
+    """The objects of the first array found under the usual keys (``{"data": {"list": […]}}``),
+    depth first in key order; without recursion (the JSON is the site's)."""
+    pending = [value]
+    while pending:
+        here = pending.pop()
+        if isinstance(here, list):
+            if found := [v for v in here if isinstance(v, dict)]:
+                return found
+        elif isinstance(here, dict):
+            inner = (here.get(key) for key in reversed(_RECORD_KEYS))
+            pending.extend(v for v in inner if isinstance(v, list | dict))
     return []
 
 
