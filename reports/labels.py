@@ -104,6 +104,10 @@ LABELS: dict[str, dict[str, str]] = {
         "blocked_host": "该网站拦截或限流了检查：%d 个链接未能核验（疑似）",
         "blocked_host_hint": "请人工抽查这些链接，或联系该网站将监测服务器的 IP 加入白名单。",
         "blocked_host_links": "全部 %d 个链接及所在页面",
+        "template_link": "网站模板中的链接：出现在 %d 个页面，在模板中修改一次即可。",
+        "template_links": "网站模板中的不可用链接",
+        "template_links_intro": "以下链接在大量页面的同一位置（页头、页脚、侧栏等），属于网站模板："
+        "在模板中修改一次即可。下方各页面不再逐一列出（首页除外）。",
     },
     "en": {
         "title": "Government website monitoring report",
@@ -204,6 +208,11 @@ LABELS: dict[str, dict[str, str]] = {
         "blocked_host_hint": "Check them by hand, or ask the site to let the monitor's IP "
         "address through.",
         "blocked_host_links": "all %d links and the pages they are on",
+        "template_link": "In the site's page template: on %d pages; fix it once in the template.",
+        "template_links": "Dead links in the site's page template",
+        "template_links_intro": "These links sit in the same place on many pages (header, "
+        "footer, sidebar): they are the page template's. Fix each once in the template; the "
+        "pages below do not list them again (but the homepage).",
     },
 }
 

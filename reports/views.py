@@ -113,6 +113,7 @@ class LinkRow:
     last_seen: str = ""
     warning: bool = False  # a missing #anchor: the page is there, the place in it is not
     error: str = ""  # the check's error class (blocked, timeout, soft_404…), "" for a status
+    template: bool = False  # in the site's page template (a footer's 友情链接): fixed once
 
     kind: ClassVar[str] = "link"  # which row of the links page the template draws
 
@@ -125,6 +126,13 @@ class LinkRow:
     def pages(self) -> int:
         """How many pages carry the link (more than a few: a shared template's link)."""
         return len({o.page for o in self.occurrences})
+
+    @property
+    def usual_place(self) -> tuple[str, str]:
+        """The tag and anchor text the link has on most of its pages."""
+        if not self.occurrences:
+            return "", ""
+        return Counter((o.tag, o.text) for o in self.occurrences).most_common(1)[0][0]
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,10 @@ class ReportView:
     accounts: tuple[AccountRow, ...] = ()
     fixes: tuple[FixRow, ...] = ()
     link_pages: tuple[PageRow, ...] = ()  # the dead links again, by the page they are on
+    # The by-page view's rows: those pages, but a site's page template's links once, apart
+    # (``template_links``), not on every page (on its homepage's row still).
+    page_table: tuple[PageRow, ...] = ()
+    template_links: tuple[LinkRow, ...] = ()
     # The links page's rows: the links, but a server's blocked links as one row.
     link_table: tuple[LinkRow | BlockedHostRow, ...] = ()
 
@@ -258,14 +270,17 @@ def build_view(
     columns.sort(key=lambda row: order.get(row.state, 9))
     links: list[LinkRow] = []
     link_pages: list[PageRow] = []
+    page_table: list[PageRow] = []
     for a in assessments:
         site_links = [_link_row(a, f, lang) for f in a.findings if isinstance(f, DeadLinkFinding)]
         links += site_links
         link_pages += _page_rows(a.site.name, site_links)
+        page_table += _page_rows(a.site.name, site_links, template=False)
     links.sort(key=_link_order)
     # The order an operator works in: most definite dead links first, the homepage before
     # other pages with as many.
-    link_pages.sort(key=lambda row: (-row.definite, not row.homepage, row.page, row.site_name))
+    for rows in (link_pages, page_table):
+        rows.sort(key=lambda row: (-row.definite, not row.homepage, row.page, row.site_name))
     return ReportView(
         lang=lang,
         as_of=as_of,
@@ -275,6 +290,8 @@ def build_view(
         problem_columns=tuple(row for row in columns if row.state in order),
         links=tuple(links),
         link_pages=tuple(link_pages),
+        page_table=tuple(page_table),
+        template_links=tuple(link for link in links if link.template),
         link_table=_link_table(links, lang),
         fixes=tuple(
             FixRow(
@@ -434,8 +451,29 @@ def outcome_text(f: DeadLinkFinding, lang: str) -> str:
     return f"HTTP {f.status}"
 
 
+# A dead link in the site's page template (a footer's 友情链接, a logo in the header) is on
+# every page built from it: thousands of rows of the by-page view for one fix in the CMS's
+# template. It is told by being on many pages (at least TEMPLATE_MIN_PAGES and TEMPLATE_SHARE
+# of the pages the crawl read) as the same element: one tag and anchor text on nearly all
+# (TEMPLATE_SAME) — a document cited from many articles is linked in their own words.
+TEMPLATE_MIN_PAGES = 10
+TEMPLATE_SHARE = 0.2
+TEMPLATE_SAME = 0.8
+
+
+def in_template(occurrences: Sequence[Occurrence], site_pages: int) -> bool:
+    """Whether a link on these places of a site whose crawl read ``site_pages`` pages is its
+    template's."""
+    pages = len({o.page for o in occurrences})
+    if pages < max(TEMPLATE_MIN_PAGES, TEMPLATE_SHARE * site_pages):
+        return False
+    _, same = Counter((o.tag, o.text) for o in occurrences).most_common(1)[0]
+    return same >= TEMPLATE_SAME * len(occurrences)
+
+
 def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
     homes = {_page_key(a.site.home)} | ({_page_key(a.homepage.url)} if a.homepage else set())
+    places = [Occurrence(o.page, o.tag, o.text, _page_key(o.page) in homes) for o in f.occurrences]
     return LinkRow(
         site_name=a.site.name,
         url=f.url,
@@ -444,15 +482,7 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         internal=f.internal,
         on_homepage=f.on_homepage,
         # The homepage first: that is where a dead link costs most.
-        occurrences=tuple(
-            sorted(
-                (
-                    Occurrence(o.page, o.tag, o.text, _page_key(o.page) in homes)
-                    for o in f.occurrences
-                ),
-                key=lambda o: not o.homepage,
-            )
-        ),
+        occurrences=tuple(sorted(places, key=lambda o: not o.homepage)),
         redirects=_chain(f),
         new=f.new,
         consecutive=f.consecutive_failures,
@@ -460,6 +490,7 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         last_seen=_local(f.last_seen) if f.last_seen else "",
         warning=f.kind == MISSING_ANCHOR,
         error=f.error or "",
+        template=bool(places) and in_template(places, a.run.pages if a.run else 0),
     )
 
 
@@ -515,12 +546,16 @@ def server_of(url: str) -> str | None:
     return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
-def _page_rows(site_name: str, links: list[LinkRow]) -> list[PageRow]:
-    """The site's dead links grouped by the page they are on (one entry per tag and text)."""
+def _page_rows(site_name: str, links: list[LinkRow], template: bool = True) -> list[PageRow]:
+    """The site's dead links grouped by the page they are on (one entry per tag and text);
+    without ``template``, its template's links are left to ``ReportView.template_links`` but
+    on the homepage."""
     by_page: dict[str, list[PageLink]] = {}
     homepage: dict[str, bool] = {}
     for link in links:
         for o in link.occurrences:
+            if link.template and not template and not o.homepage:
+                continue
             by_page.setdefault(o.page, []).append(PageLink(link, o.tag, o.text))
             homepage[o.page] = homepage.get(o.page, False) or o.homepage
     return [
