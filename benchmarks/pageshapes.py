@@ -12,8 +12,9 @@ the last against the page's (×4 for ×4 is linear), and the slowest readers at 
 from __future__ import annotations
 
 import argparse
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from crawler.extract import detail, links, lists, navigation, pagination, scripts, softpages
 from crawler.extract.html import HtmlElement, parse_html
@@ -62,100 +63,67 @@ def _day(i: int) -> str:
     return f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
 
 
+def _inside(wrapper: str, rows: Iterable[str], between: str = "") -> str:
+    """The rows inside ``wrapper``'s tags (``"<table><tr><td>"``), each closed in turn."""
+    closing = "".join(f"</{tag}>" for tag in reversed(re.findall(r"<(\w+)", wrapper)))
+    return wrapper + between.join(rows) + closing
+
+
+def _link(i: int) -> str:
+    return f'<a href="/a/{i}.html">{_title(i)}</a>'
+
+
 def shapes(n: int) -> Iterator[tuple[str, str]]:
     """(name, body) of each page shape with ``n`` links (or dates)."""
-    yield (
-        "li-list",
-        "<ul>"
-        + "".join(
-            f'<li><a href="/a/{i}.html">{_title(i)}</a><span>{_day(i)}</span></li>'
-            for i in range(n)
-        )
-        + "</ul>",
-    )
+    many = range(n)
+    yield "li-list", _inside("<ul>", (f"<li>{_link(i)}<span>{_day(i)}</span></li>" for i in many))
     yield (
         "table-rows",
-        "<table>"
-        + "".join(
-            f'<tr><td><a href="/a/{i}.html">{_title(i)}</a></td><td>{_day(i)}</td>'
-            f"<td>{_day(i + 1)}</td></tr>"
-            for i in range(n)
-        )
-        + "</table>",
+        _inside(
+            "<table>",
+            (f"<tr><td>{_link(i)}</td><td>{_day(i)}</td><td>{_day(i + 1)}</td></tr>" for i in many),
+        ),
     )
     # one item a line: link, date, <br>, link, date, <br>… in one block
-    yield (
-        "flat-br",
-        "<div>"
-        + "".join(f'<a href="/a/{i}.html">{_title(i)}</a> {_day(i)}<br>' for i in range(n))
-        + "</div>",
-    )
-    yield (
-        "p-dated",
-        "<div>"
-        + "".join(f'<p><a href="/a/{i}.html">{_title(i)}</a> {_day(i)}</p>' for i in range(n))
-        + "</div>",
-    )
+    yield "flat-br", _inside("<div>", (f"{_link(i)} {_day(i)}<br>" for i in many))
+    yield "p-dated", _inside("<div>", (f"<p>{_link(i)} {_day(i)}</p>" for i in many))
     # links side by side in nested blocks, no date, no item element
-    yield (
-        "bare-links",
-        "<div><div><div>"
-        + " ".join(f'<a href="/a/{i}.html">{_title(i)}</a>' for i in range(n))
-        + "</div></div></div>",
-    )
+    yield "bare-links", _inside("<div><div><div>", (_link(i) for i in many), " ")
     # blocks of as many classes as links (a page built by an editor's hand)
-    yield (
-        "unlike-blocks",
-        "<div>"
-        + "".join(
-            f'<div class="c{i}"><a href="/a/{i}.html">{_title(i)}</a></div>' for i in range(n)
-        )
-        + "</div>",
-    )
+    yield "unlike-blocks", _inside("<div>", (f'<div class="c{i}">{_link(i)}</div>' for i in many))
     # the whole page in one cell of a layout table
     yield (
         "layout-cell",
-        "<table><tr><td>"
-        + "".join(
-            f'<div><a href="/a/{i}.html">{_title(i)}</a><span>{_day(i)}</span></div>'
-            for i in range(n)
-        )
-        + "</td></tr></table>",
+        _inside("<table><tr><td>", (f"<div>{_link(i)}<span>{_day(i)}</span></div>" for i in many)),
     )
     # an editor's list that leaves a tag open on every line: it nests as deep as it is long
     yield (
         "unclosed-tags",
-        "<ul>"
-        + "".join(
-            f'<li><font color="#333"><a href="/a/{i}.html">{_title(i)}</a> {_day(i)}</li>'
-            for i in range(n)
-        )
-        + "</ul>",
+        _inside("<ul>", (f'<li><font color="#333">{_link(i)} {_day(i)}</li>' for i in many)),
     )
     # a 网站地图: columns and their sub-columns
+    sub = range(9)
     yield (
         "sitemap",
-        "<ul>"
-        + "".join(
-            f'<li><a href="/c/{i}/">栏目{i}</a><ul>'
-            + "".join(f'<li><a href="/c/{i}/{j}/">子栏目{i}-{j}</a></li>' for j in range(9))
-            + "</ul></li>"
-            for i in range(n // 10)
-        )
-        + "</ul>",
+        _inside(
+            "<ul>",
+            (
+                f'<li><a href="/c/{i}/">栏目{i}</a>'
+                + _inside(
+                    "<ul>", (f'<li><a href="/c/{i}/{j}/">子栏目{i}-{j}</a></li>' for j in sub)
+                )
+                + "</li>"
+                for i in range(n // 10)
+            ),
+        ),
     )
     # a bulletin: one paragraph of Chinese text without a space, full of dates
-    yield (
-        "text-run",
-        "<div><p>"
-        + "".join(f"本机关于{_day(i)}发布第{i}号通知，" for i in range(n))
-        + "</p></div>",
-    )
+    yield "text-run", _inside("<div><p>", (f"本机关于{_day(i)}发布第{i}号通知，" for i in many))
     yield (
         "fragments",
         "".join(
             f'<h2 id="s{i}">第{i}节</h2><a href="#s{i + 1}">下一节</a><a href="/p.html#s{i}">他页</a>'
-            for i in range(n)
+            for i in many
         ),
     )
     yield (
@@ -163,7 +131,7 @@ def shapes(n: int) -> Iterator[tuple[str, str]]:
         "".join(
             f'<img src="/i/{i}.jpg" srcset="/i/{i}.jpg 1x, /i/{i}@2x.jpg 2x" '
             f'style="background:url(/b/{i}.png)">'
-            for i in range(n)
+            for i in many
         ),
     )
 

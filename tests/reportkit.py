@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy import update
+
+from monitor import store
 from monitor.config import Config, load_config
-from monitor.records import ColumnObservation, LinkCheck
+from monitor.database import open_database, session_scope
+from monitor.models import Run
+from monitor.records import ColumnObservation, LinkCheck, LinkOccurrence
 
 HOME = "http://x.gov.cn/index.html"
 ZWDT = "http://x.gov.cn/zwdt/"
@@ -56,3 +61,27 @@ def homepage_observation() -> ColumnObservation:
         newest_date_source="list",
         observed_at=datetime(2024, 7, 19, 18),
     )
+
+
+def on(page: str, target: str, text: str, tag: str = "a") -> LinkOccurrence:
+    """``target`` linked from ``page`` by ``tag`` with anchor text ``text``."""
+    return LinkOccurrence(page, target, target, tag, "src" if tag == "img" else "href", text)
+
+
+def store_crawl(
+    db: str,
+    started: datetime,
+    checks: list[LinkCheck],
+    occurrences: list[LinkOccurrence],
+    pages: int = 5,
+) -> None:
+    """A complete crawl of the county site started at ``started`` (UTC) that read ``pages``
+    pages, its homepage's observation and these link checks and occurrences."""
+    engine = open_database(db)
+    with session_scope(engine) as session:
+        run = store.start_run(session, "x")
+        store.save_observations(
+            session, run, checks=checks, occurrences=occurrences, columns=[homepage_observation()]
+        )
+        store.finish_run(session, run, complete=True, reason="finished", pages=pages, links=20)
+        session.execute(update(Run).where(Run.id == run).values(started_at=started))

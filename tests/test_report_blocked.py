@@ -11,17 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
-from sqlalchemy import update
 
-from monitor import store
 from monitor.assessments import assess
 from monitor.config import Config
-from monitor.database import open_database, session_scope
-from monitor.models import Run
-from monitor.records import BLOCKED, LinkOccurrence
+from monitor.database import open_database
+from monitor.records import BLOCKED
 from reports.render import write_reports
 from reports.views import BlockedHostRow, LinkRow, build_view, server_of
-from tests.reportkit import HOME, ZWDT, check, county_config, homepage_observation
+from tests.reportkit import HOME, ZWDT, check, county_config, on, store_crawl
 
 AS_OF = date(2024, 7, 20)
 TZGG = "http://x.gov.cn/tzgg/"
@@ -44,10 +41,6 @@ HOSTILE = '<script>alert("x")</script>'
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return county_config(tmp_path)
-
-
-def on(page: str, target: str, text: str) -> LinkOccurrence:
-    return LinkOccurrence(page, target, target, "a", "href", text)
 
 
 def crawl(db: str) -> None:
@@ -74,14 +67,7 @@ def crawl(db: str) -> None:
         on(TZGG, TWO[1], "其二"),
         on(HOME, PDF, "附件"),
     ]
-    engine = open_database(db)
-    with session_scope(engine) as session:
-        run = store.start_run(session, "x")
-        store.save_observations(
-            session, run, checks=checks, occurrences=occurrences, columns=[homepage_observation()]
-        )
-        store.finish_run(session, run, complete=True, reason="finished", pages=5, links=20)
-        session.execute(update(Run).where(Run.id == run).values(started_at=datetime(2024, 7, 19)))
+    store_crawl(db, datetime(2024, 7, 19), checks, occurrences)
 
 
 def report(tmp_path: Path, config: Config, lang: str = "zh") -> Path:

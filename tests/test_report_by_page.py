@@ -11,16 +11,13 @@ import pytest
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from openpyxl import load_workbook
-from sqlalchemy import update
 
-from monitor import store
 from monitor.assessments import assess
 from monitor.config import Config
-from monitor.database import open_database, session_scope
-from monitor.models import Run
+from monitor.database import open_database
 from monitor.records import LinkCheck, LinkOccurrence
 from reports.render import write_reports
-from tests.reportkit import HOME, ZWDT, check, county_config, homepage_observation
+from tests.reportkit import HOME, ZWDT, check, county_config, on, store_crawl
 
 AS_OF = date(2024, 7, 20)
 BMDT = "http://x.gov.cn/bmdt/"  # sorts before the homepage's URL
@@ -44,25 +41,10 @@ def config(tmp_path: Path) -> Config:
     return county_config(tmp_path)
 
 
-def on(page: str, target: str, text: str, tag: str = "a") -> LinkOccurrence:
-    return LinkOccurrence(page, target, target, tag, "src" if tag == "img" else "href", text)
-
-
 def crawl(
     db: str, started: datetime, checks: list[LinkCheck], occurrences: list[LinkOccurrence]
 ) -> None:
-    engine = open_database(db)
-    with session_scope(engine) as session:
-        run = store.start_run(session, "x")
-        store.save_observations(
-            session,
-            run,
-            checks=checks,
-            occurrences=occurrences,
-            columns=[homepage_observation()],
-        )
-        store.finish_run(session, run, complete=True, reason="finished", pages=5, links=20)
-        session.execute(update(Run).where(Run.id == run).values(started_at=started))
+    store_crawl(db, started, checks, occurrences)
 
 
 def two_crawls(db: str) -> None:

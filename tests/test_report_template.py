@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from sqlalchemy import update
 
-from monitor import store
 from monitor.assessments import assess
 from monitor.config import Config
-from monitor.database import open_database, session_scope
-from monitor.models import Run
-from monitor.records import LinkOccurrence
+from monitor.database import open_database
 from reports.render import write_reports
-from tests.reportkit import HOME, check, county_config, homepage_observation
+from tests.reportkit import HOME, check, county_config, on, store_crawl
 
 AS_OF = date(2024, 7, 20)
 FOOTER = "http://partner.invalid/"  # the footer's 友情链接, on the homepage and 30 articles
@@ -28,29 +24,15 @@ OWN = "http://x.gov.cn/zwdt/picture.jpg"  # one article's own dead picture
 ARTICLES = [f"http://x.gov.cn/zwdt/{i}.html" for i in range(30)]
 
 
-def _on(page: str, target: str, text: str, tag: str = "a") -> LinkOccurrence:
-    return LinkOccurrence(page, target, target, tag, "src" if tag == "img" else "href", text)
-
-
 def _report(tmp_path: Path, config: Config, site_pages: int, lang: str = "zh") -> Path:
     db = f"sqlite:///{tmp_path / 'g.db'}"
-    occurrences = [_on(page, FOOTER, "友情链接：某某网") for page in (HOME, *ARTICLES)]
-    occurrences += [_on(page, CITED, f"《办法》第{i}条") for i, page in enumerate(ARTICLES[:12])]
-    occurrences.append(_on(ARTICLES[29], OWN, "", tag="img"))
-    engine = open_database(db)
-    with session_scope(engine) as session:
-        run = store.start_run(session, "x")
-        store.save_observations(
-            session,
-            run,
-            checks=[check(FOOTER, None, "dns"), check(CITED, 404), check(OWN, 404)],
-            occurrences=occurrences,
-            columns=[homepage_observation()],
-        )
-        store.finish_run(session, run, complete=True, reason="finished", pages=site_pages, links=9)
-        session.execute(update(Run).where(Run.id == run).values(started_at=datetime(2024, 7, 19)))
+    occurrences = [on(page, FOOTER, "友情链接：某某网") for page in (HOME, *ARTICLES)]
+    occurrences += [on(page, CITED, f"《办法》第{i}条") for i, page in enumerate(ARTICLES[:12])]
+    occurrences.append(on(ARTICLES[29], OWN, "", tag="img"))
+    checks = [check(FOOTER, None, "dns"), check(CITED, 404), check(OWN, 404)]
+    store_crawl(db, datetime(2024, 7, 19), checks, occurrences, pages=site_pages)
     out = tmp_path / "out"
-    write_reports(assess(engine, config, AS_OF), config.rule_preset, out, lang=lang)
+    write_reports(assess(open_database(db), config, AS_OF), config.rule_preset, out, lang=lang)
     return out
 
 
