@@ -19,7 +19,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response, TextResponse
 from scrapy.settings import BaseSettings
 from w3lib.url import safe_url_string
@@ -430,6 +432,27 @@ def _with_location(response: Response, location: bytes) -> Headers:
     headers = Headers(response.headers)
     headers[b"Location"] = location
     return headers
+
+
+class BoundedDecompression(HttpCompressionMiddleware):
+    """Scrapy's decompression, but a compressed page that grows past DOWNLOAD_MAXSIZE is there
+    unread, as a larger page that says its length is (``SiteSpider._headers_only``): Scrapy
+    drops it as an error, which by the second night is a dead link."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response, spider)
+        except IgnoreRequest as exc:
+            size = getattr(exc.__cause__, "decompressed_size", None)
+            if size is None:
+                raise
+        request.meta["gw_body_skipped"] = request
+        request.meta["gw_too_large"] = size
+        response = response.replace(body=b"")
+        del response.headers["Content-Encoding"]
+        return response
 
 
 class PrefetchedAnswers:

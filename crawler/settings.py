@@ -94,6 +94,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BrowserRedirects": 660,
     # Host names resolved before the download's timeout starts; "no such host" is definite.
     "crawler.dns.ResolveFirst": 760,
+    # A compressed page too large to read is there unread, not an error.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.BoundedDecompression": 590,
     # Last: an answer the small client already read is this request's download.
     "crawler.middlewares.PrefetchedAnswers": 990,
     # Each middleware is a layer every request and answer passes through; these do nothing

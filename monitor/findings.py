@@ -14,6 +14,7 @@ COLUMN_UNREACHABLE = "column_unreachable"
 COLUMN_UNREADABLE = "column_unreadable"
 DEAD_LINK = "dead_link"
 MISSING_ANCHOR = "missing_anchor"  # page.html#part where the page has no such part: a warning
+UNREAD_PAGE = "unread_page"  # a page of the site too large to read, its links unchecked: a warning
 HOMEPAGE_UNREACHABLE = "homepage_unreachable"
 SITE_VETO = "site_veto"
 SITE_WARNING = "site_warning"
@@ -57,7 +58,7 @@ class LinkSource:
 
 @dataclass(frozen=True)
 class DeadLinkFinding:
-    kind: str  # dead_link, or missing_anchor (a warning: never definite)
+    kind: str  # dead_link, or a warning (never definite): missing_anchor, unread_page
     site: str
     url: str
     status: int | None

@@ -217,7 +217,9 @@ def _line(finding: Finding) -> str:
     if isinstance(finding, DeadLinkFinding):
         outcome = finding.status if finding.status is not None else finding.error
         where = "首页" if finding.on_homepage else f"{len(finding.sources)} 个页面"
-        label = "锚点缺失" if finding.kind == "missing_anchor" else "不可用链接"
+        label = {"missing_anchor": "锚点缺失", "unread_page": "页面过大未读取"}.get(
+            finding.kind, "不可用链接"
+        )
         return f"{label} {finding.url}（{outcome}，位于{where}）"
     if isinstance(finding, AvailabilityFinding):
         return (

@@ -29,6 +29,7 @@ from monitor.findings import (
     SITE_VETO,
     SITE_WARNING,
     STALE_COLUMN,
+    UNREAD_PAGE,
     AccountFinding,
     AvailabilityFinding,
     ColumnFinding,
@@ -177,6 +178,9 @@ def judge_column(
     )
 
 
+WARNINGS = frozenset({MISSING_ANCHOR, UNREAD_PAGE})  # check errors that are warnings
+
+
 def is_definite(check: LinkCheck, rules: LinkRules) -> bool:
     """Dead for sure (404/410, 403 on a same-site link, DNS failure); otherwise suspected.
     An answer the crawl named (a firewall's ``blocked`` page, a ``soft_404``) is judged by
@@ -202,16 +206,18 @@ def judge_link(
     us check it (``never_confirmed``: blocked), which stays suspected."""
     check = problem.check
     streak = history.consecutive_runs if history else 1
-    anchor = check.error == MISSING_ANCHOR
+    # A warning (the page is there, a place in it is not; a page too large to read) is
+    # never a dead link.
+    warning = check.error if check.error in WARNINGS else None
     sources = tuple(dict.fromkeys(o.source_url for o in problem.occurrences))
     shown = problem.occurrences[0].target_url if problem.occurrences else check.url
     return DeadLinkFinding(
-        kind=MISSING_ANCHOR if anchor else DEAD_LINK,
+        kind=warning or DEAD_LINK,
         site=site.id,
         url=shown,
         status=check.status,
         error=check.error,
-        definite=not anchor
+        definite=not warning
         and (
             is_definite(check, rules)
             or (streak >= rules.confirm_runs and check.error not in rules.never_confirmed)

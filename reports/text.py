@@ -25,6 +25,7 @@ KINDS = {
     "column_unreachable": "栏目无法访问",
     "dead_link": "不可用链接",
     "missing_anchor": "锚点缺失",
+    "unread_page": "页面过大未读取",
     "homepage_unreachable": "首页无法访问",
     "site_veto": "单项否决",
     "site_warning": "预警",
@@ -71,7 +72,7 @@ def _describe(f: Finding) -> str:
         outcome = " ".join(str(part) for part in (f.status, f.error) if part is not None) or "?"
         pages = f"{len(f.sources)} 个页面"
         where = (f"首页等 {pages}" if len(f.sources) > 1 else "首页") if f.on_homepage else pages
-        certainty = "锚点缺失" if f.kind == "missing_anchor" else "确定" if f.definite else "疑似"
+        certainty = ("确定" if f.definite else "疑似") if f.kind == "dead_link" else KINDS[f.kind]
         scope = "站内" if f.internal else "外部"
         return f"{certainty} {scope} {outcome} {f.url} (位于 {where})"
     if isinstance(f, AvailabilityFinding):

@@ -15,6 +15,7 @@ from monitor.findings import (
     DEAD_LINK,
     MISSING_ANCHOR,
     SITE_VETO,
+    UNREAD_PAGE,
     ColumnFinding,
     DeadLinkFinding,
     SiteFinding,
@@ -111,7 +112,8 @@ class LinkRow:
     consecutive: int = 1
     first_seen: str = ""
     last_seen: str = ""
-    warning: bool = False  # a missing #anchor: the page is there, the place in it is not
+    # A missing #anchor (the page is there, the place in it is not), a page too large to read.
+    warning: bool = False
     error: str = ""  # the check's error class (blocked, timeout, soft_404…), "" for a status
     template: bool = False  # in the site's page template (a footer's 友情链接): fixed once
 
@@ -488,7 +490,7 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         consecutive=f.consecutive_failures,
         first_seen=_local(f.first_seen) if f.first_seen else "",
         last_seen=_local(f.last_seen) if f.last_seen else "",
-        warning=f.kind == MISSING_ANCHOR,
+        warning=f.kind in (MISSING_ANCHOR, UNREAD_PAGE),
         error=f.error or "",
         template=bool(places) and in_template(places, a.run.pages if a.run else 0),
     )

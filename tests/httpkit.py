@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import socket
@@ -35,6 +36,7 @@ class Route:
     # hotlink protection (nginx valid_referers): 403 unless the Referer names one of these hosts
     referers: tuple[str, ...] | None = None
     etag: str | None = None  # with ``etags``: this ETag whatever the body (kept across edits)
+    streamed: bool = False  # no Content-Length: the body runs to the connection's end
 
 
 class RouteServer:
@@ -218,10 +220,13 @@ class RouteServer:
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(route.body)))
+        if not route.streamed:
+            handler.send_header("Content-Length", str(len(route.body)))
         handler.end_headers()
         if method in ("GET", "POST"):
-            handler.wfile.write(route.body)
+            # The client may stop reading (a body larger than it reads).
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                handler.wfile.write(route.body)
 
     def _banned(self, now: float) -> bool:
         if self.ban_after is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import socket
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from lxml import html as lxml_html
 
 from monitor.assessments import today_local
 from tests.conftest import FAST, ROOT, fast_with, findings_json, govwatch
@@ -652,6 +655,93 @@ def test_a_page_larger_than_any_page_read_is_there_not_dead(tmp_path: Path) -> N
     assert dead == {"gone.html"}
     with sqlite3.connect(tmp_path / "g.db") as conn:
         rows = conn.execute(
-            "select status, error from link_checks where url like '%/zt/big.html'"
+            "select status, error from link_checks where url_key like 'http%/zt/big.html'"
         ).fetchall()
     assert rows == [(200, None)]
+    # The operator is told its links went unchecked: a warning, never a dead link.
+    unread = [f for f in findings if f["kind"] == "unread_page"]
+    assert [(f["url"].removeprefix(server.url), f["definite"]) for f in unread] == [
+        ("zt/big.html", False)
+    ]
+
+
+def test_a_streamed_or_compressed_page_too_large_to_read_is_there_not_dead(
+    tmp_path: Path,
+) -> None:
+    """The same page without a Content-Length (streamed as it is made) and gzipped (3 MB
+    that arrives as a few KB): each was cancelled past DOWNLOAD_MAXSIZE, an error and a
+    suspected dead link, definite by the second night. Both answer 200, unread, with the
+    warning; an attachment that large is no page and gets none."""
+    big = _html("<a href='/inner-gone.html'>内页</a><p>" + "专题内容" * 300_000 + "</p>")
+    routes = {
+        "/": Route(
+            200,
+            _html(
+                "<a href='/zt/streamed.html'>专题一</a><a href='/zt/packed.html'>专题二</a>"
+                "<a href='/files/big.zip'>附件</a><a href='/gone.html'>失效</a>"
+            ),
+        ),
+        "/zt/streamed.html": Route(200, big, streamed=True),
+        "/zt/packed.html": Route(200, gzip.compress(big), {"Content-Encoding": "gzip"}),
+        "/files/big.zip": Route(
+            200, b"PK" + bytes(1_100_000), {"Content-Type": "application/zip"}, streamed=True
+        ),
+    }
+    with RouteServer(routes) as server:
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, server.url)
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(DOWNLOAD_MAXSIZE=1_000_000))
+        findings = findings_json(config, db, today_local())
+        govwatch("report", "-c", str(config), "--db", db, "--out", str(tmp_path / "out"))
+    dead = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "dead_link"}
+    assert dead == {"gone.html"}, findings
+    links = lxml_html.fromstring((tmp_path / "out" / "links.html").read_text(encoding="utf-8"))
+    rows = {
+        str(row.xpath("string(td[1]/a)")).removeprefix(server.url): (
+            str(row.xpath("string(td[2])")).strip(),
+            str(row.xpath("string(td[3]/span)")),
+        )
+        for row in links.xpath("//table[@class='links']//tr[td]")
+    }
+    assert rows["zt/streamed.html"] == ("页面过大，未读取，其中的链接未检查", "警告")
+    assert rows["gone.html"][1] == "确定"
+    overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "zt/streamed.html" not in overview  # not counted among dead links
+    unread = {f["url"].removeprefix(server.url) for f in findings if f["kind"] == "unread_page"}
+    assert unread == {"zt/streamed.html", "zt/packed.html"}
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        rows = conn.execute(
+            "select url_key, status, error from link_checks where url_key like '%/zt/%'"
+            " and url_key like 'http%' order by url_key"
+        ).fetchall()
+    assert [(key.removeprefix(server.url), status, error) for key, status, error in rows] == [
+        ("zt/packed.html", 200, None),
+        ("zt/streamed.html", 200, None),
+    ]
+
+
+def test_a_page_too_large_to_read_is_told_every_night_until_it_is_read(tmp_path: Path) -> None:
+    """An unchanged page (304 before the crawl) keeps its warning on the nights after; once
+    it is small enough to read, the warning goes and the dead link it hid is found."""
+    big = _html("<a href='/inner-gone.html'>内页</a><p>" + "专题内容" * 300_000 + "</p>")
+    routes = {
+        "/": Route(200, _html("<a href='/zt/big.html'>大型专题</a>")),
+        "/zt/big.html": Route(200, big),
+    }
+    nights = []
+    with RouteServer(routes, etags=True) as server:
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, server.url)
+        for night in range(3):
+            if night == 2:
+                routes["/zt/big.html"] = Route(200, _html("<a href='/inner-gone.html'>内页</a>"))
+            govwatch("crawl", "-c", str(config), "--db", db, *fast_with(DOWNLOAD_MAXSIZE=1_000_000))
+            findings = findings_json(config, db, today_local())
+            nights.append(sorted((f["kind"], f["url"].removeprefix(server.url)) for f in findings))
+        conditional = list(server.conditional)
+    assert "/zt/big.html" in conditional  # the second night asked it by its ETag: unchanged
+    assert nights == [
+        [("unread_page", "zt/big.html")],
+        [("unread_page", "zt/big.html")],
+        [("dead_link", "inner-gone.html")],
+    ]

@@ -110,6 +110,7 @@ from crawler.stuck import HUNG_BEFORE, SECOND_TRY, StuckRequests
 from monitor import store
 from monitor.config import SiteConfig
 from monitor.database import make_engine
+from monitor.findings import UNREAD_PAGE
 from monitor.records import BLOCKED
 
 HOMEPAGE_NAME = "首页"
@@ -122,6 +123,8 @@ MAX_DEPTH = 3  # homepage → column → sub-column → sub-sub-column
 OLDEST_FIRST_PAGES = 30  # list pages read of an oldest-first list without a 尾页 link
 PROSE_CHARS = 40  # of a page's own paragraphs: a short 机构职能 page is content
 HOME_TEXT = 200  # characters of text a homepage has at least, unless a script builds it
+# A page too large to read is a warning under this key + the page's (SiteSpider._unread).
+UNREAD = "unread:"
 READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listframe", "listdata"})
 PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
@@ -377,6 +380,8 @@ class SiteSpider(Spider):
                 ("Accept-Encoding", ACCEPT_ENCODING),
             ]
         crawler.signals.connect(spider._headers_only, signal=signals.headers_received)
+        if spider.max_body > 0:
+            crawler.signals.connect(spider._body_received, signal=signals.bytes_received)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         if spider.link is not None:
             crawler.signals.connect(spider._open_partition, signal=signals.spider_opened)
@@ -864,6 +869,9 @@ class SiteSpider(Spider):
         # A page that is really "页面不存在" (or a firewall's page) is no page of the site: the
         # links of its template, resolved against a URL that does not exist, are not its.
         readable = isinstance(response, TextResponse) and doc is not None and verdict is None
+        too_large = self._too_large_to_read(response)
+        if too_large and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
+            yield from self._unread(response.meta["gw_key"], response.meta["gw_url"], too_large)
         if readable and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
             assert isinstance(response, TextResponse) and doc is not None
             yield from self._process_page(response, doc)
@@ -1293,6 +1301,7 @@ class SiteSpider(Spider):
             # Larger than any page is read (DOWNLOAD_MAXSIZE): there all the same, as a
             # browser shows it; its status is its outcome, its text is not read.
             request.meta["gw_body_skipped"] = request
+            request.meta["gw_too_large"] = body_length
             raise StopDownload(fail=False)
         if request.meta.get("gw_headers_only"):
             # A small HTML answer is read: a firewall's block page says what the status hides
@@ -1311,6 +1320,19 @@ class SiteSpider(Spider):
             # a retry or a redirect copies the meta, and a page that answered a text/plain 503
             # or 301 first was then never read (its links never checked).
             request.meta["gw_body_skipped"] = request
+            raise StopDownload(fail=False)
+
+    def _body_received(self, data: bytes, request: Request, spider: Spider) -> None:
+        """An answer that does not say its length (streamed, chunked) and grows past
+        DOWNLOAD_MAXSIZE: stopped there, as one that says so is (``_headers_only``). Left to
+        Scrapy, its download was cancelled: an error, a dead link by the second night."""
+        # Counted for this request object: a retry or a redirect copies the meta.
+        counted, received = request.meta.get("gw_received", (None, 0))
+        received = (received if counted is request else 0) + len(data)
+        request.meta["gw_received"] = (request, received)
+        if received > self.max_body:
+            request.meta["gw_body_skipped"] = request
+            request.meta["gw_too_large"] = received
             raise StopDownload(fail=False)
 
     # ------------------------------------------------------------ observations
@@ -1374,6 +1396,26 @@ class SiteSpider(Spider):
         key = f"malformed:{url}"[:2000]
         yield PageLinks(page, [LinkOccurrence(page, key, url, tag, "href", text)])
         yield from self._record(key, url, "NONE", error=_malformed_error(url))
+
+    def _too_large_to_read(self, response: Response) -> int | None:
+        """The size (at least) of a web page of the site answered 200 and left unread for
+        being larger than DOWNLOAD_MAXSIZE; None for any other answer (an attachment's size
+        does not matter: its status is its outcome)."""
+        size = response.meta.get("gw_too_large")
+        if not size or response.meta.get("gw_body_skipped") is not response.request:
+            return None
+        content_type = (response.headers.get(b"Content-Type") or b"text/html").lower()
+        if response.status != 200 or not (b"html" in content_type or b"xml" in content_type):
+            return None
+        return int(size) if self.internal(response.url) else None
+
+    def _unread(self, key: str, shown: str, size: int | None) -> Iterator[Any]:
+        """A page of the site too large to read: the links on it were not checked. A warning
+        of its own, under its own key (``UNREAD`` + the page's), carried with the page while
+        it is unchanged, as its only link; gone once the page is read."""
+        target = UNREAD + key
+        yield PageLinks(key, [LinkOccurrence(key, target, shown, "page", "", "")])
+        yield from self._record(target, shown, "NONE", error=_unread_error(size, self.max_body))
 
     def _page_document(self, response: Response, any_status: bool = False) -> HtmlElement | None:
         if not isinstance(response, TextResponse) or (response.status >= 400 and not any_status):
@@ -1584,6 +1626,8 @@ class SiteSpider(Spider):
                 yield from self._record(
                     target_key, target_url, "NONE", error=_malformed_error(target_url)
                 )
+            elif target_key.startswith(UNREAD):
+                yield from self._unread(target_key.removeprefix(UNREAD), target_url, None)
             else:
                 yield from self._schedule_link(
                     target_url, target_key, tag, "", encoded=True, source=page_url
@@ -2338,6 +2382,13 @@ def _blank_page(response: Response) -> bool:
         and may_be_page(response.meta.get("gw_url") or response.url)
         and not response.body.strip()
     )
+
+
+def _unread_error(size: int | None, max_body: int) -> tuple[str, str]:
+    """``size``: the page's, at least (None: not known tonight, an unchanged page's)."""
+    limit = f"the {max_body / 2**20:g} MB a page is read up to"
+    larger = f"{size / 2**20:.1f} MB, more than {limit}" if size else f"more than {limit}"
+    return UNREAD_PAGE, f"{larger}: its links were not checked"
 
 
 def _malformed_error(url: str) -> tuple[str, str]:
