@@ -443,7 +443,7 @@ class BoundedDecompression(HttpCompressionMiddleware):
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         try:
-            return super().process_response(request, response, spider)
+            return super().process_response(request, response)
         except IgnoreRequest as exc:
             size = getattr(exc.__cause__, "decompressed_size", None)
             if size is None:

@@ -17,7 +17,9 @@ starts, real 403s come among answers) makes it *suspected*: its download delay g
 (doubled on each burst, at least ``min_delay``, GOVWATCH_REFUSAL_MIN_DELAY) and its refused
 requests are asked again after a backoff, more than once. A retried request that is then
 answered proves the server was limiting us (*confirmed*): the floor stays for the rest of the
-crawl. Retries refused again while the server answers other requests show real 403s (a folder of
+crawl, eased a step at a time while the server answers at it (a limiter is then asked near its
+own rate, not at the pace of its first refusals all night), put back or doubled when it refuses.
+Retries refused again while the server answers other requests show real 403s (a folder of
 forbidden files linked together): the floor is lifted and the server needs a larger burst to be
 suspected again. When nothing but the refused retries has been asked since the suspicion, a URL
 the server answered before is asked again (its *control*): a server that answers it refuses only
@@ -58,6 +60,13 @@ REFUTED = 2  # retries refused again (while the server answers others) that clea
 # them: the pace is still too fast (two crawl processes at a limiter's edge), halved again.
 STILL_REFUSED, STILL_SHARE = 3, 0.1
 BAN_PACE = 2.0  # seconds between the requests that try a banning server, at first (doubling)
+# A paced server's floor is eased (times EASE) after EASE_AFTER first tries in a row answered at
+# it, the last asked EASE_SECONDS or more after it was set (a limiter's burst allowance is used
+# up by then), down to EASE_BOTTOM. A refusal at the eased pace puts the floor back at once, and
+# for TOO_FAST_SECONDS no floor is eased to that pace again (nor closer to it than one step):
+# not forever, as the other crawl process's pace may have been the one too fast. Not a server
+# that banned us: each try over its limit costs a ban.
+EASE_AFTER, EASE_SECONDS, EASE, EASE_BOTTOM, TOO_FAST_SECONDS = 20, 5.0, 0.75, 0.05, 60.0
 
 
 @dataclass
@@ -85,6 +94,14 @@ class _Server:
     status: int = 403  # what it refuses with, lately (403 or 429)
     paced_answers: int = 0  # answers to requests asked since the floor was last raised
     paced_refusals: int = 0  # ...and refusals of them that their retries got past
+    clean_at_pace: int = 0  # first tries answered in a row since the floor was last set
+    eased_from: float = 0.0  # the floor before it was last eased (0: not eased since set)
+    # The slowest eased floor it refused requests at (0: none lately), and when. Not a floor a
+    # slow-down left: the tail of a burst is refused at it too (a limiter that counts what it
+    # refuses).
+    too_fast: float = 0.0
+    too_fast_at: float = 0.0
+    banned_ever: bool = False  # it banned us in this crawl: its floor is never eased
 
 
 class RefusalWatch:
@@ -137,6 +154,10 @@ class RefusalWatch:
             # asked before the last slow-down: part of the burst that caused it (retried all
             # the same), no sign that the new pace is still too fast
             return None
+        if refused:
+            state.clean_at_pace = 0
+            if state.eased_from:
+                return self._ease_back(state)
         if state.suspected and not refused:
             state.answered_since += 1
         if (
@@ -146,6 +167,10 @@ class RefusalWatch:
             and self._still_too_fast(state, retried and (refused_at or 0.0) >= state.slowed_at)
         ):
             return self._slow_down(state, delay, 2 * state.floor)
+        if not refused and not retried and state.floor > 0 and asked_at >= state.slowed_at:
+            eased = self._ease(state, asked_at)
+            if eased is not None:
+                return eased
         if retried:
             if not refused and state.suspected:
                 state.confirmed = True
@@ -161,6 +186,36 @@ class RefusalWatch:
             return None
         state.recent.clear()
         return self._slow_down(state, delay, 2 * state.floor)
+
+    @staticmethod
+    def _ease(state: _Server, asked_at: float) -> float | None:
+        """A first try asked at the server's floor answered: the floor eased once enough came
+        back in a row over long enough (see EASE_AFTER), else None. A limiter is then asked at
+        its own rate, near enough, instead of at the pace of its first refusals all night."""
+        state.clean_at_pace += 1
+        if asked_at - state.too_fast_at > TOO_FAST_SECONDS:
+            state.too_fast = 0.0
+        eased = max(EASE * state.floor, EASE_BOTTOM, state.too_fast / EASE)
+        if (
+            state.banned_ever
+            or eased >= state.floor
+            or state.clean_at_pace < EASE_AFTER
+            or asked_at - state.slowed_at < EASE_SECONDS
+        ):
+            return None
+        state.eased_from, state.floor = state.floor, eased
+        state.slowed_at = time.monotonic()
+        state.paced_answers = state.paced_refusals = state.clean_at_pace = 0
+        return state.floor
+
+    @staticmethod
+    def _ease_back(state: _Server) -> float:
+        """Refused at an eased pace: the pace before, which it answered, from now on."""
+        state.too_fast, state.too_fast_at = max(state.too_fast, state.floor), time.monotonic()
+        state.floor, state.eased_from = state.eased_from, 0.0
+        state.slowed_at = time.monotonic()
+        state.paced_answers = state.paced_refusals = 0
+        return state.floor
 
     @staticmethod
     def _still_too_fast(state: _Server, was_refused: bool) -> bool:
@@ -195,9 +250,11 @@ class RefusalWatch:
             state.controlled = False
             state.delay_before = delay
             state.suspected_at = time.monotonic()
-        state.floor = min(max(self.min_delay, at_least, 2 * delay), self.max_delay)
-        state.slowed_at = time.monotonic()
-        state.paced_answers = state.paced_refusals = 0
+        # At least min_delay, or twice a floor eased below half of it (_ease).
+        least = min(self.min_delay, 2 * state.floor) if state.floor > 0 else self.min_delay
+        state.floor = min(max(least, at_least, 2 * delay), self.max_delay)
+        state.slowed_at, state.eased_from = time.monotonic(), 0.0
+        state.paced_answers = state.paced_refusals = state.clean_at_pace = 0
         return state.floor
 
     @staticmethod
@@ -287,7 +344,7 @@ class RefusalWatch:
         if not state.suspected:
             state.suspected, state.answered_since, state.refuted = True, 0, 0
             state.controlled = False
-        state.banned_at = time.monotonic()
+        state.banned_at, state.banned_ever = time.monotonic(), True
         state.floor_before_ban = state.floor
         self._ban_pace(state, BAN_PACE)
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import time
 
-from crawler.refusals import BAN_PACE, BURST, REFUTED, RefusalWatch
+from crawler.refusals import (
+    BAN_PACE,
+    BURST,
+    EASE,
+    EASE_AFTER,
+    EASE_BOTTOM,
+    EASE_SECONDS,
+    REFUTED,
+    TOO_FAST_SECONDS,
+    RefusalWatch,
+)
 
 
 def _burst(watch: RefusalWatch, server: str = "s") -> float | None:
@@ -261,3 +271,88 @@ def test_the_sites_own_server_refusing_its_homepage_too_is_a_ban() -> None:
     bare = RefusalWatch(ban_wait=60.0)
     bare.own = {"s"}
     assert bare.final_refusal("s", refused_at) == "wait" and bare.banned("s")
+
+
+def _answer_at(watch: RefusalWatch, after: float, count: int, status: int = 200) -> list[float]:
+    """``count`` first tries asked ``after`` seconds from now, answered ``status``: the
+    delays the watch set on the way (none, most of the time)."""
+    asked = time.monotonic() + after
+    changes = [watch.answered("s", status, False, watch.floor("s"), asked) for _ in range(count)]
+    return [change for change in changes if change is not None]
+
+
+def test_a_limiter_answering_at_its_floor_is_eased_a_step_at_a_time() -> None:
+    """A 10/s limiter that refused a first burst: it is not asked at 2/s all night. Its floor
+    is eased once EASE_AFTER first tries in a row were answered at it, the last asked
+    EASE_SECONDS after it was set (not at once: a limiter's burst allowance hides its rate)."""
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    watch.answered("s", 200, True, 0.5, time.monotonic())  # a retry answered: confirmed
+    assert _answer_at(watch, 0.0, 3 * EASE_AFTER) == []  # many answers, but all at once
+    assert _answer_at(watch, EASE_SECONDS, 1) == [EASE * 0.5]  # the last of them later on
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER - 1) == []  # too few at the new pace
+    assert _answer_at(watch, EASE_SECONDS, 1) == [EASE * EASE * 0.5]
+    # a refusal of a request asked before this pace says nothing of it
+    _answer_at(watch, EASE_SECONDS, EASE_AFTER - 1)
+    assert watch.answered("s", 403, True, watch.floor("s"), time.monotonic() - 60) is None
+    assert _answer_at(watch, EASE_SECONDS, 1) == [EASE**3 * 0.5]
+    for _ in range(40):
+        _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER)
+    assert watch.floor("s") == EASE_BOTTOM  # the least pace kept for a server that limits us
+    assert watch.limiting("s") and watch.blocked("s")  # still a limiter: its refusals blocked
+
+
+def test_a_refusal_at_the_eased_pace_puts_the_floor_back_for_a_while() -> None:
+    """A limiter's edge: the pace found too fast is not tried again for TOO_FAST_SECONDS (each
+    try costs refusals, and a refusal to the end is a blocked link), then it may be: the other
+    crawl process's pace may have been the one too fast."""
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * 0.5]
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * EASE * 0.5]
+    # refused at 0.28 s: back to 0.375 s, which the server answered, at once
+    assert _answer_at(watch, 0.0, 1, 429) == [EASE * 0.5]
+    for _ in range(10):
+        assert _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER) == []
+    # refused at its floor: slowed down (doubled), then eased back to that floor, no further
+    # (one step above 0.28 s, found too fast)
+    assert _burst(watch) == 2 * EASE * 0.5
+    for _ in range(10):
+        _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER)
+    assert watch.floor("s") == EASE * 0.5
+    assert _answer_at(watch, TOO_FAST_SECONDS + 1, EASE_AFTER) == [EASE * EASE * 0.5]
+
+
+def test_a_floor_is_eased_down_to_its_bottom_and_doubled_from_there() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    for _ in range(20):
+        _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER)
+    assert watch.floor("s") == EASE_BOTTOM
+    # refused there: the pace before it, the last step (0.05006 s)
+    before = _answer_at(watch, 0.0, 1, 429)
+    assert len(before) == 1 and EASE_BOTTOM < before[0] < EASE_BOTTOM / EASE
+    # a burst at that pace doubles it (not back to min_delay at once)
+    assert _burst(watch) == 2 * before[0]
+
+
+def test_a_server_that_banned_us_is_never_eased() -> None:
+    """Each try over a firewall's limit costs a ban of minutes: its pace stays."""
+    watch = RefusalWatch(min_delay=0.5, max_delay=8.0, ban_wait=60.0)
+    watch.own = {"s"}
+    watch.answered_ok("s", "http://s/ok.html", 200)
+    assert watch.final_refusal("s", time.monotonic()) == "control"
+    watch.control_url_now("s")
+    assert watch.control_refused("s") == BAN_PACE
+    assert watch.answered("s", 200, True, BAN_PACE, time.monotonic()) == 0.5  # unbanned
+    assert _answer_at(watch, 10 * EASE_SECONDS, 5 * EASE_AFTER) == []
+    assert watch.floor("s") == 0.5
+
+
+def test_a_refusal_at_the_pace_starts_the_count_again() -> None:
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER - 1) == []
+    assert watch.answered("s", 403, False, 0.5, time.monotonic() + EASE_SECONDS) is None
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER - 1) == []
+    assert _answer_at(watch, EASE_SECONDS, 1) == [EASE * 0.5]
