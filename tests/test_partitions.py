@@ -237,8 +237,9 @@ def test_articles_two_columns_list_undated_date_both_in_a_partitioned_crawl(
             {
                 "/": Route(200, page.format("", "<a href='/zwyw/'>政务要闻</a>").encode()),
                 "/zwyw/": Route(200, page.format("", f"<ul>{items}</ul>").encode()),
-                # read once the articles have answered for 政务要闻
-                "/ttxw/": Route(200, page.format("", f"<ul>{items}</ul>").encode(), delay=1.0),
+                # read once the articles have answered for 政务要闻 (with room for a loaded
+                # machine: 1 s was not always enough in CI)
+                "/ttxw/": Route(200, page.format("", f"<ul>{items}</ul>").encode(), delay=3.0),
             }
         )
         for n in names:
