@@ -210,7 +210,7 @@ class RefusalWatch:
 
     @staticmethod
     def _ease_back(state: _Server) -> float:
-        """Refused at an eased pace: the pace before, which it answered, from now on."""
+        """Refused at an eased pace: the pace before, which it answered (TOO_FAST_SECONDS)."""
         state.too_fast, state.too_fast_at = max(state.too_fast, state.floor), time.monotonic()
         state.floor, state.eased_from = state.eased_from, 0.0
         state.slowed_at = time.monotonic()
