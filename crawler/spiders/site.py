@@ -869,10 +869,11 @@ class SiteSpider(Spider):
         # A page that is really "页面不存在" (or a firewall's page) is no page of the site: the
         # links of its template, resolved against a URL that does not exist, are not its.
         readable = isinstance(response, TextResponse) and doc is not None and verdict is None
+        a_page = mine and role in ("page", "list", "detail", "sitemap", "navframe")
         too_large = self._too_large_to_read(response)
-        if too_large and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
+        if too_large and a_page:
             yield from self._unread(response.meta["gw_key"], response.meta["gw_url"], too_large)
-        if readable and role in ("page", "list", "detail", "sitemap", "navframe") and mine:
+        if readable and a_page:
             assert isinstance(response, TextResponse) and doc is not None
             yield from self._process_page(response, doc)
         if self.twin_pages and role == "page":
