@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from lxml import html as lxml_html
 
+from crawler.partition import owner_of
 from monitor.assessments import today_local
 from tests.conftest import FAST, ROOT, fast_with, findings_json, govwatch
 from tests.httpkit import Route, RouteServer, self_signed
@@ -609,31 +611,45 @@ def test_the_homepage_where_it_really_is_is_never_missing(tmp_path: Path) -> Non
     assert dead == ["info/9999.htm"], findings
 
 
-def test_an_article_the_homepage_lists_under_both_schemes_is_read_once(tmp_path: Path) -> None:
+def _owned_by(partition: int, origin: str, pattern: str) -> str:
+    """The first path of ``pattern`` (with {n}) that ``partition`` of two owns at ``origin``."""
+    return next(
+        path for n in range(100) if owner_of(origin + (path := pattern.format(n=n)), 2) == partition
+    )
+
+
+@pytest.mark.parametrize(("home_owner", "article_owner"), [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_an_article_the_homepage_lists_under_both_schemes_is_read_once(
+    tmp_path: Path, home_owner: int, article_owner: int
+) -> None:
     """The homepage lists one article twice, by http and by https (a move to https halfway
     done), without dates: it is read once to date both, under the spelling named first, and
-    its dead link is reported once, under that scheme, whichever process owns it."""
+    its dead link is reported once, under that scheme, whichever processes own the homepage
+    and the article (the lead reads the homepage's column; its owner, its links)."""
     article = _html("<h1>标题</h1><p>发布时间：2026-11-20</p><a href='/gone.pdf'>附件</a>")
-    routes = {"/news/1.html": Route(200, article)}
+    routes: dict[str, Route] = {}
     with RouteServer(routes, tls=self_signed(tmp_path), plain_too=True) as server:
         port = server.httpd.server_address[1]
-        plain, secure = f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{port}/"
+        plain, secure = f"http://127.0.0.1:{port}", f"https://127.0.0.1:{port}"
+        home = _owned_by(home_owner, plain, "/portal{n}/")
+        path = _owned_by(article_owner, plain, "/news/{n}.html")
         items = "".join(
-            f"<li><a href='{base}news/1.html'>关于开展冬季安全生产检查的通知</a></li>"
+            f"<li><a href='{base}{path}'>关于开展冬季安全生产检查的通知</a></li>"
             for base in (plain, secure)
         )
-        routes["/"] = Route(
+        routes[home] = Route(
             200, _html(f"<ul>{items}<li><a href='/x.html'>其他通知标题</a></li></ul>")
         )
+        routes[path] = Route(200, article, delay=1.0)  # the lead hands it over late
         routes["/x.html"] = Route(200, _html("<p>发布时间：2026-11-19</p>"))
         db = f"sqlite:///{tmp_path / 'g.db'}"
-        config = _config(tmp_path, plain)
+        config = _config(tmp_path, plain + home)
         govwatch("crawl", "-c", str(config), "--db", db, *fast_with(GOVWATCH_WORKERS=2))
         findings = findings_json(config, db, today_local())
         gets = [p for m, p in server.requests if m == "GET"]
-    assert gets.count("/news/1.html") == 1, gets
+    assert gets.count(path) == 1, gets
     dead = [f["url"] for f in findings if f["kind"] == "dead_link"]
-    assert dead == [f"{plain}gone.pdf"]
+    assert dead == [f"{plain}/gone.pdf"]
 
 
 def test_a_page_larger_than_any_page_read_is_there_not_dead(tmp_path: Path) -> None:

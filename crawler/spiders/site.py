@@ -239,6 +239,7 @@ class SiteSpider(Spider):
         self.prepass_slots: dict[Origin, tuple[str, str]] = {}  # a URL of it, its slot key
         self.prepass_answers: Counter[Origin] = Counter()
         self.forwarded: set[str] = set()  # keys handed to their owner
+        self.coming: set[str] = set()  # keys of ours the lead fetches and will hand to us
         self.progress_loop: task.LoopingCall | None = None
         self.max_pages = self.partition.share(site.max_pages)
         # The last full crawl: pages it read are asked for conditionally (If-None-Match /
@@ -541,7 +542,7 @@ class SiteSpider(Spider):
         browser sends."""
         if key in self.failed_before:
             yield from self._reach(key)
-        if key in self.requested or not self.plan.checks_links:
+        if key in self.requested or not self.plan.checks_links or key in self.coming:
             return
         if not self.partition.owns(key):
             self._hand_over(url, key, tag, encoding, encoded, source)
@@ -839,8 +840,8 @@ class SiteSpider(Spider):
         if verdict is not None and verdict[0] == "blocked" and self._cannot_do_without(response):
             self.blocked_pages.add(response.meta["gw_key"])
         # A column page another partition owns is read here for its column only; its owner
-        # records it and reads its links.
-        mine = self._owns_fetched(request, response)
+        # records it and reads its links (handed to it below).
+        mine = self.partition.owns(response.meta["gw_key"])
         if mine:
             key, shown = response.meta["gw_key"], response.meta["gw_url"]
             record = partial(
@@ -866,6 +867,10 @@ class SiteSpider(Spider):
             yield from self._guarded(response.meta["gw_column"], self._read_sitemap(response, doc))
         elif role == "listdata":
             yield from self._guarded(response.meta["gw_column"], self._read_data(response))
+        if not mine:
+            # after the column's reading: its owner hears first of the pages the column
+            # fetches for dating ("coming"), and does not fetch them again from this page
+            self._owns_fetched(request, response)
         # A page that is really "页面不存在" (or a firewall's page) is no page of the site: the
         # links of its template, resolved against a URL that does not exist, are not its.
         readable = isinstance(response, TextResponse) and doc is not None and verdict is None
@@ -1726,6 +1731,7 @@ class SiteSpider(Spider):
         downloaded (crawler.pageanswers.PREFETCHED): recorded and read here."""
         if key in self.failed_before:
             yield from self._reach(key)  # a column page links it: its recheck counts
+        self.coming.discard(key)
         if key in self.requested:
             return  # asked already (linked from a page of ours)
         url, status, headers, body, redirects = answer
@@ -1903,13 +1909,16 @@ class SiteSpider(Spider):
         for message in self.link.take(self.replay_batch):
             if message[0] == "link":
                 _, url, key, tag, encoding, encoded, source = message
+                self.coming.discard(key)  # the lead could not hand its answer: asked here
                 yield from self._schedule_link(url, key, tag, encoding, encoded, source)
             elif message[0] == "page":
                 yield from self._handed_page(*message[1:])
             elif message[0] == "anchor":
                 yield from self._want_anchor(message[1], message[2])
             elif message[0] == "coming":
-                self.getting.add(message[1])  # the lead reads it for a column, then hands it
+                # the lead reads it for a column, then hands it over: not fetched here too
+                self.getting.add(message[1])
+                self.coming.add(message[1])
         if self.link.inbox:
             self._wake_inbox()
         yield from self._replay_queued()
@@ -2197,9 +2206,10 @@ class SiteSpider(Spider):
             state.pending += 1
             detail = self._request(url, url, "detail", encoding, "GET")
             detail.meta.update(gw_column=state, gw_item=url)
-            if self.link is not None and not self.partition.owns(key):
-                # its owner hears now that the page is on its way to it (_owns_fetched), so
-                # that its other-scheme spelling, if linked too, is only checked there
+            if self.link is not None and not self.partition.owns(key) and key not in self.forwarded:
+                # its owner hears now that the page is on its way to it (_owns_fetched): it
+                # does not fetch it too, and its other-scheme spelling, if linked, is only
+                # checked there (a page handed over as a link already is fetched there)
                 self.link.forward(owner_of(key, self.partition.count), ["coming", key])
             yield detail
 
