@@ -50,6 +50,7 @@ STOP_CHECK_SECONDS = 0.25
 REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
 REFUSED_ASKED_AT = "gw_refused_asked_at"  # when a refused request's last try was asked
+REFUSED_WITH = "gw_refused_with"  # ...and what it was refused with (403 or 429)
 REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
 CONTROL = "gw_control"  # meta: a URL the server answered before, asked again to judge its 403s
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
@@ -173,8 +174,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             now_delay = slot.delay if slot is not None else 0.0
             refused_at = request.meta.get(REFUSED_ASKED_AT)
             alone = bool(request.meta.get(ASKED_ALONE, True))
+            refused_with = request.meta.get(REFUSED_WITH)
             delay = watch.answered(
-                slot_key, status, tries > 0, now_delay, asked_at, refused_at, alone
+                slot_key, status, tries > 0, now_delay, asked_at, refused_at, alone, refused_with
             )
             if delay is not None and slot is not None:
                 self._paced(watch, slot_key, delay)
@@ -196,6 +198,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
             wait = asked if asked is not None else self.backoff * 2**tries
             request.meta[REFUSED_ASKED_AT] = asked_at
+            request.meta[REFUSED_WITH] = status
             return self._refused_again(request, tries, max(wait, watch.floor(slot_key)))
         if status == TOO_MANY:
             # Refused to the end: blocked, whatever the server (a 429 is never a dead link).
@@ -210,6 +213,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             pace = watch.floor(slot_key)
             if slot is not None:
                 slot.delay = max(slot.delay, pace)
+            request.meta[REFUSED_WITH] = status
             return self._refused_again(request, tries, min(pace, watch.ban_left(slot_key)))
         if verdict == "blocked" and slot is not None and watch.given_up(slot_key):
             slot.delay = 0.0  # what waits in its queue is answered unasked, at once

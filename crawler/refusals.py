@@ -92,6 +92,10 @@ class _Server:
     floor_before_ban: float = 0.0
     gave_up: bool = False  # banned for longer than we wait: its requests are not asked
     status: int = 403  # what it refuses with, lately (403 or 429)
+    # What it refused with when it was suspected: a limiter refuses with one status (nginx's
+    # limit_req_status), so only a retry of a request refused with it confirms a limit. A page
+    # that says 429 "busy" once among a folder of forbidden files proves nothing of the 403s.
+    suspected_for: int = 403
     paced_answers: int = 0  # answers to requests asked since the floor was last raised
     paced_refusals: int = 0  # ...and refusals of them that their retries got past
     clean_at_pace: int = 0  # first tries answered in a row since the floor was last set
@@ -128,9 +132,11 @@ class RefusalWatch:
         asked_at: float,
         refused_at: float | None = None,
         alone: bool = True,
+        refused_with: int | None = None,
     ) -> float | None:
         """Note an answer (``retried``: a second or later try of a refused request, whose
-        last try was asked at ``refused_at``), to a request sent at ``asked_at``
+        last try was asked at ``refused_at`` and refused with ``refused_with``, None if not
+        known), to a request sent at ``asked_at``
         (time.monotonic), ``alone`` if nothing else of ours was in flight to the server then;
         ``delay`` is the server's download delay now. The delay the server must get from now
         on, when it changes: the floor of a server just suspected (or still refusing at its
@@ -160,11 +166,13 @@ class RefusalWatch:
                 return self._ease_back(state)
         if state.suspected and not refused:
             state.answered_since += 1
+        # a retry answered after a refusal of the kind the server was suspected for
+        its_limit = retried and refused_with in (None, state.suspected_for)
         if (
             state.confirmed
             and not refused
             and asked_at >= state.slowed_at
-            and self._still_too_fast(state, retried and (refused_at or 0.0) >= state.slowed_at)
+            and self._still_too_fast(state, its_limit and (refused_at or 0.0) >= state.slowed_at)
         ):
             return self._slow_down(state, delay, 2 * state.floor)
         if not refused and not retried and state.floor > 0 and asked_at >= state.slowed_at:
@@ -172,9 +180,15 @@ class RefusalWatch:
             if eased is not None:
                 return eased
         if retried:
-            if not refused and state.suspected:
+            if not refused and state.suspected and its_limit:
                 state.confirmed = True
-            elif state.suspected and not state.confirmed and state.answered_since and alone:
+            elif (
+                refused
+                and state.suspected
+                and not state.confirmed
+                and state.answered_since
+                and alone
+            ):
                 # refused though asked alone: not for our requests in flight (nginx limit_conn
                 # refuses those), and refused again while the server answers others
                 state.refuted += 1
@@ -250,6 +264,7 @@ class RefusalWatch:
             state.controlled = False
             state.delay_before = delay
             state.suspected_at = time.monotonic()
+            state.suspected_for = state.status
         # At least min_delay, or twice a floor eased below half of it (_ease).
         least = min(self.min_delay, 2 * state.floor) if state.floor > 0 else self.min_delay
         state.floor = min(max(least, at_least, 2 * delay), self.max_delay)
@@ -344,6 +359,7 @@ class RefusalWatch:
         if not state.suspected:
             state.suspected, state.answered_since, state.refuted = True, 0, 0
             state.controlled = False
+            state.suspected_for = state.status
         state.banned_at, state.banned_ever = time.monotonic(), True
         state.floor_before_ban = state.floor
         self._ban_pace(state, BAN_PACE)

@@ -501,6 +501,34 @@ def test_real_403s_linked_together_stay_definite(tmp_path: Path) -> None:
     assert took < 30
 
 
+def test_real_403s_with_a_busy_page_among_them_are_no_limiter(tmp_path: Path) -> None:
+    """A folder of forbidden files linked together, and a page that answers 429 once ("busy,
+    come back in a second") and then 200: the busy page's retry getting through proves no
+    limit on the 403s. It confirmed one: every 403 was reported blocked, not dead, and the
+    site was asked at two requests a second for the rest of the night."""
+    files = {f"/secret/{n}.pdf": Route(403) for n in range(12)}
+    links = "".join(f"<a href='/secret/{n}.pdf'>内部文件{n}</a>" for n in range(12))
+    busy = Route(429, _html("请稍后再试"), then=Route(200, _html("通知")))
+    others = "".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(20))
+    routes = {
+        "/": Route(200, _html("<a href='/busy.html'>通知</a>" + links + "<a href='/p/'>文章</a>")),
+        "/busy.html": busy,
+        "/p/": Route(200, _html(others), delay=1.0),
+        **files,
+        **{f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(20)},
+    }
+    with RouteServer(routes) as server:
+        config = _config(tmp_path, server.url)
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        settings = fast_with(GOVWATCH_WORKERS=1)
+        log = govwatch("crawl", "-c", str(config), "--db", db, "-v", *settings).stderr
+        findings = findings_json(config, db, today_local())
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert set(dead) == {f"secret/{n}.pdf" for n in range(12)}
+    assert all(f["status"] == 403 and f["error"] is None and f["definite"] for f in dead.values())
+    assert "403 refusals in a burst" in log and "real 403s" in log
+
+
 def test_a_page_not_read_under_one_scheme_is_read_under_the_other(tmp_path: Path) -> None:
     """The homepage's spelling of a page fails (a site half moved to https); the https spelling
     another page links works: it is read, and the dead link on it found."""

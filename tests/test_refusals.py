@@ -72,6 +72,26 @@ def test_a_retry_that_gets_through_confirms_only_a_suspected_server() -> None:
     assert not watch.limiting("s") and not watch.blocked("s")  # no limiter for that
 
 
+def test_only_a_retry_refused_as_the_burst_was_confirms_a_limit() -> None:
+    """A burst of 403s (a folder of forbidden files), and a page that said 429 "busy" once,
+    answered on its retry: no limiter. A 403 retried and answered is one."""
+    watch = RefusalWatch(min_delay=0.5)
+    assert _burst(watch) == 0.5
+    watch.answered("s", 429, False, 0.5, time.monotonic())
+    watch.answered("s", 200, True, 0.5, time.monotonic(), refused_with=429)
+    assert not watch.blocked("s")  # it answered since: not all refusals, and not confirmed
+    for n in range(REFUTED):  # the forbidden files, refused again alone: real 403s
+        changed = watch.answered("s", 403, True, 0.5, time.monotonic(), refused_with=403)
+        assert (changed == 0.0) is (n == REFUTED - 1)
+    assert not watch.limiting("s")
+    limiter = RefusalWatch(min_delay=0.5)
+    assert _burst(limiter, "l") == 0.5
+    limiter.answered("l", 200, True, 0.5, time.monotonic(), refused_with=403)
+    for _ in range(REFUTED):  # confirmed: a few refused again do not clear it
+        limiter.answered("l", 403, True, 0.5, time.monotonic(), refused_with=403)
+    assert limiter.limiting("l") and limiter.blocked("l")
+
+
 def test_the_slow_down_has_a_ceiling() -> None:
     watch = RefusalWatch(min_delay=0.5, max_delay=4.0)
     for _ in range(20):
