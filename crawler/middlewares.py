@@ -176,7 +176,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
             alone = bool(request.meta.get(ASKED_ALONE, True))
             refused_with = request.meta.get(REFUSED_WITH)
             delay = watch.answered(
-                slot_key, status, tries > 0, now_delay, asked_at, refused_at, alone, refused_with
+                slot_key,
+                status,
+                tries > 0,
+                now_delay,
+                asked_at,
+                refused_at,
+                alone,
+                refused_with,
+                request.url,
             )
             if delay is not None and slot is not None:
                 self._paced(watch, slot_key, delay)

@@ -71,7 +71,12 @@ EASE_AFTER, EASE_SECONDS, EASE, EASE_BOTTOM, TOO_FAST_SECONDS = 20, 5.0, 0.75, 0
 
 @dataclass
 class _Server:
-    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    # its last first tries: the URL of each refused, None for each answered
+    recent: deque[str | None] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    # The URLs refused in the burst that made it suspected: a limiter answers them when asked
+    # again; a folder of forbidden (or blocked) files refuses them again. Only their retries
+    # confirm a limit (empty: suspected by the pre-pass, any retry does).
+    burst_urls: frozenset[str] = frozenset()
     burst: int = BURST
     suspected: bool = False
     confirmed: bool = False
@@ -133,10 +138,11 @@ class RefusalWatch:
         refused_at: float | None = None,
         alone: bool = True,
         refused_with: int | None = None,
+        url: str | None = None,
     ) -> float | None:
         """Note an answer (``retried``: a second or later try of a refused request, whose
         last try was asked at ``refused_at`` and refused with ``refused_with``, None if not
-        known), to a request sent at ``asked_at``
+        known), to a request for ``url`` sent at ``asked_at``
         (time.monotonic), ``alone`` if nothing else of ours was in flight to the server then;
         ``delay`` is the server's download delay now. The delay the server must get from now
         on, when it changes: the floor of a server just suspected (or still refusing at its
@@ -168,6 +174,7 @@ class RefusalWatch:
             state.answered_since += 1
         # a retry answered after a refusal of the kind the server was suspected for
         its_limit = retried and refused_with in (None, state.suspected_for)
+        of_the_burst = url is None or not state.burst_urls or url in state.burst_urls
         if (
             state.confirmed
             and not refused
@@ -180,7 +187,7 @@ class RefusalWatch:
             if eased is not None:
                 return eased
         if retried:
-            if not refused and state.suspected and its_limit:
+            if not refused and state.suspected and its_limit and of_the_burst:
                 state.confirmed = True
             elif (
                 refused
@@ -195,10 +202,12 @@ class RefusalWatch:
                 if state.refuted >= REFUTED:
                     return self._clear(state)
             return None
-        state.recent.append(refused)
-        if not refused or sum(state.recent) < state.burst:
+        state.recent.append((url or "?") if refused else None)
+        if not refused or sum(1 for seen in state.recent if seen is not None) < state.burst:
             return None
+        burst = frozenset(seen for seen in state.recent if seen is not None and seen != "?")
         state.recent.clear()
+        state.burst_urls |= burst
         return self._slow_down(state, delay, 2 * state.floor)
 
     @staticmethod
@@ -252,6 +261,8 @@ class RefusalWatch:
         floor to slow it down to."""
         state = self.servers.setdefault(server, _Server())
         state.status = status
+        if not state.suspected:
+            state.burst_urls = frozenset()  # its refusals were the pre-pass's
         if answered is not None and not state.good_is_page:
             state.good_url, state.good_is_page = answered, True
         return self._slow_down(state, delay, state.floor)
@@ -279,13 +290,14 @@ class RefusalWatch:
         state.floor = 0.0
         state.burst = min(2 * state.burst, WINDOW)  # at most: every answer refused
         state.recent.clear()
+        state.burst_urls = frozenset()
         return state.delay_before
 
     def answered_quickly(self, server: str, url: str) -> None:
         """A first try the small client had a clean answer for (never a 403): the control URL
         of a server whose other answers all came that way (an external one, often)."""
         state = self.servers.setdefault(server, _Server())
-        state.recent.append(False)
+        state.recent.append(None)
         state.good_url = state.good_url or url
         state.last_answer_asked = time.monotonic()
         if state.suspected:

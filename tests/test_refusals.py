@@ -92,6 +92,31 @@ def test_only_a_retry_refused_as_the_burst_was_confirms_a_limit() -> None:
     assert limiter.limiting("l") and limiter.blocked("l")
 
 
+def test_only_a_retry_of_a_url_refused_in_the_burst_confirms_a_limit() -> None:
+    """A page of blocked files (429 every time) linked together, and another page that said
+    429 once: its retry getting through proves nothing of the burst's. A limiter answers the
+    burst's own URLs when they are asked again."""
+    watch = RefusalWatch(min_delay=0.5)
+    for n in range(BURST):
+        watch.answered("s", 429, False, 0.0, time.monotonic(), url=f"http://s/blocked/{n}")
+    assert watch.limiting("s")
+    watch.answered("s", 429, False, 0.5, time.monotonic(), url="http://s/busy")
+    watch.answered("s", 200, True, 0.5, time.monotonic(), refused_with=429, url="http://s/busy")
+    for n in range(REFUTED):  # the burst's URLs, refused again alone while others answer
+        again = watch.answered(
+            "s", 429, True, 0.5, time.monotonic(), refused_with=429, url=f"http://s/blocked/{n}"
+        )
+        assert (again == 0.0) is (n == REFUTED - 1)
+    assert not watch.limiting("s")
+    limiter = RefusalWatch(min_delay=0.5)
+    for n in range(BURST):
+        limiter.answered("l", 429, False, 0.0, time.monotonic(), url=f"http://l/{n}")
+    limiter.answered("l", 200, True, 0.5, time.monotonic(), refused_with=429, url="http://l/3")
+    for _ in range(REFUTED):
+        limiter.answered("l", 429, True, 0.5, time.monotonic(), refused_with=429, url="http://l/0")
+    assert limiter.limiting("l") and limiter.blocked("l")  # confirmed
+
+
 def test_the_slow_down_has_a_ceiling() -> None:
     watch = RefusalWatch(min_delay=0.5, max_delay=4.0)
     for _ in range(20):
