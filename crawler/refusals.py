@@ -71,7 +71,7 @@ EASE_AFTER, EASE_SECONDS, EASE, EASE_BOTTOM, TOO_FAST_SECONDS = 20, 5.0, 0.75, 0
 
 @dataclass
 class _Server:
-    # its last first tries: the URL of each refused, None for each answered
+    # its last first tries: the URL of each refused ("" if not known), None for each answered
     recent: deque[str | None] = field(default_factory=lambda: deque(maxlen=WINDOW))
     # The URLs refused in the burst that made it suspected: a limiter answers them when asked
     # again; a folder of forbidden (or blocked) files refuses them again. Only their retries
@@ -202,12 +202,11 @@ class RefusalWatch:
                 if state.refuted >= REFUTED:
                     return self._clear(state)
             return None
-        state.recent.append((url or "?") if refused else None)
+        state.recent.append((url or "") if refused else None)  # "": a URL not known
         if not refused or sum(1 for seen in state.recent if seen is not None) < state.burst:
             return None
-        burst = frozenset(seen for seen in state.recent if seen is not None and seen != "?")
+        state.burst_urls |= frozenset(seen for seen in state.recent if seen)
         state.recent.clear()
-        state.burst_urls |= burst
         return self._slow_down(state, delay, 2 * state.floor)
 
     @staticmethod
