@@ -74,6 +74,9 @@ class DeadLinkFinding:
     last_seen: datetime | None = None
     consecutive_failures: int = 1  # complete crawls in a row in which it failed
     new: bool = True  # first seen failing in the latest crawl
+    # What the failure said (a timeout's seconds, the name that did not resolve, the words of a
+    # soft-404 page, why a URL is malformed): the check's own, untranslated (reports.explain).
+    error_detail: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from monitor.findings import (
     SiteFinding,
     finding_to_json,
 )
+from reports.explain import explain
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
@@ -220,7 +221,8 @@ def _line(finding: Finding) -> str:
         label = {"missing_anchor": "锚点缺失", "unread_page": "页面过大未读取"}.get(
             finding.kind, "不可用链接"
         )
-        return f"{label} {finding.url}（{outcome}，位于{where}）"
+        why = explain(finding.error, finding.error_detail, "zh")
+        return f"{label} {finding.url}（{outcome}，位于{where}）" + (f"：{why}" if why else "")
     if isinstance(finding, AvailabilityFinding):
         return (
             f"首页可访问性：失败 {finding.failures}/{finding.probes}（{finding.failure_rate:.1%}）"

@@ -232,6 +232,7 @@ def judge_link(
         last_seen=history.last_seen if history else None,
         consecutive_failures=streak,
         new=streak <= 1,
+        error_detail=check.error_detail,
     )
 
 

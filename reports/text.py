@@ -16,6 +16,7 @@ from monitor.findings import (
 )
 from monitor.records import LinkFix, RunRecord
 from monitor.rules import LOCAL_TZ, AccountVerdict, SiteAssessment, column_parents
+from reports.explain import explain
 from reports.labels import CHECKS, STATES, site_finding_text
 
 VERDICTS = {"fail": "不合格", "warn": "预警", "pass": "未触发否决项", "unknown": "无数据"}
@@ -74,7 +75,9 @@ def _describe(f: Finding) -> str:
         where = (f"首页等 {pages}" if len(f.sources) > 1 else "首页") if f.on_homepage else pages
         certainty = ("确定" if f.definite else "疑似") if f.kind == "dead_link" else KINDS[f.kind]
         scope = "站内" if f.internal else "外部"
-        return f"{certainty} {scope} {outcome} {f.url} (位于 {where})"
+        why = explain(f.error, f.error_detail, "zh")
+        said = f" — {why}" if why else ""
+        return f"{certainty} {scope} {outcome} {f.url} (位于 {where}){said}"
     if isinstance(f, AvailabilityFinding):
         return (
             f"首页探测 {f.probes} 次, 失败 {f.failures} 次 ({f.failure_rate:.1%}) "

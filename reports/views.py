@@ -22,6 +22,7 @@ from monitor.findings import (
 )
 from monitor.records import BLOCKED
 from monitor.rules import AccountVerdict, ColumnVerdict, SiteAssessment
+from reports.explain import explain
 from reports.labels import (
     ACCOUNT_STATES,
     DATE_SOURCES,
@@ -115,6 +116,7 @@ class LinkRow:
     # A missing #anchor (the page is there, the place in it is not), a page too large to read.
     warning: bool = False
     error: str = ""  # the check's error class (blocked, timeout, soft_404…), "" for a status
+    why: str = ""  # what the failure said, worded for the operator (reports.explain)
     template: bool = False  # in the site's page template (a footer's 友情链接): fixed once
 
     kind: ClassVar[str] = "link"  # which row of the links page the template draws
@@ -492,6 +494,7 @@ def _link_row(a: SiteAssessment, f: DeadLinkFinding, lang: str) -> LinkRow:
         last_seen=_local(f.last_seen) if f.last_seen else "",
         warning=f.kind in (MISSING_ANCHOR, UNREAD_PAGE),
         error=f.error or "",
+        why=explain(f.error, f.error_detail, lang),
         template=bool(places) and in_template(places, a.run.pages if a.run else 0),
     )
 

@@ -28,8 +28,11 @@ def county_config(tmp_path: Path) -> Config:
     return load_config(path)
 
 
-def check(url: str, status: int | None, error: str | None = None) -> LinkCheck:
-    """A GET of ``url`` that got ``status`` (or ``error``); internal on x.gov.cn."""
+def check(
+    url: str, status: int | None, error: str | None = None, detail: str | None = None
+) -> LinkCheck:
+    """A GET of ``url`` that got ``status`` (or ``error``, saying ``detail``); internal on
+    x.gov.cn."""
     return LinkCheck(
         url_key=url,
         url=url,
@@ -37,7 +40,7 @@ def check(url: str, status: int | None, error: str | None = None) -> LinkCheck:
         method="GET",
         status=status,
         error=error,
-        error_detail=None,
+        error_detail=detail,
         final_url=url,
     )
 

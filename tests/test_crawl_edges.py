@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
 import signal
@@ -121,6 +122,108 @@ def test_link_outcomes(tmp_path: Path) -> None:
     # HEAD refused, then GET (once more if it is the control a final 403 asks: crawler.refusals)
     assert head_then_get[:2] == ["HEAD", "GET"] and set(head_then_get[2:]) <= {"GET"}
     assert len(head_then_get) <= 3
+
+
+def _page(title: str, body: str) -> bytes:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body>{body}</body></html>"
+    ).encode()
+
+
+def test_the_report_says_why_each_link_failed(tmp_path: Path) -> None:
+    """Each failure's detail reaches the findings JSON as the crawl recorded it, and the report
+    in the operator's words: which name did not resolve, what a soft-404 page said, why a URL
+    is malformed, how long a timeout waited."""
+    refused = _closed_port()
+    waf = _page("网站防火墙", "<p>您的请求已被网站管理员设置拦截！</p>")
+    routes = {
+        "/deleted.html": Route(200, _page("页面不存在_示例县人民政府", "<p>返回首页</p>")),
+        "/files/old.doc": Route(200, _page("", "<p>对不起，您访问的信息已删除！</p>")),
+        "/gone.html": Route(
+            200,
+            "<html><head><meta charset='utf-8'></head><body>"
+            "<script>alert('该信息不存在或已删除');history.back();</script>".encode(),
+        ),
+        "/guarded.html": Route(403, waf),
+        "/slow.html": Route(200, _page("慢", "慢"), delay=3.0),
+        # what a page shows is crawled text: the report prints it, never runs it
+        "/evil.html": Route(200, _page("页面不存在<script>alert(1)</script>", "")),
+    }
+    with RouteServer(routes) as server:
+        plain = server.url.removeprefix("http://")
+        routes["/"] = Route(
+            200,
+            _page(
+                "首页",
+                "<a href='/deleted.html'>已删除</a><a href='/files/old.doc'>旧附件</a>"
+                "<a href='/gone.html'>弹窗</a><a href='/guarded.html'>被拦截</a>"
+                "<a href='/slow.html'>很慢</a><a href='/evil.html'>恶意标题</a>"
+                f"<a href='http://127.0.0.1:{refused}/x.html'>拒绝连接</a>"
+                f"<a href='https://{plain}tls.html'>只有HTTP的端口</a>"
+                "<a href='http://a b.gov.cn/x.html'>主机名有空格</a>"
+                "<a href='http://www.example.gov.cn:99999/'>端口错误</a>"
+                "<a href='file:///D:/公文/附件.doc'>本机文件</a>",
+            ),
+        )
+        db = f"sqlite:///{tmp_path / 'g.db'}"
+        config = _config(tmp_path, server.url)
+        govwatch("crawl", "-c", str(config), "--db", db, *fast_with(DOWNLOAD_TIMEOUT=1))
+    findings = findings_json(config, db, today_local())
+    text = govwatch("findings", "-c", str(config), "--db", db).stdout
+    assert f"{server.url}deleted.html (位于 首页) — 页面标题为“页面不存在_示例县人民政府”" in text
+    for lang in ("zh", "en"):
+        govwatch(
+            "report", "-c", str(config), "--db", db, "--out", str(tmp_path / lang), "--lang", lang
+        )
+    dead = {f["url"].removeprefix(server.url): f for f in findings if f["kind"] == "dead_link"}
+    assert {url: f["error"] for url, f in dead.items()} == {
+        "deleted.html": "soft_404",
+        "files/old.doc": "soft_404",
+        "gone.html": "soft_404",
+        "guarded.html": "blocked",
+        "slow.html": "timeout",
+        "evil.html": "soft_404",
+        f"http://127.0.0.1:{refused}/x.html": "connection_refused",
+        f"https://{plain}tls.html": "tls",
+        "http://a b.gov.cn/x.html": "malformed_url",
+        "http://www.example.gov.cn:99999/": "malformed_url",
+        "file:///D:/公文/附件.doc": "malformed_url",
+    }
+    # the JSON keeps what the crawl recorded, the words of the page included
+    assert "页面不存在_示例县人民政府" in dead["deleted.html"]["error_detail"]
+    assert "took longer than 1.0 seconds" in dead["slow.html"]["error_detail"]
+
+    def whys(lang: str) -> dict[str, str]:
+        tree = lxml_html.fromstring((tmp_path / lang / "links.html").read_bytes())
+        assert not tree.xpath("//script")
+        return {
+            str(row.xpath("string(td[1]/a)")).removeprefix(server.url): str(
+                row.xpath("string(td[2]/div[@class='muted why'])")
+            )
+            for row in tree.xpath("//table[@class='links']/tr[td]")
+        }
+
+    zh = whys("zh")
+    assert zh["deleted.html"] == "页面标题为“页面不存在_示例县人民政府”"
+    assert zh["files/old.doc"] == "页面提示“对不起，您访问的信息已删除！”"
+    assert zh["gone.html"] == "页面脚本弹出“该信息不存在或已删除”后跳走"
+    assert zh["guarded.html"] == "防火墙拦截或验证页面：“网站防火墙”"
+    assert zh["slow.html"] == "1 秒内没有应答"
+    assert zh["evil.html"] == "页面标题为“页面不存在<script>alert(1)</script>”"
+    assert zh[f"http://127.0.0.1:{refused}/x.html"] == "服务器拒绝连接：该端口上没有运行网站服务"
+    assert zh[f"https://{plain}tls.html"].startswith("HTTPS 握手失败")
+    assert zh["http://a b.gov.cn/x.html"] == "主机名中含有不允许的字符（如空格）"
+    assert zh["http://www.example.gov.cn:99999/"] == "端口不是 1–65535 之间的数字"
+    assert zh["file:///D:/公文/附件.doc"] == "指向编辑人员本机上的文件，不是网上的地址"
+    en = whys("en")
+    assert en["deleted.html"] == "its title reads “页面不存在_示例县人民政府”"
+    assert en["slow.html"] == "no answer within 1 s"
+    assert en["http://www.example.gov.cn:99999/"] == "the port is not a number from 1 to 65535"
+    with (tmp_path / "zh" / "links.csv").open(encoding="utf-8-sig") as handle:
+        table = list(csv.reader(handle))
+    assert table[0][3] == "原因"
+    assert {row[3] for row in table[1:] if row[1].endswith("deleted.html")} == {zh["deleted.html"]}
 
 
 def test_interrupted_crawl_keeps_the_last_complete_view(tmp_path: Path) -> None:
@@ -725,12 +828,18 @@ def test_a_streamed_or_compressed_page_too_large_to_read_is_there_not_dead(
     links = lxml_html.fromstring((tmp_path / "out" / "links.html").read_text(encoding="utf-8"))
     rows = {
         str(row.xpath("string(td[1]/a)")).removeprefix(server.url): (
-            str(row.xpath("string(td[2])")).strip(),
+            str(row.xpath("string(td[2]/text()[1])")).strip(),
             str(row.xpath("string(td[3]/span)")),
+            str(row.xpath("string(td[2]/div[@class='muted why'])")),
         )
         for row in links.xpath("//table[@class='links']//tr[td]")
     }
-    assert rows["zt/streamed.html"] == ("页面过大，未读取，其中的链接未检查", "警告")
+    # (as much of it as the crawl read: it stopped at the limit)
+    assert rows["zt/streamed.html"] == (
+        "页面过大，未读取，其中的链接未检查",
+        "警告",
+        "页面至少 1 MB，超过读取上限 0.95 MB",
+    )
     assert rows["gone.html"][1] == "确定"
     overview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "zt/streamed.html" not in overview  # not counted among dead links

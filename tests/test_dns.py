@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 
 from crawler.dns import ClassifyingResolver, NoSuchHost
 from crawler.outcomes import describe_failure
+from reports.explain import explain
 
 
 class ScriptedResolver(ClassifyingResolver):
@@ -54,6 +55,9 @@ def test_a_name_that_does_not_exist_is_definite_and_asked_once() -> None:
     failure = _fails_with(resolver, "www.closed.example", socket.EAI_NONAME)
     assert isinstance(failure, Failure) and failure.check(NoSuchHost)
     assert describe_failure(failure)[0] == "dns"
+    # The report names the host and says it does not exist.
+    said = explain(*describe_failure(failure), "zh")
+    assert said == "域名 www.closed.example 不存在：无此域名，或未配置解析"
     # Every later link to that host fails at once, without asking again.
     again = _outcome(resolver.getHostByName("www.closed.example"))
     assert isinstance(again, Failure) and again.check(NoSuchHost)
@@ -65,6 +69,7 @@ def test_a_lost_answer_is_not_a_verdict_and_is_asked_again() -> None:
     failure = _fails_with(resolver, "www.busy.example", socket.EAI_AGAIN)
     assert isinstance(failure, Failure)
     assert failure.check(tx.DNSLookupError) and not failure.check(NoSuchHost)
+    assert explain(*describe_failure(failure), "en") == "the lookup of www.busy.example failed"
     resolver.getHostByName("www.busy.example")
     assert resolver.asked == ["www.busy.example"] * 2
 

@@ -22,6 +22,8 @@ from tests.test_operations import TODAY, html
 def test_scheduled_crawl_reports_and_notifications(tmp_path: Path) -> None:
     site_routes: dict[str, Route] = {
         "/": Route(200, html("<a href='/fixme.html'>待修复的页面</a>")),
+        # deleted, and the site answers with its "页面不存在" page: the message says so
+        "/fixme.html": Route(200, html("<title>页面不存在</title>")),
     }
     ok = {
         "/hook": Route(200, b'{"errcode": 0, "errmsg": "ok"}', {"Content-Type": "application/json"})
@@ -59,6 +61,7 @@ def test_scheduled_crawl_reports_and_notifications(tmp_path: Path) -> None:
         assert message["msgtype"] == "markdown"
         assert "通知测试站" in message["markdown"]["content"]
         assert f"{site.url}fixme.html" in message["markdown"]["content"]
+        assert "页面标题为“页面不存在”" in message["markdown"]["content"]
         with session_scope(engine) as session:
             failed = session.scalars(
                 select(NotificationRow).where(NotificationRow.channel == "ledger")

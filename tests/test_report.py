@@ -160,7 +160,9 @@ def test_reports_show_findings_with_evidence(tmp_path: Path, config: Config, db_
     with (tmp_path / "out" / "links.csv").open(encoding="utf-8-sig") as handle:
         links_table = list(csv.reader(handle))
     assert links_table[1][1] == "http://x.gov.cn/f.pdf"
-    assert links_table[1][6] == f"http://x.gov.cn/ ({HOSTILE})"
+    assert links_table[0][2:4] == ["状态/错误", "原因"]
+    assert links_table[1][3] == ""  # a 404 says it all
+    assert links_table[1][7] == f"http://x.gov.cn/ ({HOSTILE})"
     # the 台账 by target says what is new and how long it has failed, as the by-page one does
     assert links_table[0][-4:] == ["本次新增", "首次发现", "最近发现", "连续失败次数"]
     assert links_table[1][-4] == "是" and links_table[1][-1] == "1"

@@ -146,7 +146,7 @@ def test_the_exports_and_the_by_page_view_keep_every_link(tmp_path: Path, config
     assert {r[1] for r in rows} == every
     assert len(rows) == 10  # one per link and page it is on
     blocked = [r for r in rows if r[1] == BLOCKED_LINKS[0]]
-    assert [r[2:4] for r in blocked] == [["HTTP 429（被防火墙拦截或限流）", "疑似"]] * 2
+    assert [r[2:5] for r in blocked] == [["HTTP 429（被防火墙拦截或限流）", "", "疑似"]] * 2
     by_page = lxml_html.fromstring((out / "links-by-page.html").read_bytes())
     listed = by_page.xpath("//table[@class='link-pages']//tr[td]/td[1]/a/text()")
     assert set(listed) == every and len(listed) == 10

@@ -59,7 +59,12 @@ def two_crawls(db: str) -> None:
             check(PDF, 404),
             check(IMG, 404),
             check(GONE, 410),
-            check(EXT, None, "timeout"),
+            check(
+                EXT,
+                None,
+                "timeout",
+                f"DownloadTimeoutError: Getting {EXT} took longer than 20.0 seconds.",
+            ),
             check(EVIL, 404),
         ],
         [
@@ -90,7 +95,7 @@ def entries(group: HtmlElement) -> list[tuple[str, str, str, str, str]]:
     return [
         (
             str(row.xpath("string(td[1]/a)")),
-            str(row.xpath("string(td[2])")).strip(),
+            str(row.xpath("string(td[2]/text()[1])")).strip(),
             " ".join(str(row.xpath("string(td[3])")).split()),
             str(row.xpath("string(td[4])")),
             str(row.xpath("string(td[5])")),
@@ -134,6 +139,11 @@ def test_each_page_lists_its_dead_links_most_definite_first_homepage_first(out: 
         (PDF, "HTTP 404", HOSTILE),
         (EXT, "超时", "外部网站"),
     ]
+    # What the timeout said, under its outcome; nothing under a 404, which says it all
+    whys = [
+        str(r.xpath("string(td[2]/div[@class='muted why'])")) for r in groups[2].xpath("tr[td]")
+    ]
+    assert whys == ["", "20 秒内没有应答"]
     assert home[0][2].startswith("确定") and home[1][2].startswith("疑似")
     assert [(e[0], e[1]) for e in bmdt] == [(GONE, "HTTP 410")]
     assert [e[0] for e in ghjh] == [EXT]
@@ -188,6 +198,7 @@ def test_by_page_csv_and_xlsx_have_one_row_per_link_on_a_page(out: Path) -> None
         "是否首页",
         "链接地址",
         "状态/错误",
+        "原因",
         "判定",
         "范围",
         "标签",
@@ -215,6 +226,7 @@ def test_by_page_csv_and_xlsx_have_one_row_per_link_on_a_page(out: Path) -> None
         "是",
         PDF,
         "HTTP 404",
+        "",
         "确定",
         "站内",
         "a",
@@ -225,16 +237,16 @@ def test_by_page_csv_and_xlsx_have_one_row_per_link_on_a_page(out: Path) -> None
         "1",
     ]
     old = by_key[(ZWDT, OLD)]
-    assert (old[2], old[9], old[10], old[11], old[12]) == (
+    assert (old[2], old[10], old[11], old[12], old[13]) == (
         "否",
         "否",
         "2024-07-18 18:00",
         "2024-07-19 18:00",
         "2",
     )
-    assert by_key[(GHJH, EXT)][4:7] == ["超时", "疑似", "站外"]
+    assert by_key[(GHJH, EXT)][4:8] == ["超时", "20 秒内没有应答", "疑似", "站外"]
     # Crawled text never becomes a formula.
-    assert by_key[(ZWDT, IMG)][7:9] == ["img", "'" + FORMULA]
+    assert by_key[(ZWDT, IMG)][8:10] == ["img", "'" + FORMULA]
 
     sheet = load_workbook(out / "links-by-page.xlsx").active
     assert sheet is not None
@@ -242,12 +254,12 @@ def test_by_page_csv_and_xlsx_have_one_row_per_link_on_a_page(out: Path) -> None
     cells = [[c.value for c in row] for row in sheet.iter_rows()]
     assert cells[0] == header
     assert [(r[1], r[3]) for r in cells[1:]] == [(r[1], r[3]) for r in rows]
-    formula = next(row for row in sheet.iter_rows(min_row=2) if row[3].value == IMG)[8]
+    formula = next(row for row in sheet.iter_rows(min_row=2) if row[3].value == IMG)[9]
     assert formula.value == "'" + FORMULA
     assert formula.data_type == "s"
     # A control character in anchor text is dropped, not a failed export.
-    assert next(r for r in cells if r[3] == GONE)[8] == "附件下载"
-    assert next(r for r in rows if r[3] == GONE)[8] == CONTROL
+    assert next(r for r in cells if r[3] == GONE)[9] == "附件下载"
+    assert next(r for r in rows if r[3] == GONE)[9] == CONTROL
 
 
 def test_the_links_page_shows_first_and_last_seen_and_links_to_the_page_view(out: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -569,3 +570,41 @@ def referer_for(source: str, target: str) -> str | None:
 
 # Characters a URL may carry as they are; anything else (a Chinese path) is percent-encoded.
 _URL_SAFE = "/:@!$&'()*+,;=-._~%?"
+
+
+# Characters no host name may have (WHATWG URL's forbidden host and domain code points).
+FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+# Why a link cannot be requested (malformed_reason): stored as the check's error_detail, worded
+# for the operator by reports.explain.
+ON_THE_EDITORS_COMPUTER = "a file on the editor's computer, not on the web"
+NO_HOST = "no host name"
+BAD_PORT = "the port is not a number from 1 to 65535"
+BAD_HOST = "the host name has characters no host name has"
+BAD_ADDRESS = "the address in brackets is not an IPv6 address"
+CANNOT_REQUEST = "cannot be requested"
+
+
+def malformed_reason(url: str) -> str:
+    """Why ``url`` (a link ``request_key`` refused) cannot be requested, in the words above."""
+    if ON_AN_EDITORS_COMPUTER.match(url):
+        return ON_THE_EDITORS_COMPUTER
+    netloc = url.partition("//")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host_port = netloc.rpartition("@")[2]
+    if host_port.startswith("["):
+        address, closed, port = host_port[1:].partition("]")
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            return BAD_ADDRESS
+        if not closed:
+            return BAD_ADDRESS
+        port = port.removeprefix(":")
+    else:
+        host, _, port = host_port.partition(":")
+        if not host:
+            return NO_HOST
+        if FORBIDDEN_IN_HOST.search(host):
+            return BAD_HOST
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        return BAD_PORT
+    return CANNOT_REQUEST

@@ -141,8 +141,29 @@ def looks_alike(a: Fingerprint, b: Fingerprint) -> bool:
     return _chars(a.words - b.words) <= slack and _chars(b.words - a.words) <= slack
 
 
+# Why a page that answered is taken for something else: the reading ``soft_reading`` names,
+# with what the page showed (its title, its message, a script's words) after a colon. Stored
+# as the check's ``error_detail``; the report words it for the operator (reports.explain).
+BLOCK_PAGE = "a firewall's block or challenge page"
+TITLE_SAYS = "its title says the page is missing"
+MESSAGE_SAYS = "it says the page is missing"
+SCRIPT_SAYS = "its script says the page is missing"
+LIKE_MISSING = "the same page as the site's answer to a URL that does not exist"
+SHOWN_CHARS = 80  # characters of what the page showed, kept as the reading's evidence
+
+
 def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) -> str | None:
     """``blocked``, ``soft_404`` or None for a page that answered 200."""
+    reading = soft_reading(doc, missing)
+    return reading[0] if reading else None
+
+
+def soft_reading(
+    doc: HtmlElement | None, missing: Fingerprint | None = None
+) -> tuple[str, str] | None:
+    """``blocked`` or ``soft_404`` for a page that answered 200, and why: one of the reasons
+    above, with the words of the page that gave it away; None for a page that is what it
+    says it is."""
     if doc is None:
         return None
     # Every word of the page, its title and scripts included: most pages have none of the words
@@ -150,8 +171,8 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
     everything = squash(doc.text_content()).lower()
     # ...and the scripts' addresses (a challenge that is only <script src=…/challenge.js>)
     everything += " " + " ".join(s.get("src") or "" for s in doc.iter("script")).lower()
-    if any(hint in everything for hint in _BLOCK_HINTS) and is_block_page(doc):
-        return "blocked"
+    if any(hint in everything for hint in _BLOCK_HINTS) and (blocked := block_reading(doc)):
+        return blocked
     title, text = _title(doc).lower(), _text(doc)
     # What the page says of itself: its title, headings and first words as short messages,
     # never the titles of links it lists ("政府信息不存在告知书" is a document type), a sentence of
@@ -163,15 +184,34 @@ def soft_verdict(doc: HtmlElement | None, missing: Fingerprint | None = None) ->
         and not _is_article(doc)
     ):
         if _title_says_missing(title):
-            return "soft_404"
-        if not _titled(doc, title) and any(_says_missing(m) for m in _messages(doc)):
-            return "soft_404"
+            return "soft_404", _shown(TITLE_SAYS, _title(doc))
+        if not _titled(doc, title):
+            said = next((m for m in _messages(doc) if _says_missing(m)), None)
+            if said is not None:
+                return "soft_404", _shown(MESSAGE_SAYS, said)
         blank = len(_visible_text(doc)) < BLANK_TEXT and doc.find(".//a[@href]") is None
-        if blank and _script_says(doc):
-            return "soft_404"  # alert('该信息不存在或已删除'); history.back()
+        script_said = _script_says(doc) if blank else None
+        if script_said is not None:
+            # alert('该信息不存在或已删除'); history.back()
+            return "soft_404", _shown(SCRIPT_SAYS, script_said)
     if missing is not None and missing.status < 300 and looks_alike(missing, fingerprint(200, doc)):
-        return "soft_404"  # looks exactly like the site's answer to a surely-missing URL
+        return "soft_404", LIKE_MISSING
     return None
+
+
+def block_reading(doc: HtmlElement) -> tuple[str, str] | None:
+    """``blocked`` and why for a firewall's block or challenge page (whatever its status)."""
+    if not is_block_page(doc):
+        return None
+    return "blocked", _shown(BLOCK_PAGE, _title(doc) or _headline(doc))
+
+
+def _shown(reason: str, words: str) -> str:
+    """A reason and the page's words that gave it (crawled text: the report escapes it)."""
+    words = squash(words)
+    if len(words) > SHOWN_CHARS:
+        words = words[: SHOWN_CHARS - 1] + "…"
+    return f"{reason}: {words}" if words else reason
 
 
 def is_block_page(doc: HtmlElement) -> bool:
@@ -319,17 +359,18 @@ def _titled(doc: HtmlElement, title: str) -> bool:
     return False
 
 
-def _script_says(doc: HtmlElement) -> bool:
-    """A page with nothing to show whose script tells the visitor the page is gone, then
-    sends them away (``history.back()``, ``location.href = '/'``)."""
+def _script_says(doc: HtmlElement) -> str | None:
+    """What the script of a page with nothing to show tells the visitor when it says the page
+    is gone, then sends them away (``history.back()``, ``location.href = '/'``); None if no
+    script does."""
     for script in doc.iter("script"):
         code = script.text or ""
         if not _AWAY.search(code):
             continue
         for call in _MESSAGE_CALL.finditer(code):
             if any(phrase in call.group(1).lower() for phrase in SOFT_404_PHRASES):
-                return True
-    return False
+                return call.group(1)[1:]
+    return None
 
 
 _AWAY = re.compile(

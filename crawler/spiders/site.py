@@ -40,12 +40,13 @@ from crawler.extract.dates import DateMatch, url_date
 from crawler.extract.detail import detail_metadata, publication_date
 from crawler.extract.html import HtmlElement, column_key, parse_html, squash
 from crawler.extract.links import (
-    ON_AN_EDITORS_COMPUTER,
+    FORBIDDEN_IN_HOST,
     anchor_names,
     extract_links,
     fragment_links,
     has_anchor,
     head_believed,
+    malformed_reason,
     may_be_page,
     referer_for,
     refresh_url,
@@ -77,10 +78,10 @@ from crawler.extract.pagination import last_page_url, next_page_url
 from crawler.extract.scripts import column_list, data_items, list_signals
 from crawler.extract.softpages import (
     Fingerprint,
+    block_reading,
     fingerprint,
-    is_block_page,
     looks_alike,
-    soft_verdict,
+    soft_reading,
 )
 from crawler.headtrust import HeadTrust, Trust, proof_url, scope_of
 from crawler.items import (
@@ -128,8 +129,6 @@ UNREAD = "unread:"
 READ_ROLES = frozenset({"page", "list", "detail", "sitemap", "navframe", "listframe", "listdata"})
 PEEK_BYTES = 256 * 1024  # a HEAD's GET fallback reads an HTML answer up to this size
 _NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
-# Characters no host name may have (WHATWG URL's forbidden host and domain code points).
-_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 
 
 @dataclass
@@ -949,28 +948,28 @@ class SiteSpider(Spider):
             and response.meta["gw_key"] != landing
         ):
             return "soft_404", f"redirected to {response.url}, the site's page for missing URLs"
+        reading: tuple[str, str] | None = None
         if doc is not None:
-            found = soft_verdict(doc, self.missing)
+            reading = soft_reading(doc, self.missing)
         elif self._answer_is_html(response):
             assert isinstance(response, TextResponse)
             page = parse_html(response.text)
             if status >= 400:
-                found = "blocked" if is_block_page(page) else None
+                reading = block_reading(page)
             elif not may_be_page(response.meta["gw_url"]):
                 # A file answered with a web page: the site's "页面不存在" or a firewall's page.
-                found = soft_verdict(page, self._missing_for(response))
-                if found is None and status < 300 and _is_picture(response.meta["gw_url"]):
+                reading = soft_reading(page, self._missing_for(response))
+                if reading is None and status < 300 and _is_picture(response.meta["gw_url"]):
                     # whatever the page says (禁止盗链, a placeholder), no picture is shown
                     return "soft_404", f"HTTP {status} web page where a picture was linked"
             elif not self.internal(response.url):
                 # Another site's page, checked by GET (not read for its links): "页面不存在",
                 # or what that site answers a URL that is not there with (its homepage).
-                found = soft_verdict(page, self._missing_for(response))
-            else:
-                found = None
-        else:
-            found = None
-        return (found, f"HTTP {status} page that says it is {found}") if found else None
+                reading = soft_reading(page, self._missing_for(response))
+        if reading is None:
+            return None
+        found, why = reading
+        return found, f"HTTP {status} page: {why}"
 
     def _judged_before_proof(self, response: Response) -> bool:
         """Another site's web page, answered 200 to a GET, on a server whose HEAD proof (and
@@ -2403,9 +2402,7 @@ def _unread_error(size: int | None, max_body: int) -> tuple[str, str]:
 
 
 def _malformed_error(url: str) -> tuple[str, str]:
-    if ON_AN_EDITORS_COMPUTER.match(url):
-        return "malformed_url", f"a file on the editor's computer, not on the web: {url!r}"
-    return "malformed_url", f"cannot request {url!r}"
+    return "malformed_url", f"{malformed_reason(url)}: {url!r}"
 
 
 def _published(metadata: PageMetadata) -> DateMatch | None:
@@ -2568,7 +2565,7 @@ def _valid_host(netloc: str) -> bool:
         except ValueError:
             return False
         return True
-    return bool(host) and not _FORBIDDEN_HOST.search(host)
+    return bool(host) and not FORBIDDEN_IN_HOST.search(host)
 
 
 def page_identity(url: str) -> str:
