@@ -46,12 +46,17 @@ def _article(n: int, extra: str = "") -> Route:
     )
     if n == ARTICLES - 1:
         links = ""  # an article without links: unchanged, it still has its metadata
-    return _html(f"第{n}篇", f"<h1>第{n}篇</h1><p>正文</p>{links}{extra}", f"2026-11-{10 + n:02d}")
+    return _html(f"第{n}篇", f"<h1>第{n}篇</h1><p>正文</p>{links}{extra}", _published(n))
+
+
+def _published(n: int) -> str:
+    """Article ``n``'s date: the newest yesterday, so that the column is fresh on any day."""
+    return (today_local() - timedelta(days=ARTICLES - n)).isoformat()
 
 
 def _site(outside: str) -> dict[str, Route]:
     items = "".join(
-        f"<li><a href='/xwdt/a{n}.html'>第{n}篇文章的标题</a><span>2026-11-{10 + n:02d}</span></li>"
+        f"<li><a href='/xwdt/a{n}.html'>第{n}篇文章的标题</a><span>{_published(n)}</span></li>"
         for n in range(ARTICLES)
     )
     routes = {
