@@ -51,6 +51,7 @@ REFUSED_BEFORE = "gw_refused_before"
 REFUSED_IN_BURST = "gw_refused_in_burst"
 REFUSED_ASKED_AT = "gw_refused_asked_at"  # when a refused request's last try was asked
 REFUSED_WITH = "gw_refused_with"  # ...and what it was refused with (403 or 429)
+LIMITED_AFTER_403 = "gw_limited_after_403"  # 429s of a limiter to the retries of a 403
 REFUSED_PRIORITY = 100  # a refused request's retry, and a control, go first
 CONTROL = "gw_control"  # meta: a URL the server answered before, asked again to judge its 403s
 RECHECKED = "gw_recheck"  # meta: a recheck of a link that failed last time (the spider's _hold)
@@ -194,6 +195,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         if head_first and not tries:
             return None  # asked by GET next (the spider), which is this HEAD's second try
+        if watch.limits_with(slot_key) == TOO_MANY and status == FORBIDDEN and not head_first:
+            # A server that limits us with 429s says 403 only of what it forbids, whenever it
+            # lets the request through: the answer, asked no more (nor taken for its limit).
+            return response
+        if (
+            status == TOO_MANY
+            and request.meta.get(REFUSED_WITH) == FORBIDDEN
+            and watch.limits_with(slot_key) == TOO_MANY
+            and request.meta.get(LIMITED_AFTER_403, 0) < self.refusal_retries
+        ):
+            # A 403 first, then the limiter's 429 on its retry: the limiter's word says nothing
+            # of the URL; asked again (not a try of its own) for the server's own answer.
+            request.meta[LIMITED_AFTER_403] = request.meta.get(LIMITED_AFTER_403, 0) + 1
+            request.meta[REFUSED_ASKED_AT] = asked_at
+            return self._refused_again(request, tries - 1, watch.floor(slot_key))
         # A 429 is a transient answer, last night's or not: retried as any other (more while
         # its server limits us); a 403 asked again once, to tell a limiter from a real one.
         first = tries == 0 and (status == TOO_MANY or not request.meta.get(RECHECKED))
@@ -226,7 +242,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if verdict == "blocked" and slot is not None and watch.given_up(slot_key):
             slot.delay = 0.0  # what waits in its queue is answered unasked, at once
             downloader._process_queue(slot)
-        if verdict == "blocked" or watch.blocked(slot_key):
+        if verdict == "blocked" or watch.blocked(slot_key, status):
             request.meta[REFUSED_IN_BURST] = True  # the answer's meta: the spider reads it
         return response
 

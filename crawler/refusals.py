@@ -62,10 +62,12 @@ STILL_REFUSED, STILL_SHARE = 3, 0.1
 BAN_PACE = 2.0  # seconds between the requests that try a banning server, at first (doubling)
 # A paced server's floor is eased (times EASE) after EASE_AFTER first tries in a row answered at
 # it, the last asked EASE_SECONDS or more after it was set (a limiter's burst allowance is used
-# up by then), down to EASE_BOTTOM. A refusal at the eased pace puts the floor back at once, and
-# for TOO_FAST_SECONDS no floor is eased to that pace again (nor closer to it than one step):
-# not forever, as the other crawl process's pace may have been the one too fast. Not a server
-# that banned us: each try over its limit costs a ban.
+# up by then), down to EASE_BOTTOM. A refusal at the eased pace with the status the server
+# limits us with puts the floor back at once (another says nothing of the pace: a 403 from a
+# server that limits with 429s is a forbidden file's), and for TOO_FAST_SECONDS no floor is
+# eased to that pace again (nor closer to it than one step): not forever, as the other crawl
+# process's pace may have been the one too fast. Not a server that banned us: each try over
+# its limit costs a ban.
 EASE_AFTER, EASE_SECONDS, EASE, EASE_BOTTOM, TOO_FAST_SECONDS = 20, 5.0, 0.75, 0.05, 60.0
 
 
@@ -166,7 +168,7 @@ class RefusalWatch:
             # asked before the last slow-down: part of the burst that caused it (retried all
             # the same), no sign that the new pace is still too fast
             return None
-        if refused:
+        if refused and status == state.suspected_for:
             state.clean_at_pace = 0
             if state.eased_from:
                 return self._ease_back(state)
@@ -457,15 +459,28 @@ class RefusalWatch:
         state = self.servers.get(server)
         return state.floor if state is not None else 0.0
 
+    def limits_with(self, server: str) -> int | None:
+        """What the server refuses us with while it limits us (403 or 429), None if it does
+        not."""
+        state = self.servers.get(server)
+        if state is None or not (state.suspected or state.confirmed) or state.gave_up:
+            return None
+        return state.suspected_for
+
     def limiting(self, server: str) -> bool:
         """Whether refused requests of this server are worth more tries."""
         state = self.servers.get(server)
         return state is not None and (state.suspected or state.confirmed)
 
-    def blocked(self, server: str) -> bool:
-        """Whether a request refused after all its tries was refused for asking too fast:
-        the server limits us for sure, or has refused everything since it was suspected."""
+    def blocked(self, server: str, status: int | None = None) -> bool:
+        """Whether a request refused (with ``status``, if known) after all its tries was
+        refused for asking too fast: the server has refused everything since it was suspected,
+        or it limits us for sure, with that status (a limiter refuses with one: a 403 from a
+        server that limits us with 429s is a forbidden file's, refused on every try while the
+        server answers others)."""
         state = self.servers.get(server)
         if state is None:
             return False
-        return state.gave_up or state.confirmed or (state.suspected and state.answered_since == 0)
+        if state.gave_up or (state.suspected and state.answered_since == 0):
+            return True
+        return state.confirmed and status in (None, state.suspected_for)

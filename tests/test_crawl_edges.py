@@ -517,8 +517,9 @@ def test_a_server_that_answers_too_many_requests_is_slowed_not_reported(
 ) -> None:
     """nginx ``limit_req`` with ``limit_req_status 429``, on the site's own server and on
     another site's: asked too fast, both answer 429 (Retry-After: 1) to URLs that are there.
-    The crawl slows each down to what it allows and asks again: no link is reported, and the
-    limiters are not asked at hundreds a second for the rest of the crawl."""
+    The crawl slows each down to what it allows and asks again: no link is reported but a file
+    forbidden for real (403 on every try: the limiter says 429), and the limiters are not asked
+    at hundreds a second for the rest of the crawl."""
     limit = 20
     with RouteServer(
         {f"/doc/{n}.html": Route(200, _html(f"文件{n}")) for n in range(60)},
@@ -528,7 +529,8 @@ def test_a_server_that_answers_too_many_requests_is_slowed_not_reported(
         links = "".join(f"<a href='{other.url}doc/{n}.html'>文件{n}</a>" for n in range(60))
         pages = {f"/p/{n}.html": Route(200, _html(f"第{n}篇")) for n in range(40)}
         listing = "".join(f"<a href='/p/{n}.html'>第{n}篇</a>" for n in range(40))
-        routes = {"/": Route(200, _html(listing + links)), **pages}
+        routes = {"/": Route(200, _html(listing + links)), **pages, "/secret.pdf": Route(403)}
+        routes["/p/7.html"] = Route(200, _html("<a href='/secret.pdf'>内部文件</a>"))
         with RouteServer(routes, rate_limit=limit, limit_status=429) as server:
             config = _config(tmp_path, server.url)
             db = f"sqlite:///{tmp_path / 'g.db'}"
@@ -539,8 +541,10 @@ def test_a_server_that_answers_too_many_requests_is_slowed_not_reported(
         external = (len(other.requests), list(other.refused), list(other.arrived))
     assert own[1] and external[1], "a limiter never refused: the test proves nothing"
     assert "too many requests" in log.lower()
-    dead = sorted(f["url"] for f in findings if f["kind"] == "dead_link")
-    assert dead == []
+    dead = [f for f in findings if f["kind"] == "dead_link"]
+    assert [(f["url"], f["status"], f["error"], f["definite"]) for f in dead] == [
+        (f"{server.url}secret.pdf", 403, None, True)
+    ]
     for asked, refused, times in (own, external):
         # slowed down at the first bursts: most requests are answered, and once the crawl has
         # found the pace (a second and a half), it keeps within the limit

@@ -115,6 +115,10 @@ def test_only_a_retry_of_a_url_refused_in_the_burst_confirms_a_limit() -> None:
     for _ in range(REFUTED):
         limiter.answered("l", 429, True, 0.5, time.monotonic(), refused_with=429, url="http://l/0")
     assert limiter.limiting("l") and limiter.blocked("l")  # confirmed
+    # ...with 429s: what it refuses with 429 is its limit; a 403 refused on every try is a
+    # forbidden file's (a 429 limiter's site has those too), a definite dead link
+    assert limiter.blocked("l", 429) and not limiter.blocked("l", 403)
+    assert limiter.limits_with("l") == 429 and watch.limits_with("s") is None
 
 
 def test_the_slow_down_has_a_ceiling() -> None:
@@ -355,8 +359,8 @@ def test_a_refusal_at_the_eased_pace_puts_the_floor_back_for_a_while() -> None:
     assert _burst(watch) == 0.5
     assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * 0.5]
     assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * EASE * 0.5]
-    # refused at 0.28 s: back to 0.375 s, which the server answered, at once
-    assert _answer_at(watch, 0.0, 1, 429) == [EASE * 0.5]
+    # refused at 0.28 s (403, as in its burst): back to 0.375 s, which it answered, at once
+    assert _answer_at(watch, 0.0, 1, 403) == [EASE * 0.5]
     for _ in range(10):
         assert _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER) == []
     # refused at its floor: slowed down (doubled), then eased back to that floor, no further
@@ -375,7 +379,7 @@ def test_a_floor_is_eased_down_to_its_bottom_and_doubled_from_there() -> None:
         _answer_at(watch, 10 * EASE_SECONDS, EASE_AFTER)
     assert watch.floor("s") == EASE_BOTTOM
     # refused there: the pace before it, the last step (0.05006 s)
-    before = _answer_at(watch, 0.0, 1, 429)
+    before = _answer_at(watch, 0.0, 1, 403)
     assert len(before) == 1 and EASE_BOTTOM < before[0] < EASE_BOTTOM / EASE
     # a burst at that pace doubles it (not back to min_delay at once)
     assert _burst(watch) == 2 * before[0]
@@ -401,3 +405,17 @@ def test_a_refusal_at_the_pace_starts_the_count_again() -> None:
     assert watch.answered("s", 403, False, 0.5, time.monotonic() + EASE_SECONDS) is None
     assert _answer_at(watch, EASE_SECONDS, EASE_AFTER - 1) == []
     assert _answer_at(watch, EASE_SECONDS, 1) == [EASE * 0.5]
+
+
+def test_a_forbidden_file_at_a_429_limiters_eased_pace_leaves_the_pace() -> None:
+    """A server that limits us with 429s has forbidden files too: their 403s at the eased pace
+    say nothing of it (they put the floor back on every one, and a limiter's night with a few
+    such files ran at the pace of its first refusals: 560 s instead of 200). Its 429s do."""
+    watch = RefusalWatch(min_delay=0.5)
+    for _ in range(BURST):
+        watch.answered("s", 429, False, 0.0, time.monotonic())
+    assert watch.floor("s") == 0.5
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * 0.5]
+    assert _answer_at(watch, 0.0, 1, 403) == []  # a forbidden file: the pace stays
+    assert _answer_at(watch, EASE_SECONDS, EASE_AFTER) == [EASE * EASE * 0.5]
+    assert _answer_at(watch, 0.0, 1, 429) == [EASE * 0.5]  # the limiter's refusal: put back
