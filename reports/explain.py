@@ -135,7 +135,10 @@ def explain(error: str | None, detail: str | None, lang: str) -> str:
 def _reading(text: str, lang: str) -> str | None:
     for reason, wording in _READINGS.items():
         if text == reason or text.startswith(reason + ": "):
-            return wording[lang].format(words=text[len(reason) + 2 :])
+            words = text[len(reason) + 2 :]
+            if not words:  # nothing to quote (a challenge page that only runs a script)
+                return re.sub(r"[：:]? ?“\{words\}”", "", wording[lang]).format(words="")
+            return wording[lang].format(words=words)
     return None
 
 

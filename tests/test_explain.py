@@ -39,6 +39,14 @@ def _page(title: str, body: str) -> str:
             "blocked",
             "防火墙拦截或验证页面：“网站防火墙”",
         ),
+        (  # a challenge that only runs a script: nothing to quote
+            (
+                "<html><head><script>$_ts=window['$_ts'];if(!$_ts)$_ts={};</script>"
+                "<script src='/abc/x.js' r='m'></script></head><body></body></html>"
+            ),
+            "blocked",
+            "防火墙拦截或验证页面",
+        ),
     ],
 )
 def test_a_page_taken_for_another_says_why_in_its_own_words(
